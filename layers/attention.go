@@ -1,0 +1,161 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MultiHeadAttention has biased q/k/v/o projections d → d and h heads with
+// the head-major layout of SPEC §1: head i uses features [i·dh, (i+1)·dh).
+type MultiHeadAttention struct {
+	Q, K, V, O *Linear
+	Heads      int
+}
+
+// NewMultiHeadAttention creates name.{q,k,v,o}.{weight,bias}.
+func NewMultiHeadAttention(b *Builder, name string, d, heads int) *MultiHeadAttention {
+	if d%heads != 0 {
+		b.Fail(fmt.Errorf("layers: %s: d_model %d is not a multiple of %d heads", name, d, heads))
+	}
+	return &MultiHeadAttention{
+		Q:     NewLinear(b, name+".q", d, d, true),
+		K:     NewLinear(b, name+".k", d, d, true),
+		V:     NewLinear(b, name+".v", d, d, true),
+		O:     NewLinear(b, name+".o", d, d, true),
+		Heads: heads,
+	}
+}
+
+// Fwd attends from query [B, Tq, d] to keyValue [B, Tk, d]; mask [B, Tk]
+// (1 = real key) may be nil. Returns [B, Tq, d].
+func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.Node {
+	q := m.Q.Fwd(b, query)
+	k := m.K.Fwd(b, keyValue)
+	v := m.V.Fwd(b, keyValue)
+	return m.O.Fwd(b, Attention(b, q, k, v, mask, m.Heads))
+}
+
+// Attention is softmax(q·kᵀ/sqrt(dh) + key mask)·v per head, fused into one
+// op: q [B, Tq, D], k and v [B, Tk, D], mask [B, Tk] or nil, D = heads·dh;
+// heads are read in place from the head-major feature layout, so no 4-D
+// tensor or transpose appears in the graph. The backward pass recomputes
+// the probabilities instead of storing B·heads·Tq·Tk of them.
+func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
+	if mask == nil {
+		return b.apply(attentionK{heads: heads}, q, k, v)
+	}
+	return b.apply(attentionK{heads: heads}, q, k, v, mask)
+}
+
+type attentionK struct{ heads int }
+
+func (k attentionK) String() string { return fmt.Sprintf("attention(heads=%d)", k.heads) }
+
+func (k attentionK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	q, kk, v := in[0], in[1], in[2]
+	if q.Dims() != 3 || kk.Dims() != 3 || !kk.Eq(v) || q[0] != kk[0] || q[2] != kk[2] {
+		return nil, fmt.Errorf("q %v, k %v, v %v: want [B,Tq,D], [B,Tk,D], [B,Tk,D]", q, kk, v)
+	}
+	if q[2]%k.heads != 0 {
+		return nil, fmt.Errorf("width %d is not a multiple of %d heads", q[2], k.heads)
+	}
+	if len(in) == 4 && (in[3].Dims() != 2 || in[3][0] != q[0] || in[3][1] != kk[1]) {
+		return nil, fmt.Errorf("mask %v does not match keys %v", in[3], kk)
+	}
+	return q.Clone(), nil
+}
+
+func (k attentionK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		attnFwd[float32](k, a)
+	} else {
+		attnFwd[float64](k, a)
+	}
+}
+
+func (k attentionK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		attnBwd[float32](k, a)
+	} else {
+		attnBwd[float64](k, a)
+	}
+}
+
+type attnDims struct{ B, Tq, Tk, D, dh int }
+
+func (k attentionK) dims(a *kargs) attnDims {
+	q, kk := a.shape[0], a.shape[1]
+	return attnDims{B: q[0], Tq: q[1], Tk: kk[1], D: q[2], dh: q[2] / k.heads}
+}
+
+// probs computes the attention probabilities of batch b, head h into p
+// [Tq, Tk].
+func probs[T float](d attnDims, q, kk, mask, p []T, b, h int) {
+	qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+	scale := T(1 / math.Sqrt(float64(d.dh)))
+	gemm(false, true, d.Tq, d.Tk, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
+	var m []T
+	if mask != nil {
+		m = mask[b*d.Tk : (b+1)*d.Tk]
+	}
+	for i := 0; i < d.Tq; i++ {
+		row := p[i*d.Tk : (i+1)*d.Tk]
+		softmaxRow(row, m, row)
+	}
+}
+
+func attnFwd[T float](k attentionK, a *kargs) {
+	d := k.dims(a)
+	q, kk, v, out := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2]), data[T](a.out)
+	var mask []T
+	if len(a.in) == 4 {
+		mask = data[T](a.in[3])
+	}
+	parallelFor(d.B*k.heads, func(lo, hi int) {
+		p := make([]T, d.Tq*d.Tk)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/k.heads, bh%k.heads
+			probs(d, q, kk, mask, p, b, h)
+			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+h*d.dh
+			gemm(false, false, d.Tq, d.dh, d.Tk, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
+		}
+	})
+}
+
+func attnBwd[T float](k attentionK, a *kargs) {
+	d := k.dims(a)
+	q, kk, v, gout := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2]), data[T](a.gout)
+	gq, gk, gv := data[T](a.grads[0]), data[T](a.grads[1]), data[T](a.grads[2])
+	var mask []T
+	if len(a.in) == 4 {
+		mask = data[T](a.in[3])
+	}
+	scale := T(1 / math.Sqrt(float64(d.dh)))
+	parallelFor(d.B*k.heads, func(lo, hi int) {
+		p := make([]T, d.Tq*d.Tk)
+		dp := make([]T, d.Tq*d.Tk)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/k.heads, bh%k.heads
+			qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+			probs(d, q, kk, mask, p, b, h)
+			if gv != nil { // dV = Pᵀ·dO
+				gemm(true, false, d.Tk, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
+			}
+			// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+			gemm(false, true, d.Tq, d.Tk, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+			for i := 0; i < d.Tq; i++ {
+				r := i * d.Tk
+				softmaxRowBwd(p[r:r+d.Tk], dp[r:r+d.Tk], dp[r:r+d.Tk])
+			}
+			if gq != nil { // dQ = dS·K·scale
+				gemm(false, false, d.Tq, d.dh, d.Tk, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
+			}
+			if gk != nil { // dK = dSᵀ·Q·scale
+				gemm(true, false, d.Tk, d.dh, d.Tq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
+			}
+		}
+	})
+}

@@ -1,0 +1,92 @@
+package layers
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// benchStep compiles cost = Σ out ⊙ R with gradients for wrt and times one
+// forward + backward pass per iteration in float32.
+func benchStep(bm *testing.B, b *Builder, out *G.Node, wrt G.Nodes) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	r := make([]float64, out.Shape().TotalSize())
+	for i := range r {
+		r[i] = rng.NormFloat64()
+	}
+	rn := b.Constant("bench.R", r, out.Shape()...)
+	prod, err := G.HadamardProd(out, rn)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	if _, err := G.Grad(cost, wrt...); err != nil {
+		bm.Fatal(err)
+	}
+	m := G.NewTapeMachine(b.G, G.BindDualValues(wrt...))
+	defer m.Close()
+	bm.ResetTimer()
+	for i := 0; i < bm.N; i++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			bm.Fatal(err)
+		}
+	}
+}
+
+func randInput32(b *Builder, name string, rng *rand.Rand, shape ...int) *G.Node {
+	n := b.Input(name, shape...)
+	v := make([]float32, tensor.Shape(shape).TotalSize())
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	if err := G.Let(n, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))); err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// BenchmarkLSTM times one LSTM layer (B=32, in=H=64) forward + backward.
+func BenchmarkLSTM(bm *testing.B) {
+	for _, T := range []int{50, 375, 500} {
+		bm.Run(fmt.Sprintf("T=%d", T), func(bm *testing.B) {
+			b := NewBuilder(tensor.Float32, 1, false)
+			x := randParam32(b, "x", 32, T, 64)
+			y := NewLSTM(b, "lstm", 64, 64, 1, 0).Fwd(b, x)
+			benchStep(bm, b, y, b.Trainable())
+		})
+	}
+}
+
+// BenchmarkAttention times the fused attention core (B=32, d=64, 4 heads,
+// key mask) forward + backward with respect to q, k and v.
+func BenchmarkAttention(bm *testing.B) {
+	for _, L := range [][2]int{{50, 50}, {3, 500}, {500, 500}} {
+		bm.Run(fmt.Sprintf("Tq=%d,Tk=%d", L[0], L[1]), func(bm *testing.B) {
+			b := NewBuilder(tensor.Float32, 1, false)
+			rng := rand.New(rand.NewPCG(3, 4))
+			q := randParam32(b, "q", 32, L[0], 64)
+			k := randParam32(b, "k", 32, L[1], 64)
+			v := randParam32(b, "v", 32, L[1], 64)
+			mask := make([]float64, 32*L[1])
+			for i := range mask {
+				if i%L[1] < L[1]*3/4 {
+					mask[i] = 1
+				}
+			}
+			m := b.Constant("m", mask, 32, L[1])
+			_ = rng
+			benchStep(bm, b, Attention(b, q, k, v, m, 4), b.Trainable())
+		})
+	}
+}
+
+func randParam32(b *Builder, name string, shape ...int) *G.Node {
+	return b.Param(name, Uniform(1), shape...)
+}

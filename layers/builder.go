@@ -1,0 +1,301 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Param is a trainable tensor of the model with its checkpoint name
+// (SPEC §7).
+type Param struct {
+	Name  string
+	Node  *G.Node
+	Shape []int
+	// Frozen parameters get no gradient and no optimizer state.
+	Frozen bool
+}
+
+// Decay reports whether AdamW decays the parameter (SPEC §8: every tensor
+// with at least two dimensions, embeddings included).
+func (p *Param) Decay() bool { return len(p.Shape) >= 2 }
+
+// Dropout is a dropout mask input: the runner fills it each step with
+// keep/(1−P) drawn from its own seeded RNG in training, and with ones in
+// evaluation (GORGONIA.md: Gorgonia's own Dropout is unusable).
+type Dropout struct {
+	Node *G.Node
+	P    float64
+}
+
+// Builder wraps a Gorgonia expression graph and keeps what the model needs
+// beyond it: parameters under unique names in creation order, the data
+// inputs (which never receive gradients), and the dropout masks.
+type Builder struct {
+	G     *G.ExprGraph
+	Dtype tensor.Dtype
+	// Train says whether dropout masks are created; an evaluation-only
+	// graph has none.
+	Train bool
+
+	rng      *rand.Rand
+	params   []*Param
+	byNode   map[*G.Node]*Param
+	names    map[string]bool
+	data     map[*G.Node]bool
+	dropouts []*Dropout
+	frozen   map[string]bool
+	err      error
+	// wrap, when set, replaces every kernel before it enters the graph
+	// (tests use it to perturb backward passes).
+	wrap func(kernel) kernel
+}
+
+// NewBuilder starts a graph of the given element type (tensor.Float32 for
+// the model, tensor.Float64 in gradient tests). seed drives parameter
+// initialization.
+func NewBuilder(dt tensor.Dtype, seed uint64, train bool) *Builder {
+	return &Builder{
+		G:      G.NewGraph(),
+		Dtype:  dt,
+		Train:  train,
+		rng:    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		byNode: map[*G.Node]*Param{},
+		names:  map[string]bool{},
+		data:   map[*G.Node]bool{},
+		frozen: map[string]bool{},
+	}
+}
+
+// Err returns the first error met while building, if any. Module
+// constructors record errors here so that model code reads as equations.
+func (b *Builder) Err() error { return b.err }
+
+// Fail records err (the first one wins) and returns it.
+func (b *Builder) Fail(err error) error {
+	if b.err == nil && err != nil {
+		b.err = err
+	}
+	return b.err
+}
+
+// Freeze marks every parameter whose name starts with prefix, created after
+// this call, as frozen.
+func (b *Builder) Freeze(prefix string) { b.frozen[prefix] = true }
+
+func (b *Builder) claim(name string) bool {
+	if name == "" {
+		b.Fail(fmt.Errorf("layers: a node without a name"))
+		return false
+	}
+	if b.names[name] {
+		b.Fail(fmt.Errorf("layers: two nodes named %q (Gorgonia would merge them)", name))
+		return false
+	}
+	b.names[name] = true
+	return true
+}
+
+// Init fills a parameter's initial values.
+type Init func(rng *rand.Rand, data []float64)
+
+// Uniform draws from U(−a, a).
+func Uniform(a float64) Init {
+	return func(rng *rand.Rand, d []float64) {
+		for i := range d {
+			d[i] = (2*rng.Float64() - 1) * a
+		}
+	}
+}
+
+// Const fills every value with v.
+func Const(v float64) Init {
+	return func(_ *rand.Rand, d []float64) {
+		for i := range d {
+			d[i] = v
+		}
+	}
+}
+
+// Param creates a trainable tensor named name (SPEC §7) initialized by init.
+func (b *Builder) Param(name string, init Init, shape ...int) *G.Node {
+	if !b.claim(name) {
+		return b.placeholder(shape)
+	}
+	vals := make([]float64, tensor.Shape(shape).TotalSize())
+	init(b.rng, vals)
+	n := G.NewTensor(b.G, b.Dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(b.tensorOf(vals, shape)))
+	p := &Param{Name: name, Node: n, Shape: append([]int(nil), shape...)}
+	for prefix := range b.frozen {
+		if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
+			p.Frozen = true
+		}
+	}
+	b.params = append(b.params, p)
+	b.byNode[n] = p
+	return n
+}
+
+// placeholder stands in for a node that could not be created, so building
+// can go on until the caller checks Err.
+func (b *Builder) placeholder(shape []int) *G.Node {
+	return G.NewTensor(b.G, b.Dtype, len(shape), G.WithShape(shape...), G.WithName(fmt.Sprintf("invalid.%d", len(b.names))))
+}
+
+func (b *Builder) tensorOf(vals []float64, shape []int) *tensor.Dense {
+	switch b.Dtype {
+	case tensor.Float32:
+		d := make([]float32, len(vals))
+		for i, v := range vals {
+			d[i] = float32(v)
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+	default:
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), vals...)))
+	}
+}
+
+// Input creates a data input (a batch tensor, a mask, a constant table): it
+// receives no gradient. Its value is set with gorgonia.Let before each run.
+func (b *Builder) Input(name string, shape ...int) *G.Node {
+	if !b.claim(name) {
+		return b.placeholder(shape)
+	}
+	n := G.NewTensor(b.G, b.Dtype, len(shape), G.WithShape(shape...), G.WithName(name))
+	b.data[n] = true
+	return n
+}
+
+// Constant creates a data input holding vals (row-major, shape given).
+func (b *Builder) Constant(name string, vals []float64, shape ...int) *G.Node {
+	if !b.claim(name) {
+		return b.placeholder(shape)
+	}
+	n := G.NewTensor(b.G, b.Dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(b.tensorOf(vals, shape)))
+	b.data[n] = true
+	return n
+}
+
+// needsGrad reports whether n can carry a gradient: data inputs, frozen
+// parameters and kernel outputs computed only from those cannot.
+func (b *Builder) needsGrad(n *G.Node) bool {
+	if b.data[n] {
+		return false
+	}
+	if p, ok := b.byNode[n]; ok {
+		return !p.Frozen
+	}
+	return true
+}
+
+func (b *Builder) apply(k kernel, inputs ...*G.Node) *G.Node {
+	if b.wrap != nil {
+		k = b.wrap(k)
+	}
+	need := make([]bool, len(inputs))
+	for i, n := range inputs {
+		need[i] = b.needsGrad(n)
+	}
+	out, err := applyKernel(k, need, inputs...)
+	if err != nil {
+		b.Fail(err)
+		return b.placeholder(inputs[0].Shape())
+	}
+	if !slices.Contains(need, true) {
+		b.data[out] = true
+	}
+	return out
+}
+
+// Dropout multiplies x by a mask input named name+".mask" (identity when
+// p is 0 or the graph is for evaluation).
+func (b *Builder) Dropout(name string, x *G.Node, p float64) *G.Node {
+	if p == 0 || !b.Train {
+		return x
+	}
+	m := b.Input(name+".mask", x.Shape()...)
+	b.dropouts = append(b.dropouts, &Dropout{Node: m, P: p})
+	y, err := G.HadamardProd(x, m)
+	if err != nil {
+		b.Fail(fmt.Errorf("layers: dropout %s: %w", name, err))
+		return x
+	}
+	return y
+}
+
+// Params returns the parameters in creation order.
+func (b *Builder) Params() []*Param { return b.params }
+
+// Trainable returns the nodes of the parameters that are not frozen.
+func (b *Builder) Trainable() G.Nodes {
+	var ns G.Nodes
+	for _, p := range b.params {
+		if !p.Frozen {
+			ns = append(ns, p.Node)
+		}
+	}
+	return ns
+}
+
+// Dropouts returns the dropout masks in creation order.
+func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
+
+// FillDropouts sets every dropout mask: in training each element keeps with
+// probability 1−p and is scaled by 1/(1−p); otherwise all ones.
+func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
+	for _, d := range b.dropouts {
+		n := d.Node.Shape().TotalSize()
+		keep := 1 / (1 - d.P)
+		var v *tensor.Dense
+		switch b.Dtype {
+		case tensor.Float32:
+			m := make([]float32, n)
+			for i := range m {
+				if !train || rng.Float64() >= d.P {
+					m[i] = float32(keep)
+					if !train {
+						m[i] = 1
+					}
+				}
+			}
+			v = tensor.New(tensor.WithShape(d.Node.Shape()...), tensor.WithBacking(m))
+		default:
+			m := make([]float64, n)
+			for i := range m {
+				if !train || rng.Float64() >= d.P {
+					m[i] = keep
+					if !train {
+						m[i] = 1
+					}
+				}
+			}
+			v = tensor.New(tensor.WithShape(d.Node.Shape()...), tensor.WithBacking(m))
+		}
+		if err := G.Let(d.Node, v); err != nil {
+			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
+		}
+	}
+	return nil
+}
+
+// CheckHashes returns an error if two distinct nodes of the graph share a
+// hash: Gorgonia's compiler would give them one register (GORGONIA.md).
+func (b *Builder) CheckHashes() error {
+	seen := map[uint32]*G.Node{}
+	for _, n := range b.G.AllNodes() {
+		h := n.Hashcode()
+		if o, ok := seen[h]; ok && o != n {
+			return fmt.Errorf("layers: nodes %q and %q share hash %#x; rename one", o.Name(), n.Name(), h)
+		}
+		seen[h] = n
+	}
+	return nil
+}
+
+// PyTorchUniform is the bound of PyTorch's default Linear and LSTM init,
+// 1/sqrt(fan).
+func PyTorchUniform(fan int) Init { return Uniform(1 / math.Sqrt(float64(fan))) }

@@ -1,0 +1,114 @@
+package layers
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fdcmdie/fdcmdie/layers/gradcheck"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// gradCases build a small float64 graph around one block; every data input
+// gets a value and every trainable parameter is checked.
+var gradCases = []struct {
+	name  string
+	build func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node
+	// opts overrides the check's defaults: a fully masked row adds −1e9 to
+	// its scores, which leaves float64 about 1e-7 of absolute precision,
+	// so its finite differences need a larger step.
+	opts gradcheck.Options
+}{
+	{"linear", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return NewLinear(b, "fc", 4, 3, true).Fwd(b, randParam(b, "x", 1, 2, 3, 4))
+	}, gradcheck.Options{}},
+	{"linear_nobias", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return NewLinear(b, "fc", 4, 3, false).Fwd(b, randParam(b, "x", 1, 2, 3, 4))
+	}, gradcheck.Options{}},
+	{"layernorm", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		n := NewLayerNorm(b, "n", 5, 1e-5)
+		setInput(t, n.W, randVals(rng, 5))
+		setInput(t, n.B, randVals(rng, 5))
+		return n.Fwd(b, randParam(b, "x", 2, 3, 2, 5))
+	}, gradcheck.Options{}},
+	{"rmsnorm", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		n := NewRMSNorm(b, "n", 5, 1e-5)
+		setInput(t, n.W, randVals(rng, 5))
+		return n.Fwd(b, randParam(b, "x", 2, 3, 2, 5))
+	}, gradcheck.Options{}},
+	{"softmax_masked", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		m := b.Input("m", 2, 4)
+		setInput(t, m, []float64{1, 0, 1, 1, 0, 1, 1, 0})
+		return Softmax(b, randParam(b, "x", 2, 2, 3, 4), m)
+	}, gradcheck.Options{}},
+	{"softmax_fully_masked", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		m := b.Input("m", 2, 4)
+		setInput(t, m, []float64{1, 0, 1, 1, 0, 0, 0, 0})
+		return Softmax(b, randParam(b, "x", 2, 2, 3, 4), m)
+	}, gradcheck.Options{Step: 1e-3, RTol: 1e-3}},
+	{"attention_3x5", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		m := b.Input("m", 2, 5)
+		setInput(t, m, []float64{1, 1, 1, 0, 0, 1, 1, 1, 1, 1})
+		q, k, v := randParam(b, "q", 1, 2, 3, 6), randParam(b, "k", 1, 2, 5, 6), randParam(b, "v", 1, 2, 5, 6)
+		return Attention(b, q, k, v, m, 2)
+	}, gradcheck.Options{}},
+	{"mha_self_unmasked", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		x := randParam(b, "x", 1, 2, 4, 6)
+		return NewMultiHeadAttention(b, "att", 6, 3).Fwd(b, x, x, nil)
+	}, gradcheck.Options{}},
+	{"lstm_2layer_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		l := NewLSTM(b, "lstm", 3, 4, 2, 0.3)
+		y := l.Fwd(b, randParam(b, "x", 1, 2, 5, 3))
+		if err := b.FillDropouts(rng, true); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}, gradcheck.Options{}},
+	{"positional", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return AddPositional(b, randParam(b, "x", 1, 2, 3, 4))
+	}, gradcheck.Options{}},
+	{"pool", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		m := b.Input("m", 3, 4)
+		setInput(t, m, []float64{1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0})
+		return Pool(b, randParam(b, "x", 1, 3, 4, 5), m)
+	}, gradcheck.Options{}},
+	{"ffn_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		f := NewFFN(b, "ffn", 4, 8, 0.5)
+		y := f.Fwd(b, randParam(b, "x", 1, 2, 3, 4), "x")
+		if err := b.FillDropouts(rng, true); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}, gradcheck.Options{}},
+}
+
+func TestGradients(t *testing.T) {
+	for _, c := range gradCases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newTestBuilder(5)
+			out := c.build(t, b, rand.New(rand.NewPCG(6, 7)))
+			for _, m := range checkWith(t, b, out, c.opts) {
+				t.Errorf("gradient mismatch %v", m)
+			}
+		})
+	}
+}
+
+// TestGradientsCatchPerturbedBackward runs every case again with each
+// kernel's backward pass off by 1e-4 in one element per input: the check
+// must report it, so the tests above can fail.
+func TestGradientsCatchPerturbedBackward(t *testing.T) {
+	for _, c := range gradCases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newTestBuilder(5)
+			b.wrap = func(k kernel) kernel { return perturbed{k} }
+			out := c.build(t, b, rand.New(rand.NewPCG(6, 7)))
+			if err := b.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if bad := checkWith(t, b, out, c.opts); len(bad) == 0 {
+				t.Fatal("a perturbed backward pass went unnoticed")
+			}
+		})
+	}
+}

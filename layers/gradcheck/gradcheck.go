@@ -1,0 +1,138 @@
+// Package gradcheck compares the gradients Gorgonia computes for a float64
+// graph with central finite differences. Every hand-written backward pass
+// of fdcmdie is tested with it.
+package gradcheck
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Options tunes a check. Zero values take the defaults.
+type Options struct {
+	Step float64 // finite-difference step (default 1e-6)
+	RTol float64 // relative tolerance (default 1e-5)
+	ATol float64 // absolute tolerance (default 1e-7)
+	// MaxPerParam caps the number of elements checked per parameter,
+	// chosen at random (default 64).
+	MaxPerParam int
+	Seed        uint64
+}
+
+// Mismatch describes the worst element of one parameter.
+type Mismatch struct {
+	Param             string
+	Index             int
+	Analytic, Numeric float64
+}
+
+func (m Mismatch) String() string {
+	return fmt.Sprintf("%s[%d]: analytic %.10g, numeric %.10g", m.Param, m.Index, m.Analytic, m.Numeric)
+}
+
+// Check builds cost = Σ out ⊙ R (R fixed random, or out itself when it is a
+// scalar) on out's graph, differentiates it with respect to wrt, and
+// compares each gradient with central differences of the cost. All data
+// inputs must already hold values. It returns the elements outside the
+// tolerance (nil when all agree).
+func Check(g *G.ExprGraph, out *G.Node, wrt G.Nodes, o Options) ([]Mismatch, error) {
+	if o.Step == 0 {
+		o.Step = 1e-6
+	}
+	if o.RTol == 0 {
+		o.RTol = 1e-5
+	}
+	if o.ATol == 0 {
+		o.ATol = 1e-7
+	}
+	if o.MaxPerParam == 0 {
+		o.MaxPerParam = 64
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 77))
+	cost := out
+	if !out.IsScalar() {
+		r := make([]float64, out.Shape().TotalSize())
+		for i := range r {
+			r[i] = rng.NormFloat64()
+		}
+		rn := G.NewTensor(g, tensor.Float64, out.Dims(), G.WithShape(out.Shape()...), G.WithName("gradcheck.R"),
+			G.WithValue(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r))))
+		prod, err := G.HadamardProd(out, rn)
+		if err != nil {
+			return nil, err
+		}
+		if cost, err = G.Sum(prod); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := G.Grad(cost, wrt...); err != nil {
+		return nil, fmt.Errorf("gradcheck: Grad: %w", err)
+	}
+	var costVal G.Value
+	G.Read(cost, &costVal)
+	m := G.NewTapeMachine(g, G.BindDualValues(wrt...))
+	defer m.Close()
+	run := func() (float64, error) {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			return 0, err
+		}
+		return costVal.Data().(float64), nil
+	}
+	if _, err := run(); err != nil {
+		return nil, fmt.Errorf("gradcheck: run: %w", err)
+	}
+	analytic := make([][]float64, len(wrt))
+	for i, n := range wrt {
+		gv, err := n.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("gradcheck: %s: %w", n.Name(), err)
+		}
+		analytic[i] = append([]float64(nil), gv.Data().([]float64)...)
+	}
+	var bad []Mismatch
+	for i, n := range wrt {
+		vals := n.Value().Data().([]float64)
+		idx := rng.Perm(len(vals))
+		if len(idx) > o.MaxPerParam {
+			idx = idx[:o.MaxPerParam]
+		}
+		worst := Mismatch{Param: n.Name(), Index: -1}
+		worstExcess := 0.0
+		for _, j := range idx {
+			v := vals[j]
+			vals[j] = v + o.Step
+			up, err := run()
+			if err != nil {
+				return nil, err
+			}
+			vals[j] = v - o.Step
+			down, err := run()
+			if err != nil {
+				return nil, err
+			}
+			vals[j] = v
+			num := (up - down) / (2 * o.Step)
+			a := analytic[i][j]
+			tol := o.ATol + o.RTol*math.Max(math.Abs(a), math.Abs(num))
+			if excess := math.Abs(a-num) - tol; excess > worstExcess || math.IsNaN(a) || math.IsNaN(num) {
+				worstExcess = excess
+				worst = Mismatch{Param: n.Name(), Index: j, Analytic: a, Numeric: num}
+				if math.IsNaN(excess) {
+					worstExcess = math.Inf(1)
+				}
+			}
+		}
+		if worst.Index >= 0 {
+			bad = append(bad, worst)
+		}
+	}
+	if _, err := run(); err != nil {
+		return nil, err
+	}
+	return bad, nil
+}

@@ -1,0 +1,318 @@
+package layers
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// float is the element type of every kernel: the model runs in float32,
+// gradient tests build the same graph in float64.
+type float interface{ float32 | float64 }
+
+// kernel is a fused computation with a hand-written backward pass. It is
+// wrapped into Gorgonia ops by applyKernel: a forward op, and for Grad a
+// backward op that returns the gradients of all inputs as one flat vector,
+// cut into per-input gradients by pick ops (a Gorgonia op has one output).
+type kernel interface {
+	// String names the kernel and its configuration; it is hashed, so two
+	// kernels with equal strings must compute the same function.
+	String() string
+	// outShape gives the output shape for the input shapes, or an error.
+	outShape(in []tensor.Shape) (tensor.Shape, error)
+	// forward computes a.out from a.in.
+	forward(a *kargs)
+	// backward accumulates into a.grads[i] (zeroed, nil where no gradient is
+	// wanted) the gradient of the cost with respect to input i, given
+	// a.gout, the gradient with respect to the output.
+	backward(a *kargs)
+}
+
+// kargs carries the tensors of one kernel call. Every tensor is dense,
+// contiguous and of one element type.
+type kargs struct {
+	dt    tensor.Dtype
+	in    []*tensor.Dense
+	shape []tensor.Shape
+	out   *tensor.Dense
+	gout  *tensor.Dense
+	grads []*tensor.Dense
+}
+
+// data returns the backing slice of t, or nil for a nil tensor.
+func data[T float](t *tensor.Dense) []T {
+	if t == nil {
+		return nil
+	}
+	return t.Data().([]T)
+}
+
+// applyKernel adds k to the graph with the given inputs. needGrad[i] says
+// whether input i receives a gradient; data inputs and masks do not.
+func applyKernel(k kernel, needGrad []bool, inputs ...*G.Node) (*G.Node, error) {
+	if len(needGrad) != len(inputs) {
+		return nil, fmt.Errorf("%v: %d inputs, %d gradient flags", k, len(inputs), len(needGrad))
+	}
+	shapes := make([]tensor.Shape, len(inputs))
+	for i, n := range inputs {
+		shapes[i] = n.Shape().Clone()
+		if i > 0 && n.Dtype() != inputs[0].Dtype() {
+			return nil, fmt.Errorf("%v: input %d is %v, input 0 is %v", k, i, n.Dtype(), inputs[0].Dtype())
+		}
+	}
+	out, err := k.outShape(shapes)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", k, err)
+	}
+	op := &fwdOp{k: k, in: shapes, out: out, need: append([]bool(nil), needGrad...)}
+	return G.ApplyOp(op, inputs...)
+}
+
+// fwdOp runs a kernel's forward pass.
+type fwdOp struct {
+	k    kernel
+	in   []tensor.Shape
+	out  tensor.Shape
+	need []bool
+}
+
+func tensorType(dims int) G.TensorType {
+	return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')}
+}
+
+func fnType(in []tensor.Shape, outDims int) hm.Type {
+	ts := make([]hm.Type, 0, len(in)+1)
+	for _, s := range in {
+		ts = append(ts, tensorType(s.Dims()))
+	}
+	ts = append(ts, tensorType(outDims))
+	return hm.NewFnType(ts...)
+}
+
+func (op *fwdOp) Arity() int                                     { return len(op.in) }
+func (op *fwdOp) Type() hm.Type                                  { return fnType(op.in, op.out.Dims()) }
+func (op *fwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.out.Clone(), nil }
+func (op *fwdOp) ReturnsPtr() bool                               { return false }
+func (op *fwdOp) CallsExtern() bool                              { return false }
+func (op *fwdOp) OverwritesInput() int                           { return -1 }
+func (op *fwdOp) String() string                                 { return op.k.String() }
+func (op *fwdOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "fwd:%v:%v:%v", op.k, op.in, op.need) }
+func (op *fwdOp) Hashcode() uint32                               { return hashOf(op) }
+func (op *fwdOp) DiffWRT(int) []bool                             { return append([]bool(nil), op.need...) }
+
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+// dense converts an op argument to a contiguous dense tensor.
+func dense(v G.Value) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("expected a dense tensor, got %T", v)
+	}
+	if d.RequiresIterator() {
+		m := d.Materialize()
+		if d, ok = m.(*tensor.Dense); !ok {
+			return nil, fmt.Errorf("materialized view is %T", m)
+		}
+	}
+	return d, nil
+}
+
+func denseAll(vs []G.Value) ([]*tensor.Dense, error) {
+	ds := make([]*tensor.Dense, len(vs))
+	for i, v := range vs {
+		d, err := dense(v)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		ds[i] = d
+	}
+	return ds, nil
+}
+
+func (op *fwdOp) Do(vs ...G.Value) (G.Value, error) {
+	in, err := denseAll(vs)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op.k, err)
+	}
+	dt := in[0].Dtype()
+	out := tensor.New(tensor.Of(dt), tensor.WithShape(op.out.Clone()...))
+	op.k.forward(&kargs{dt: dt, in: in, shape: op.in, out: out})
+	return out, nil
+}
+
+func (op *fwdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	b := &bwdOp{f: op}
+	args := append(append(G.Nodes(nil), inputs...), output, grad)
+	flat, err := G.ApplyOp(b, args...)
+	if err != nil {
+		return nil, err
+	}
+	grads := make(G.Nodes, len(inputs))
+	off := 0
+	for i, s := range op.in {
+		if !op.need[i] {
+			continue
+		}
+		p := &pickOp{off: off, shape: s.Clone(), total: b.size()}
+		if grads[i], err = G.ApplyOp(p, flat); err != nil {
+			return nil, err
+		}
+		off += s.TotalSize()
+	}
+	return grads, nil
+}
+
+// bwdOp computes every wanted input gradient of a kernel into one flat
+// vector, in input order.
+type bwdOp struct{ f *fwdOp }
+
+func (op *bwdOp) size() int {
+	n := 0
+	for i, s := range op.f.in {
+		if op.f.need[i] {
+			n += s.TotalSize()
+		}
+	}
+	return n
+}
+
+func (op *bwdOp) Arity() int { return len(op.f.in) + 2 }
+func (op *bwdOp) Type() hm.Type {
+	in := append(append([]tensor.Shape(nil), op.f.in...), op.f.out, op.f.out)
+	return fnType(in, 1)
+}
+func (op *bwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.Shape{op.size()}, nil }
+func (op *bwdOp) ReturnsPtr() bool                               { return false }
+func (op *bwdOp) CallsExtern() bool                              { return false }
+func (op *bwdOp) OverwritesInput() int                           { return -1 }
+func (op *bwdOp) String() string                                 { return op.f.k.String() + "'" }
+func (op *bwdOp) WriteHash(h hash.Hash) {
+	fmt.Fprint(h, "bwd:")
+	op.f.WriteHash(h)
+}
+func (op *bwdOp) Hashcode() uint32 { return hashOf(op) }
+
+func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
+	all, err := denseAll(vs)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	n := len(op.f.in)
+	dt := all[0].Dtype()
+	flat := tensor.New(tensor.Of(dt), tensor.WithShape(op.size()))
+	a := &kargs{dt: dt, in: all[:n], shape: op.f.in, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, n)}
+	off := 0
+	for i, s := range op.f.in {
+		if !op.f.need[i] {
+			continue
+		}
+		sz := s.TotalSize()
+		var backing any
+		switch dt {
+		case tensor.Float32:
+			backing = flat.Data().([]float32)[off : off+sz]
+		case tensor.Float64:
+			backing = flat.Data().([]float64)[off : off+sz]
+		default:
+			return nil, fmt.Errorf("%v: unsupported dtype %v", op, dt)
+		}
+		a.grads[i] = tensor.New(tensor.WithShape(s.Clone()...), tensor.WithBacking(backing))
+		off += sz
+	}
+	op.f.k.backward(a)
+	return flat, nil
+}
+
+// pickOp copies one input's gradient out of a backward op's flat vector.
+type pickOp struct {
+	off, total int
+	shape      tensor.Shape
+}
+
+func (op *pickOp) Arity() int                                     { return 1 }
+func (op *pickOp) Type() hm.Type                                  { return hm.NewFnType(tensorType(1), tensorType(op.shape.Dims())) }
+func (op *pickOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
+func (op *pickOp) ReturnsPtr() bool                               { return false }
+func (op *pickOp) CallsExtern() bool                              { return false }
+func (op *pickOp) OverwritesInput() int                           { return -1 }
+func (op *pickOp) String() string                                 { return fmt.Sprintf("pick[%d:%v]", op.off, op.shape) }
+func (op *pickOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "pick:%d:%d:%v", op.off, op.total, op.shape) }
+func (op *pickOp) Hashcode() uint32                               { return hashOf(op) }
+
+func (op *pickOp) Do(vs ...G.Value) (G.Value, error) {
+	src, err := dense(vs[0])
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	n := op.shape.TotalSize()
+	var backing any
+	switch d := src.Data().(type) {
+	case []float32:
+		backing = append([]float32(nil), d[op.off:op.off+n]...)
+	case []float64:
+		backing = append([]float64(nil), d[op.off:op.off+n]...)
+	default:
+		return nil, fmt.Errorf("%v: unsupported data %T", op, d)
+	}
+	return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(backing)), nil
+}
+
+// gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices
+// through Gorgonia's BLAS, so an OpenBLAS build speeds kernels up too.
+func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	impl := G.WhichBLAS()
+	switch a := any(a).(type) {
+	case []float32:
+		impl.Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		impl.Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// parallelFor runs f over [0, n) split into contiguous chunks, one per
+// available core. Each index is handled by exactly one call, so results do
+// not depend on the number of cores.
+func parallelFor(n int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		if n > 0 {
+			f(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}

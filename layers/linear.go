@@ -1,0 +1,119 @@
+package layers
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Linear is y = x·Wᵀ + b with W stored [out, in] as in PyTorch.
+type Linear struct {
+	W, B    *G.Node // B is nil for a layer without bias
+	In, Out int
+}
+
+// NewLinear creates name.weight [out, in] and name.bias [out] with
+// PyTorch's default init, U(±1/sqrt(in)).
+func NewLinear(b *Builder, name string, in, out int, bias bool) *Linear {
+	l := &Linear{In: in, Out: out}
+	init := PyTorchUniform(in)
+	l.W = b.Param(name+".weight", init, out, in)
+	if bias {
+		l.B = b.Param(name+".bias", init, out)
+	}
+	return l
+}
+
+// NewLinearInit is NewLinear with weights from winit and a zero bias.
+func NewLinearInit(b *Builder, name string, in, out int, bias bool, winit Init) *Linear {
+	l := &Linear{In: in, Out: out}
+	l.W = b.Param(name+".weight", winit, out, in)
+	if bias {
+		l.B = b.Param(name+".bias", Const(0), out)
+	}
+	return l
+}
+
+// Fwd applies the layer to the last axis of x [..., in] → [..., out].
+func (l *Linear) Fwd(b *Builder, x *G.Node) *G.Node {
+	if l.B == nil {
+		return b.apply(linearK{}, x, l.W)
+	}
+	return b.apply(linearK{}, x, l.W, l.B)
+}
+
+// linearK: inputs x [..., in], W [out, in], optional b [out].
+type linearK struct{}
+
+func (linearK) String() string { return "linear" }
+
+func (linearK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x, w := in[0], in[1]
+	if w.Dims() != 2 || x.Dims() < 1 || x[x.Dims()-1] != w[1] {
+		return nil, fmt.Errorf("x %v does not match weight %v", x, w)
+	}
+	if len(in) == 3 && (in[2].Dims() != 1 || in[2][0] != w[0]) {
+		return nil, fmt.Errorf("bias %v does not match weight %v", in[2], w)
+	}
+	out := x.Clone()
+	out[out.Dims()-1] = w[0]
+	return out, nil
+}
+
+func (k linearK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		linearFwd[float32](a)
+	} else {
+		linearFwd[float64](a)
+	}
+}
+
+func (k linearK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		linearBwd[float32](a)
+	} else {
+		linearBwd[float64](a)
+	}
+}
+
+func linearDims(a *kargs) (m, in, out int) {
+	in, out = a.shape[1][1], a.shape[1][0]
+	return a.shape[0].TotalSize() / in, in, out
+}
+
+func linearFwd[T float](a *kargs) {
+	m, in, out := linearDims(a)
+	x, w, y := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out)
+	gemm(false, true, m, out, in, 1, x, in, w, in, 0, y, out)
+	if len(a.in) == 3 {
+		bias := data[T](a.in[2])
+		for r := 0; r < m; r++ {
+			row := y[r*out : (r+1)*out]
+			for j := range row {
+				row[j] += bias[j]
+			}
+		}
+	}
+}
+
+func linearBwd[T float](a *kargs) {
+	m, in, out := linearDims(a)
+	x, w, gy := data[T](a.in[0]), data[T](a.in[1]), data[T](a.gout)
+	if gx := data[T](a.grads[0]); gx != nil {
+		gemm(false, false, m, in, out, 1, gy, out, w, in, 0, gx, in)
+	}
+	if gw := data[T](a.grads[1]); gw != nil {
+		gemm(true, false, out, in, m, 1, gy, out, x, in, 0, gw, in)
+	}
+	if len(a.in) == 3 {
+		if gb := data[T](a.grads[2]); gb != nil {
+			for r := 0; r < m; r++ {
+				row := gy[r*out : (r+1)*out]
+				for j, v := range row {
+					gb[j] += v
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MaskNeg is the additive score of a padded key (SPEC §2: a large negative
+// number, never −inf), so a fully masked row stays finite.
+const MaskNeg = -1e9
+
+// Softmax is a row-stable softmax over the last axis of x [B, ..., N]. When
+// mask [B, N] is not nil (1 = real, 0 = padding), MaskNeg is added to the
+// scores of padded positions first; every row of x under batch b uses mask
+// row b. A fully masked row gives finite values, never NaN.
+func Softmax(b *Builder, x, mask *G.Node) *G.Node {
+	if mask == nil {
+		return b.apply(softmaxK{}, x)
+	}
+	return b.apply(softmaxK{}, x, mask)
+}
+
+// softmaxK: inputs x [B, ..., N] and an optional mask [B, N].
+type softmaxK struct{}
+
+func (softmaxK) String() string { return "softmax" }
+
+func (softmaxK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x := in[0]
+	if len(in) == 2 {
+		m := in[1]
+		if m.Dims() != 2 || m[0] != x[0] || m[1] != x[x.Dims()-1] {
+			return nil, fmt.Errorf("mask %v does not match scores %v", m, x)
+		}
+	}
+	return x.Clone(), nil
+}
+
+func (k softmaxK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		softmaxFwd[float32](a)
+	} else {
+		softmaxFwd[float64](a)
+	}
+}
+
+func (k softmaxK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		softmaxBwd[float32](a)
+	} else {
+		softmaxBwd[float64](a)
+	}
+}
+
+func softmaxFwd[T float](a *kargs) {
+	x, p := data[T](a.in[0]), data[T](a.out)
+	var mask []T
+	if len(a.in) == 2 {
+		mask = data[T](a.in[1])
+	}
+	n := a.shape[0][a.shape[0].Dims()-1]
+	rows := len(x) / n
+	perBatch := rows / a.shape[0][0]
+	parallelFor(rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var m []T
+			if mask != nil {
+				b := r / perBatch
+				m = mask[b*n : (b+1)*n]
+			}
+			softmaxRow(x[r*n:(r+1)*n], m, p[r*n:(r+1)*n])
+		}
+	})
+}
+
+// softmaxRow writes softmax(x + additive mask) into p: scores are shifted by
+// the row's own maximum, so no row overflows or becomes NaN.
+func softmaxRow[T float](x, mask, p []T) {
+	mx := T(math.Inf(-1))
+	for j, v := range x {
+		if mask != nil && mask[j] == 0 {
+			v += T(MaskNeg)
+		}
+		p[j] = v
+		mx = max(mx, v)
+	}
+	var sum float64
+	for j, v := range p {
+		e := T(math.Exp(float64(v - mx)))
+		p[j] = e
+		sum += float64(e)
+	}
+	inv := T(1 / sum)
+	for j := range p {
+		p[j] *= inv
+	}
+}
+
+func softmaxBwd[T float](a *kargs) {
+	p, gp, gx := data[T](a.out), data[T](a.gout), data[T](a.grads[0])
+	if gx == nil {
+		return
+	}
+	n := a.shape[0][a.shape[0].Dims()-1]
+	parallelFor(len(p)/n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			softmaxRowBwd(p[r*n:(r+1)*n], gp[r*n:(r+1)*n], gx[r*n:(r+1)*n])
+		}
+	})
+}
+
+// softmaxRowBwd: gx = p ⊙ (gp − Σ gp⊙p).
+func softmaxRowBwd[T float](p, gp, gx []T) {
+	var dot float64
+	for j := range p {
+		dot += float64(gp[j]) * float64(p[j])
+	}
+	for j := range p {
+		gx[j] = p[j] * (gp[j] - T(dot))
+	}
+}
