@@ -72,6 +72,13 @@ var gradCases = []struct {
 		setInput(t, m, []float64{1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0})
 		return Pool(b, randParam(b, "x", 1, 3, 4, 5), m)
 	}, gradcheck.Options{}},
+	{"mix3", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		alpha := randParam(b, "alpha", 1, 2, 3)
+		return Mix(b, alpha, randParam(b, "x0", 1, 2, 3, 4), randParam(b, "x1", 1, 2, 3, 4), randParam(b, "x2", 1, 2, 3, 4))
+	}, gradcheck.Options{}},
+	{"mix1_scale", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return Mix(b, randParam(b, "s", 1, 3, 1), randParam(b, "x", 1, 3, 5))
+	}, gradcheck.Options{}},
 	{"ffn_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		f := NewFFN(b, "ffn", 4, 8, 0.5)
 		y := f.Fwd(b, randParam(b, "x", 1, 2, 3, 4), "x")
