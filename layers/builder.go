@@ -299,3 +299,12 @@ func (b *Builder) CheckHashes() error {
 // PyTorchUniform is the bound of PyTorch's default Linear and LSTM init,
 // 1/sqrt(fan).
 func PyTorchUniform(fan int) Init { return Uniform(1 / math.Sqrt(float64(fan))) }
+
+// Must passes on n from a Gorgonia call, recording err in the builder, so
+// model code reads as equations: b.Must(G.Tanh(x)).
+func (b *Builder) Must(n *G.Node, err error) *G.Node {
+	if err != nil {
+		b.Fail(fmt.Errorf("layers: %w", err))
+	}
+	return n
+}

@@ -1,0 +1,209 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/fdcmdie/fdcmdie/contrastive"
+	"github.com/fdcmdie/fdcmdie/layers"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Shape is the fixed batch shape a graph is built for: B rows, text length
+// Lt, audio length La, vision length Lv.
+type Shape struct{ B, Lt, La, Lv int }
+
+// Model is FD-CMDIE as one expression graph (SPEC §2–6) for one batch
+// shape. Its exported nodes are the graph's inputs and outputs.
+type Model struct {
+	Cfg   Config
+	Shape Shape
+	B     *layers.Builder
+
+	// Inputs (SPEC §1). TextIDs is nil when Cfg.TextFeats, TextFeats
+	// otherwise. The contrastive inputs exist only when WithCL.
+	TextIDs, TextFeats, TextMask *G.Node
+	Audio, AudioMask             *G.Node
+	Vision, VisionMask           *G.Node
+	Label, Weight                *G.Node
+	Sim, Diff                    [3]*G.Node
+	SimMask, DiffMask            *G.Node
+
+	// Outputs.
+	Pred  *G.Node    // ŷ [B]
+	Loss  *G.Node    // L = MAE + λ_cl·L_cl [1]
+	MAE   *G.Node    // weighted mean |y − ŷ| [1]
+	LCL   *G.Node    // L_cl [1], nil without CL
+	S, D  [3]*G.Node // pooled similarity and dissimilarity features s_m, d_m [B, d] (t, v, a)
+	F     [3]*G.Node // pooled sequence features f_m [B, d]; r = [f_t; f_v; f_a] (eq. 8)
+	Alpha []*G.Node  // GAP modality weights α [B, 3] per CMDIE layer
+	Cost  *G.Node    // Σ Loss, the scalar that is differentiated
+
+	WithCL bool
+}
+
+// Options say how a graph is built.
+type Options struct {
+	Dtype tensor.Dtype // tensor.Float32 for the model; tensor.Float64 for gradient checks
+	// Train adds dropout masks and WithCL the contrastive inputs and L_cl
+	// (a training graph with Cfg.UsesCL()).
+	Train, WithCL bool
+	// FreezeText freezes the text encoder: no gradient, no optimizer state.
+	FreezeText bool
+	Seed       uint64 // parameter initialization
+}
+
+// Build creates the model graph for one batch shape.
+func Build(cfg Config, shape Shape, o Options) (*Model, error) {
+	dt, train, withCL, seed := o.Dtype, o.Train, o.WithCL, o.Seed
+	if dt == (tensor.Dtype{}) {
+		dt = tensor.Float32
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if shape.B <= 0 || shape.Lt <= 0 || shape.La <= 0 || shape.Lv <= 0 {
+		return nil, fmt.Errorf("graph: batch shape %+v must be positive", shape)
+	}
+	if withCL && !cfg.UsesCL() {
+		return nil, fmt.Errorf("graph: contrastive inputs requested with no_cl or lambda_cl 0")
+	}
+	b := layers.NewBuilder(dt, seed, train)
+	if o.FreezeText {
+		b.Freeze("text_encoder.")
+	}
+	m := &Model{Cfg: cfg, Shape: shape, B: b, WithCL: withCL}
+	m.build()
+	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	if err := b.CheckHashes(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) build() {
+	b, cfg, s := m.B, m.Cfg, m.Shape
+	d := cfg.DModel
+
+	// Inputs.
+	m.TextMask = b.Input("text_mask", s.B, s.Lt)
+	m.Audio = b.Input("audio", s.B, s.La, cfg.AudioDim)
+	m.AudioMask = b.Input("audio_mask", s.B, s.La)
+	m.Vision = b.Input("vision", s.B, s.Lv, cfg.VisionDim)
+	m.VisionMask = b.Input("vision_mask", s.B, s.Lv)
+	m.Label = b.Input("label", s.B)
+	m.Weight = b.Input("weight", s.B)
+	masks := [3]*G.Node{m.TextMask, m.VisionMask, m.AudioMask}
+
+	// Parameters are created in checkpoint order (SPEC §7).
+	var textFwd func() *G.Node // F_t_raw [B, Lt, H]
+	switch {
+	case cfg.TextFeats:
+		m.TextFeats = b.Input("text_feats", s.B, s.Lt, cfg.TextDim)
+		textFwd = func() *G.Node { return m.TextFeats }
+	case cfg.TextEncoder == "bert":
+		m.TextIDs = b.Input("text_ids", s.B, s.Lt)
+		enc := layers.NewBert(b, "text_encoder.", cfg.BertConfig())
+		textFwd = func() *G.Node { last, _ := enc.Fwd(b, m.TextIDs, m.TextMask); return last }
+	default:
+		m.TextIDs = b.Input("text_ids", s.B, s.Lt)
+		enc := layers.NewNeoBERT(b, "text_encoder.", cfg.NeoBERT)
+		textFwd = func() *G.Node { last, _ := enc.Fwd(b, m.TextIDs, m.TextMask); return last }
+	}
+	textProj := layers.NewLinear(b, "text_proj", cfg.TextWidth(), d, true)
+	audioLSTM := layers.NewLSTM(b, "audio_lstm", cfg.AudioDim, d, 2, cfg.Dropout)
+	visionLSTM := layers.NewLSTM(b, "vision_lstm", cfg.VisionDim, d, 2, cfg.Dropout)
+	shared := newEncoder(b, "shared_enc", d, cfg.Dropout)
+	var private [3]*encoder
+	for i, mod := range modalities {
+		private[i] = newEncoder(b, "private_enc."+mod, d, cfg.Dropout)
+	}
+	type cmdieLayer struct {
+		dipu [3]*dipu
+		gap  *gap
+	}
+	var stack []cmdieLayer
+	if !cfg.NoCMDIE {
+		for l := 0; l < cfg.Layers; l++ {
+			var ly cmdieLayer
+			for i, mod := range modalities {
+				ly.dipu[i] = newDIPU(b, fmt.Sprintf("cmdie.%d.dipu.%s", l, mod), cfg)
+			}
+			if !cfg.NoGAP {
+				ly.gap = newGAP(b, fmt.Sprintf("cmdie.%d.gap", l), d)
+			}
+			stack = append(stack, ly)
+		}
+	}
+	hd := newHead(b, d, cfg.Dropout)
+
+	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d].
+	feats := [3]*G.Node{
+		textProj.Fwd(b, textFwd()),
+		visionLSTM.Fwd(b, m.Vision),
+		audioLSTM.Fwd(b, m.Audio),
+	}
+	// §3 Decoupling: S_m, D_m and their pooled vectors.
+	var private3 [3]*G.Node
+	for i, mod := range modalities {
+		m.F[i] = layers.Pool(b, feats[i], masks[i])
+		m.S[i] = layers.Pool(b, shared.fwd(b, feats[i], mod), masks[i])
+		private3[i] = private[i].fwd(b, feats[i], mod)
+		m.D[i] = layers.Pool(b, private3[i], masks[i])
+	}
+
+	// §5 CMDIE, §6 head input z [B, 6d].
+	var z *G.Node
+	if cfg.NoCMDIE {
+		z = b.Must(G.Concat(1, m.S[0], m.S[1], m.S[2], m.D[0], m.D[1], m.D[2]))
+	} else {
+		g := b.Must(G.Concat(1, toToken(b, m.S[0]), toToken(b, m.S[1]), toToken(b, m.S[2]))) // G⁰ [B, 3, d]
+		x := private3
+		for l, ly := range stack {
+			var gs [3]*G.Node
+			for i := range modalities {
+				gs[i], x[i] = ly.dipu[i].fwd(b, g, x[i], masks[i])
+			}
+			if ly.gap != nil {
+				var alpha *G.Node
+				g, alpha = ly.gap.fwd(b, gs)
+				m.Alpha = append(m.Alpha, alpha)
+			} else { // --no-gap: the plain mean
+				third := make([]float64, 3*s.B)
+				for i := range third {
+					third[i] = 1.0 / 3
+				}
+				g = layers.Mix(b, b.Constant(fmt.Sprintf("cmdie.%d.mean_weights", l), third, s.B, 3), gs[0], gs[1], gs[2])
+			}
+		}
+		z = b.Must(G.Concat(1, flatten(b, g),
+			layers.Pool(b, x[0], masks[0]), layers.Pool(b, x[1], masks[1]), layers.Pool(b, x[2], masks[2])))
+	}
+	m.Pred = b.Must(G.Reshape(hd.fwd(b, z), []int{s.B}))
+
+	// §6 Loss.
+	m.MAE = b.ApplyKernel(maeK{}, m.Pred, m.Label, m.Weight)
+	m.Loss = m.MAE
+	if m.WithCL {
+		k := cfg.KCL
+		names := [3]string{"t", "v", "a"}
+		for i := range modalities {
+			m.Sim[i] = b.Input("sim_"+names[i], s.B, k, d)
+			m.Diff[i] = b.Input("diff_"+names[i], s.B, k, d)
+		}
+		m.SimMask = b.Input("sim_mask", s.B, k)
+		m.DiffMask = b.Input("diff_mask", s.B, k)
+		m.LCL = contrastive.Loss(b, contrastive.LossConfig{Tau: cfg.Tau, Margin: cfg.Margin, LambdaTri: cfg.LambdaTri},
+			contrastive.Inputs{S: m.S, D: m.D, Sim: m.Sim, Diff: m.Diff, SimMask: m.SimMask, DiffMask: m.DiffMask, Weight: m.Weight})
+		m.Loss = layers.Mix(b, b.Constant("loss_weights", []float64{1, cfg.LambdaCL}, 1, 2), m.MAE, m.LCL)
+	}
+	m.Cost = b.Must(G.Sum(m.Loss))
+}
+
+// toToken reshapes a pooled vector [B, d] into one token [B, 1, d].
+func toToken(b *layers.Builder, x *G.Node) *G.Node {
+	s := x.Shape()
+	return b.Must(G.Reshape(x, []int{s[0], 1, s[1]}))
+}

@@ -1,0 +1,405 @@
+package layers
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// NeoBERTConfig holds the sizes of a NeoBERT encoder, with the field names
+// of the Hugging Face config.json of chandar-lab/NeoBERT.
+type NeoBERTConfig struct {
+	HiddenSize        int     `json:"hidden_size"`          // H, the feature width
+	NumHiddenLayers   int     `json:"num_hidden_layers"`    // number of blocks
+	NumAttentionHeads int     `json:"num_attention_heads"`  // heads; H/heads must be even (RoPE pairs)
+	IntermediateSize  int     `json:"intermediate_size"`    // gives the SwiGLU width, see FFNSize
+	VocabSize         int     `json:"vocab_size"`           // rows of encoder.weight
+	NormEps           float64 `json:"norm_eps"`             // RMSNorm epsilon (default 1e-5)
+	MaxLength         int     `json:"max_length"`           // longest input; 0 means no limit
+	PadTokenID        int     `json:"pad_token_id"`         // its embedding row gets no gradient
+	RopeTheta         float64 `json:"rope_theta,omitempty"` // RoPE base (default 10000)
+}
+
+// NeoBERTBase returns the configuration of the released chandar-lab/NeoBERT
+// checkpoint (SPEC §2).
+func NeoBERTBase() NeoBERTConfig {
+	return NeoBERTConfig{HiddenSize: 768, NumHiddenLayers: 28, NumAttentionHeads: 12, IntermediateSize: 3072,
+		VocabSize: 30522, NormEps: 1e-5, MaxLength: 4096, RopeTheta: 10000}
+}
+
+// withDefaults fills the fields a config.json may leave out.
+func (c NeoBERTConfig) withDefaults() NeoBERTConfig {
+	if c.NormEps == 0 {
+		c.NormEps = 1e-5
+	}
+	if c.RopeTheta == 0 {
+		c.RopeTheta = 10000
+	}
+	return c
+}
+
+// FFNSize is the SwiGLU width F = 8·ceil(int(2·intermediate/3)/8) of the
+// official code (2048 for intermediate 3072).
+func (c NeoBERTConfig) FFNSize() int { return 8 * ((2*c.IntermediateSize/3 + 7) / 8) }
+
+// Validate reports a config that cannot build an encoder.
+func (c NeoBERTConfig) Validate() error {
+	c = c.withDefaults()
+	switch {
+	case c.HiddenSize <= 0 || c.NumHiddenLayers <= 0 || c.NumAttentionHeads <= 0 || c.IntermediateSize <= 0 || c.VocabSize <= 0:
+		return fmt.Errorf("sizes must be positive: hidden_size %d, num_hidden_layers %d, num_attention_heads %d, intermediate_size %d, vocab_size %d",
+			c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize, c.VocabSize)
+	case c.HiddenSize%c.NumAttentionHeads != 0 || (c.HiddenSize/c.NumAttentionHeads)%2 != 0:
+		return fmt.Errorf("hidden_size %d must split into %d heads of even width", c.HiddenSize, c.NumAttentionHeads)
+	case c.FFNSize() <= 0:
+		return fmt.Errorf("intermediate_size %d gives no SwiGLU width", c.IntermediateSize)
+	case c.NormEps < 0 || c.RopeTheta <= 0 || c.MaxLength < 0:
+		return fmt.Errorf("norm_eps %g, rope_theta %g, max_length %d out of range", c.NormEps, c.RopeTheta, c.MaxLength)
+	case c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize:
+		return fmt.Errorf("pad_token_id %d outside the vocabulary of %d", c.PadTokenID, c.VocabSize)
+	}
+	return nil
+}
+
+// LoadNeoBERTConfig reads a NeoBERT config.json, fills the defaults
+// (norm_eps 1e-5, rope_theta 10000) and refuses the variants this
+// package does not implement (rope false, rms_norm false, a hidden_act
+// other than SwiGLU).
+func LoadNeoBERTConfig(path string) (NeoBERTConfig, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config: %w", err)
+	}
+	var c NeoBERTConfig
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: %w", path, err)
+	}
+	var variant struct {
+		Rope      *bool   `json:"rope"`
+		RMSNorm   *bool   `json:"rms_norm"`
+		HiddenAct *string `json:"hidden_act"`
+	}
+	if err := json.Unmarshal(raw, &variant); err != nil {
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: %w", path, err)
+	}
+	switch {
+	case variant.Rope != nil && !*variant.Rope:
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: rope: false is not supported", path)
+	case variant.RMSNorm != nil && !*variant.RMSNorm:
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: rms_norm: false is not supported", path)
+	case variant.HiddenAct != nil && !strings.EqualFold(*variant.HiddenAct, "swiglu"):
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: hidden_act %q is not supported (want SwiGLU)", path, *variant.HiddenAct)
+	}
+	c = c.withDefaults()
+	if err := c.Validate(); err != nil {
+		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// NeoBERT is the pre-norm NeoBERT encoder of SPEC §2: token embeddings,
+// blocks x = x + Attn(RMSNorm(x)); x = x + SwiGLU(RMSNorm(x)), and a final
+// RMSNorm. No biases, no dropout, no position or type embeddings.
+type NeoBERT struct {
+	Cfg    NeoBERTConfig
+	Prefix string
+	Embed  *G.Node // encoder.weight [V, H]
+	Blocks []*NeoBERTBlock
+	Norm   *RMSNorm // layer_norm
+}
+
+// NeoBERTBlock is one transformer_encoder.{i} block.
+type NeoBERTBlock struct {
+	AttnNorm, FFNNorm *RMSNorm // attention_norm, ffn_norm
+	QKV               *Linear  // qkv [3H, H], per head [q | k | v] (not [Q | K | V])
+	WO                *Linear  // wo [H, H]
+	W12               *Linear  // ffn.w12 [2F, H]: the gate rows, then the value rows
+	W3                *Linear  // ffn.w3 [H, F]
+}
+
+// NewNeoBERT creates the encoder's parameters under prefix with the
+// released names (encoder.weight, transformer_encoder.{i}.…,
+// layer_norm.weight) and the official init: weights U(±0.02), RMSNorm
+// weights 1. Call b.Freeze(prefix) first for a frozen encoder.
+func NewNeoBERT(b *Builder, prefix string, cfg NeoBERTConfig) *NeoBERT {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		b.Fail(fmt.Errorf("layers: neobert %s: %w", prefix, err))
+		// A minimal valid encoder lets building go on until the caller
+		// checks b.Err.
+		cfg = NeoBERTConfig{HiddenSize: 2, NumHiddenLayers: 1, NumAttentionHeads: 1, IntermediateSize: 12, VocabSize: 1}.withDefaults()
+	}
+	h, f := cfg.HiddenSize, cfg.FFNSize()
+	init := Uniform(0.02)
+	m := &NeoBERT{Cfg: cfg, Prefix: prefix, Embed: b.Param(prefix+"encoder.weight", init, cfg.VocabSize, h)}
+	for i := 0; i < cfg.NumHiddenLayers; i++ {
+		p := fmt.Sprintf("%stransformer_encoder.%d.", prefix, i)
+		m.Blocks = append(m.Blocks, &NeoBERTBlock{
+			AttnNorm: NewRMSNorm(b, p+"attention_norm", h, cfg.NormEps),
+			QKV:      NewLinearInit(b, p+"qkv", h, 3*h, false, init),
+			WO:       NewLinearInit(b, p+"wo", h, h, false, init),
+			FFNNorm:  NewRMSNorm(b, p+"ffn_norm", h, cfg.NormEps),
+			W12:      NewLinearInit(b, p+"ffn.w12", h, 2*f, false, init),
+			W3:       NewLinearInit(b, p+"ffn.w3", f, h, false, init),
+		})
+	}
+	m.Norm = NewRMSNorm(b, prefix+"layer_norm", h, cfg.NormEps)
+	return m
+}
+
+// Width is the feature width H.
+func (m *NeoBERT) Width() int { return m.Cfg.HiddenSize }
+
+// Params returns the encoder's parameters in checkpoint order.
+func (m *NeoBERT) Params() []*G.Node {
+	ps := []*G.Node{m.Embed}
+	for _, blk := range m.Blocks {
+		ps = append(ps, blk.AttnNorm.W, blk.QKV.W, blk.WO.W, blk.FFNNorm.W, blk.W12.W, blk.W3.W)
+	}
+	return append(ps, m.Norm.W)
+}
+
+// Fwd encodes ids [B, L] with key mask [B, L] (nil: no padding). last is
+// the final RMSNorm's output [B, L, H]; hidden[i] is the output of block i
+// before it (the official code's hidden_states).
+func (m *NeoBERT) Fwd(b *Builder, ids, mask *G.Node) (last *G.Node, hidden []*G.Node) {
+	if ids.Dims() == 2 && m.Cfg.MaxLength > 0 && ids.Shape()[1] > m.Cfg.MaxLength {
+		b.Fail(fmt.Errorf("layers: neobert %s: %d tokens exceed max_length %d", m.Prefix, ids.Shape()[1], m.Cfg.MaxLength))
+	}
+	x := embed(b, ids, m.Cfg.PadTokenID, m.Embed) // [B, L, H]
+	for _, blk := range m.Blocks {
+		x = blk.Fwd(b, x, mask, m.Cfg)
+		hidden = append(hidden, x)
+	}
+	return m.Norm.Fwd(b, x), hidden
+}
+
+// Fwd applies the block to x [B, L, H].
+func (blk *NeoBERTBlock) Fwd(b *Builder, x, mask *G.Node, cfg NeoBERTConfig) *G.Node {
+	heads := cfg.NumAttentionHeads
+	qkv := blk.QKV.Fwd(b, blk.AttnNorm.Fwd(b, x)) // [B, L, 3H]
+	q := RoPE(b, splitQKV(b, qkv, heads, 0), heads, cfg.RopeTheta)
+	k := RoPE(b, splitQKV(b, qkv, heads, 1), heads, cfg.RopeTheta)
+	v := splitQKV(b, qkv, heads, 2)
+	x = add(b, x, blk.WO.Fwd(b, Attention(b, q, k, v, mask, heads)))
+	u := blk.W12.Fwd(b, blk.FFNNorm.Fwd(b, x)) // [B, L, 2F]
+	return add(b, x, blk.W3.Fwd(b, SwiGLU(b, u)))
+}
+
+// Load reads a NeoBERT safetensors checkpoint into the encoder: tensor
+// "model.<name>" (or "<name>") fills parameter prefix+"<name>"; the MLM
+// head (decoder.*) is skipped.
+func (m *NeoBERT) Load(b *Builder, path string) error {
+	return LoadParams(b, path, m.Prefix, func(name string) (string, bool) {
+		if strings.HasPrefix(name, "decoder.") {
+			return "", false
+		}
+		return m.Prefix + strings.TrimPrefix(name, "model."), true
+	})
+}
+
+// splitQKV picks part 0 (q), 1 (k) or 2 (v) of NeoBERT's fused projection
+// qkv [B, L, 3H], viewed as [B, L, heads, 3·dh]: head h of the result
+// [B, L, H] is features [h·3dh + part·dh, +dh) (SPEC §2).
+func splitQKV(b *Builder, qkv *G.Node, heads, part int) *G.Node {
+	return b.apply(qkvSplitK{heads: heads, part: part}, qkv)
+}
+
+type qkvSplitK struct{ heads, part int }
+
+func (k qkvSplitK) String() string {
+	return fmt.Sprintf("qkv_split(heads=%d,part=%d)", k.heads, k.part)
+}
+
+func (k qkvSplitK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x := in[0]
+	if x.Dims() != 3 || x[2]%(3*k.heads) != 0 {
+		return nil, fmt.Errorf("qkv %v is not [B, L, 3·heads·dh] for %d heads", x, k.heads)
+	}
+	return tensor.Shape{x[0], x[1], x[2] / 3}, nil
+}
+
+func (k qkvSplitK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		qkvSplitDo[float32](k, a, false)
+	} else {
+		qkvSplitDo[float64](k, a, false)
+	}
+}
+
+func (k qkvSplitK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		qkvSplitDo[float32](k, a, true)
+	} else {
+		qkvSplitDo[float64](k, a, true)
+	}
+}
+
+// qkvSplitDo copies the part's slices out of qkv, or in the backward pass
+// the output gradient back into them (the rest of the gradient stays 0).
+func qkvSplitDo[T float](k qkvSplitK, a *kargs, bwd bool) {
+	w := a.shape[0][2]
+	dh := w / (3 * k.heads)
+	src, dst := data[T](a.in[0]), data[T](a.out)
+	if bwd {
+		src, dst = data[T](a.grads[0]), data[T](a.gout)
+	}
+	rows := len(src) / w
+	for r := 0; r < rows; r++ {
+		for h := 0; h < k.heads; h++ {
+			s := src[r*w+h*3*dh+k.part*dh : r*w+h*3*dh+(k.part+1)*dh]
+			d := dst[r*w/3+h*dh : r*w/3+(h+1)*dh]
+			if bwd {
+				copy(s, d)
+			} else {
+				copy(d, s)
+			}
+		}
+	}
+}
+
+// RoPE rotates the interleaved pairs (x[2i], x[2i+1]) of every head of x
+// [B, L, heads·dh] by the angle a = p·theta^(−2i/dh) at position p
+// (0..L−1): (x0·cos a − x1·sin a, x0·sin a + x1·cos a). Angles, cosines
+// and sines are computed in float64 and rounded to the graph's type.
+func RoPE(b *Builder, x *G.Node, heads int, theta float64) *G.Node {
+	return b.apply(ropeK{heads: heads, theta: theta}, x)
+}
+
+type ropeK struct {
+	heads int
+	theta float64
+}
+
+func (k ropeK) String() string { return fmt.Sprintf("rope(heads=%d,theta=%g)", k.heads, k.theta) }
+
+func (k ropeK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	x := in[0]
+	if x.Dims() != 3 || x[2]%(2*k.heads) != 0 {
+		return nil, fmt.Errorf("x %v is not [B, L, heads·dh] with even dh for %d heads", x, k.heads)
+	}
+	return x.Clone(), nil
+}
+
+func (k ropeK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		ropeDo[float32](k, a, false)
+	} else {
+		ropeDo[float64](k, a, false)
+	}
+}
+
+func (k ropeK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		ropeDo[float32](k, a, true)
+	} else {
+		ropeDo[float64](k, a, true)
+	}
+}
+
+// ropeTable returns cos and sin [L, dh/2] of the angles p·theta^(−2i/dh).
+func ropeTable[T float](L, dh int, theta float64) (cos, sin []T) {
+	half := dh / 2
+	cos, sin = make([]T, L*half), make([]T, L*half)
+	for p := 0; p < L; p++ {
+		for i := 0; i < half; i++ {
+			a := float64(p) * math.Pow(theta, -float64(2*i)/float64(dh))
+			cos[p*half+i], sin[p*half+i] = T(math.Cos(a)), T(math.Sin(a))
+		}
+	}
+	return cos, sin
+}
+
+// ropeDo rotates x forward, or rotates the gradient back (the transpose
+// of a rotation is the rotation by −a).
+func ropeDo[T float](k ropeK, a *kargs, bwd bool) {
+	s := a.shape[0]
+	L, w := s[1], s[2]
+	dh := w / k.heads
+	half := dh / 2
+	cos, sin := ropeTable[T](L, dh, k.theta)
+	src, dst := data[T](a.in[0]), data[T](a.out)
+	if bwd {
+		src, dst = data[T](a.gout), data[T](a.grads[0])
+	}
+	for r := 0; r < len(src)/w; r++ {
+		p := r % L
+		c, sn := cos[p*half:(p+1)*half], sin[p*half:(p+1)*half]
+		for j := 0; j < w; j += 2 {
+			i := (j % dh) / 2
+			ci, si := c[i], sn[i]
+			if bwd {
+				si = -si
+			}
+			x0, x1 := src[r*w+j], src[r*w+j+1]
+			dst[r*w+j] = x0*ci - x1*si
+			dst[r*w+j+1] = x0*si + x1*ci
+		}
+	}
+}
+
+// SwiGLU is silu(u[..., :F]) ⊙ u[..., F:] for u [..., 2F], silu(z) =
+// z·sigmoid(z), as NeoBERT's packed w12 projection.
+func SwiGLU(b *Builder, u *G.Node) *G.Node { return b.apply(swigluK{}, u) }
+
+type swigluK struct{}
+
+func (swigluK) String() string { return "swiglu" }
+
+func (swigluK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	u := in[0]
+	if u.Dims() < 1 || u[u.Dims()-1]%2 != 0 {
+		return nil, fmt.Errorf("u %v has no even last axis", u)
+	}
+	out := u.Clone()
+	out[out.Dims()-1] /= 2
+	return out, nil
+}
+
+func (k swigluK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		swigluDo[float32](a, false)
+	} else {
+		swigluDo[float64](a, false)
+	}
+}
+
+func (k swigluK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		swigluDo[float32](a, true)
+	} else {
+		swigluDo[float64](a, true)
+	}
+}
+
+// swigluDo computes y = silu(g)·v, or the gradients
+// dg = dy·v·σ(g)·(1 + g·(1 − σ(g))) and dv = dy·silu(g).
+func swigluDo[T float](a *kargs, bwd bool) {
+	u := data[T](a.in[0])
+	f := a.shape[0][a.shape[0].Dims()-1] / 2
+	y, gy := data[T](a.out), data[T](a.gout)
+	var gu []T
+	if bwd {
+		gu = data[T](a.grads[0])
+	}
+	parallelFor(len(u)/(2*f), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			for j := 0; j < f; j++ {
+				g, v := float64(u[r*2*f+j]), float64(u[r*2*f+f+j])
+				sig := 1 / (1 + math.Exp(-g))
+				if !bwd {
+					y[r*f+j] = T(g * sig * v)
+					continue
+				}
+				d := float64(gy[r*f+j])
+				gu[r*2*f+j] = T(d * v * sig * (1 + g*(1-sig)))
+				gu[r*2*f+f+j] = T(d * g * sig)
+			}
+		}
+	})
+}

@@ -1,0 +1,390 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fdcmdie/fdcmdie/contrastive"
+	"github.com/fdcmdie/fdcmdie/datasets"
+	"github.com/fdcmdie/fdcmdie/graph"
+)
+
+// Data is a prepared dataset: features standardized, text tokenized or
+// given as features.
+type Data struct {
+	Train, Valid, Test *datasets.Split
+}
+
+// Options configure one training run (SPEC §8).
+type Options struct {
+	Model     ModelOptions
+	BatchSize int // MOSI 32, MOSEI 16
+	Epochs    int // maximum number of epochs
+	Patience  int // stop after this many epochs without improvement (8)
+	TextFeats bool
+	// Lt, La, Lv fix the batch lengths; 0 takes the data's.
+	Lt, La, Lv int
+	// OutDir receives best.safetensors and last.safetensors; empty keeps
+	// the best weights in memory only.
+	OutDir string
+	// Meta is stored in every checkpoint beside the config (standardization
+	// statistics, tokenizer).
+	Meta map[string]string
+	// Progress receives a progress bar during each epoch and a summary line
+	// after it; nil is silent.
+	Progress io.Writer
+}
+
+// EpochStats summarize one epoch.
+type EpochStats struct {
+	Epoch                         int
+	TrainLoss, TrainMAE, TrainLCL float64
+	ValidMAE                      float64
+	Seconds                       float64
+}
+
+// Result is the outcome of Fit: the test split evaluated once with the
+// weights of the best validation epoch.
+type Result struct {
+	Test      Metrics
+	TestPred  []float32
+	BestEpoch int
+	History   []EpochStats
+	// Alpha is the mean GAP modality weight (t, v, a) per CMDIE layer over
+	// the test split (figures 6–7); empty without GAP.
+	Alpha [][3]float64
+	// TestS and TestD are the pooled similarity and dissimilarity features
+	// of the test split per modality (t, v, a), [N·d] each (figures 8–9).
+	TestS, TestD [3][]float32
+}
+
+// Fit trains cfg on data with the MMSA protocol: the memory bank is filled
+// before the first epoch, the epoch with the lowest validation loss (MAE,
+// improvement > 1e-6) is kept, training stops Patience epochs after it,
+// and the test split is evaluated once with the best weights. A cancelled
+// ctx saves the last checkpoint first.
+func Fit(ctx context.Context, cfg graph.Config, data Data, o Options) (*Result, error) {
+	if o.BatchSize <= 0 || o.Epochs <= 0 {
+		return nil, fmt.Errorf("train: batch size %d and epochs %d must be positive", o.BatchSize, o.Epochs)
+	}
+	if o.Patience <= 0 {
+		o.Patience = 8
+	}
+	bo := datasets.BatchOptions{Size: o.BatchSize, TextFeats: o.TextFeats, Lt: o.Lt, La: o.La, Lv: o.Lv}
+	trainB, err := datasets.NewBatcher(data.Train, bo)
+	if err != nil {
+		return nil, fmt.Errorf("train: train split: %w", err)
+	}
+	bo = trainB.Options() // lengths fixed by the training split
+	validB, err := datasets.NewBatcher(data.Valid, bo)
+	if err != nil {
+		return nil, fmt.Errorf("train: valid split: %w", err)
+	}
+	testB, err := datasets.NewBatcher(data.Test, bo)
+	if err != nil {
+		return nil, fmt.Errorf("train: test split: %w", err)
+	}
+	shape := graph.Shape{B: bo.Size, Lt: bo.Lt, La: bo.La, Lv: bo.Lv}
+	m, err := NewModel(cfg, shape, o.Model)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	if o.OutDir != "" {
+		if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	f := &fitter{ctx: ctx, cfg: cfg, o: o, m: m, trainB: trainB, validB: validB, testB: testB,
+		shuffle: rand.New(rand.NewPCG(o.Model.Seed, 0x5eed))}
+	return f.run(data)
+}
+
+type fitter struct {
+	ctx                   context.Context
+	cfg                   graph.Config
+	o                     Options
+	m                     *Model
+	trainB, validB, testB *datasets.Batcher
+	shuffle               *rand.Rand
+	bank                  *contrastive.Bank
+	best                  map[string][]float32 // best weights when there is no OutDir
+}
+
+func (f *fitter) path(name string) string { return filepath.Join(f.o.OutDir, name) }
+
+func (f *fitter) run(data Data) (*Result, error) {
+	res := &Result{}
+	if f.cfg.UsesCL() {
+		var err error
+		if f.bank, err = contrastive.NewBank(data.Train.Len(), f.cfg.DModel, data.Train.Labels); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if err := f.fillBank(); err != nil {
+			return nil, err
+		}
+	}
+	bestLoss, bad := math.Inf(1), 0
+	for epoch := 1; epoch <= f.o.Epochs; epoch++ {
+		st, err := f.epoch(epoch)
+		if err != nil {
+			return nil, err
+		}
+		valid, _, err := f.evaluate(f.validB, false)
+		if err != nil {
+			return nil, err
+		}
+		st.ValidMAE = valid.MAE
+		res.History = append(res.History, st)
+		if err := f.save("last.safetensors"); err != nil {
+			return nil, err
+		}
+		improved := st.ValidMAE < bestLoss-1e-6
+		if improved {
+			bestLoss, bad, res.BestEpoch = st.ValidMAE, 0, epoch
+			if err := f.keepBest(); err != nil {
+				return nil, err
+			}
+		} else {
+			bad++
+		}
+		f.logf("epoch %d/%d  train loss %.4f (MAE %.4f, L_cl %.4f)  valid MAE %.4f%s  %.1fs\n",
+			epoch, f.o.Epochs, st.TrainLoss, st.TrainMAE, st.TrainLCL, st.ValidMAE, mark(improved), st.Seconds)
+		if bad >= f.o.Patience {
+			f.logf("no improvement for %d epochs: stopping\n", bad)
+			break
+		}
+	}
+	if err := f.restoreBest(); err != nil {
+		return nil, err
+	}
+	test, out, err := f.evaluate(f.testB, true)
+	if err != nil {
+		return nil, err
+	}
+	res.Test, res.TestPred, res.Alpha, res.TestS, res.TestD = test, out.pred, out.alpha, out.s, out.d
+	return res, nil
+}
+
+func mark(improved bool) string {
+	if improved {
+		return " *"
+	}
+	return ""
+}
+
+func (f *fitter) logf(format string, args ...any) {
+	if f.o.Progress != nil {
+		fmt.Fprintf(f.o.Progress, format, args...)
+	}
+}
+
+// fillBank runs the evaluation graph over the training split and writes
+// every sample's r and s_m into the bank (before the first epoch).
+func (f *fitter) fillBank() error {
+	batch := f.trainB.NewBatch()
+	ep := f.trainB.Epoch(nil)
+	for ep.Next(batch) {
+		out, err := f.m.Predict(batch)
+		if err != nil {
+			return err
+		}
+		if err := f.storeBank(batch, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeBank writes the batch's real rows into the memory bank.
+func (f *fitter) storeBank(b *datasets.Batch, out graph.Outputs) error {
+	d := f.cfg.DModel
+	r := make([]float32, 3*d)
+	for row, idx := range b.Index {
+		if idx < 0 {
+			continue
+		}
+		for i := 0; i < 3; i++ {
+			copy(r[i*d:(i+1)*d], out.F[i][row*d:(row+1)*d])
+		}
+		if err := f.bank.Set(idx, r, out.S[0][row*d:(row+1)*d], out.S[1][row*d:(row+1)*d], out.S[2][row*d:(row+1)*d]); err != nil {
+			return fmt.Errorf("train: memory bank: %w", err)
+		}
+	}
+	return nil
+}
+
+// epoch trains one pass over the shuffled training split.
+func (f *fitter) epoch(epoch int) (EpochStats, error) {
+	st := EpochStats{Epoch: epoch}
+	start := time.Now()
+	var similar, different [][]int
+	var partners contrastive.PartnerBatch
+	if f.bank != nil {
+		var err error
+		if similar, different, err = f.bank.Sets(f.cfg.KCL); err != nil {
+			return st, fmt.Errorf("train: sample sets: %w", err)
+		}
+	}
+	batch := f.trainB.NewBatch()
+	ep := f.trainB.Epoch(f.shuffle)
+	n, total := 0, f.trainB.NumBatches()
+	var weight float64
+	for ep.Next(batch) {
+		if err := f.ctx.Err(); err != nil {
+			if serr := f.save("last.safetensors"); serr != nil {
+				return st, errors.Join(err, serr)
+			}
+			return st, fmt.Errorf("train: interrupted in epoch %d (last checkpoint saved): %w", epoch, err)
+		}
+		var p *contrastive.PartnerBatch
+		if f.bank != nil {
+			if err := f.bank.Partners(batch.Index, similar, different, f.cfg.KCL, &partners); err != nil {
+				return st, fmt.Errorf("train: partners: %w", err)
+			}
+			p = &partners
+		}
+		out, err := f.m.TrainStep(batch, p)
+		if err != nil {
+			return st, fmt.Errorf("train: epoch %d, batch %d: %w (the last good checkpoint is kept)", epoch, n+1, err)
+		}
+		if f.bank != nil {
+			if err := f.storeBank(batch, out); err != nil {
+				return st, err
+			}
+		}
+		var w float64
+		for _, x := range batch.Weight {
+			w += float64(x)
+		}
+		st.TrainLoss += w * out.Loss
+		st.TrainMAE += w * out.MAE
+		st.TrainLCL += w * out.LCL
+		weight += w
+		n++
+		f.progress(epoch, n, total, start, st.TrainLoss/weight)
+	}
+	st.TrainLoss /= weight
+	st.TrainMAE /= weight
+	st.TrainLCL /= weight
+	st.Seconds = time.Since(start).Seconds()
+	if f.o.Progress != nil {
+		fmt.Fprint(f.o.Progress, "\r\033[K")
+	}
+	return st, nil
+}
+
+// progress draws "epoch 3 [#####.....] 12/41 loss 0.8123 ETA 0:12".
+func (f *fitter) progress(epoch, n, total int, start time.Time, loss float64) {
+	if f.o.Progress == nil {
+		return
+	}
+	const width = 24
+	done := width * n / total
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = '.'
+		if i < done {
+			bar[i] = '#'
+		}
+	}
+	eta := time.Duration(float64(time.Since(start)) / float64(n) * float64(total-n)).Round(time.Second)
+	fmt.Fprintf(f.o.Progress, "\repoch %d [%s] %d/%d  loss %.4f  ETA %v", epoch, bar, n, total, loss, eta)
+}
+
+// evalOut gathers per-sample outputs of an evaluation pass, in split order.
+type evalOut struct {
+	pred  []float32
+	alpha [][3]float64
+	s, d  [3][]float32
+}
+
+// evaluate predicts a whole split once (dropout off) and computes the
+// metrics; with keep it also gathers α means and pooled features.
+func (f *fitter) evaluate(b *datasets.Batcher, keep bool) (Metrics, evalOut, error) {
+	var out evalOut
+	var labels []float32
+	batch := b.NewBatch()
+	ep := b.Epoch(nil)
+	d := f.cfg.DModel
+	n := 0
+	for ep.Next(batch) {
+		o, err := f.m.Predict(batch)
+		if err != nil {
+			return Metrics{}, out, err
+		}
+		for row, idx := range batch.Index {
+			if idx < 0 {
+				continue
+			}
+			out.pred = append(out.pred, o.Pred[row])
+			labels = append(labels, batch.Label[row])
+			if !keep {
+				continue
+			}
+			n++
+			if out.alpha == nil {
+				out.alpha = make([][3]float64, len(o.Alpha))
+			}
+			for l, a := range o.Alpha {
+				for j := 0; j < 3; j++ {
+					out.alpha[l][j] += float64(a[row*3+j])
+				}
+			}
+			for i := 0; i < 3; i++ {
+				out.s[i] = append(out.s[i], o.S[i][row*d:(row+1)*d]...)
+				out.d[i] = append(out.d[i], o.D[i][row*d:(row+1)*d]...)
+			}
+		}
+	}
+	for l := range out.alpha {
+		for j := range out.alpha[l] {
+			out.alpha[l][j] /= float64(n)
+		}
+	}
+	met, err := Evaluate(out.pred, labels)
+	return met, out, err
+}
+
+func (f *fitter) save(name string) error {
+	if f.o.OutDir == "" {
+		return nil
+	}
+	return f.m.Save(f.path(name), f.o.Meta)
+}
+
+// keepBest saves the best checkpoint, or keeps a copy of the weights in
+// memory when there is no output folder.
+func (f *fitter) keepBest() error {
+	if f.o.OutDir != "" {
+		return f.save("best.safetensors")
+	}
+	if f.best == nil {
+		f.best = map[string][]float32{}
+	}
+	for _, p := range f.m.Graph().B.Params() {
+		w, _ := p.Node.Value().Data().([]float32)
+		f.best[p.Name] = append(f.best[p.Name][:0], w...)
+	}
+	return nil
+}
+
+// restoreBest loads the best weights back into the model.
+func (f *fitter) restoreBest() error {
+	if f.o.OutDir != "" {
+		return f.m.Load(f.path("best.safetensors"))
+	}
+	for _, p := range f.m.Graph().B.Params() {
+		w, _ := p.Node.Value().Data().([]float32)
+		copy(w, f.best[p.Name])
+	}
+	f.m.stale = true
+	return nil
+}

@@ -1,0 +1,96 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fdcmdie/fdcmdie/datasets"
+)
+
+// randomSplit makes n samples with text features whose first channel
+// carries the label.
+func randomSplit(name string, n int, seed uint64) *datasets.Split {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	const lt, la, lv, ht, da, dv = 5, 6, 4, 6, 3, 2
+	s := &datasets.Split{Name: name,
+		TextFeats: datasets.Seq{N: n, T: lt, D: ht, Data: make([]float32, n*lt*ht)},
+		Audio:     datasets.Seq{N: n, T: la, D: da, Data: make([]float32, n*la*da)},
+		Vision:    datasets.Seq{N: n, T: lv, D: dv, Data: make([]float32, n*lv*dv)},
+	}
+	for i := 0; i < n; i++ {
+		y := float32(rng.Float64()*6 - 3)
+		s.Labels = append(s.Labels, y)
+		s.IDs = append(s.IDs, name)
+		s.RawText = append(s.RawText, "")
+		tl, al, vl := 1+rng.IntN(lt), 1+rng.IntN(la), 1+rng.IntN(lv)
+		s.TextLen = append(s.TextLen, tl)
+		s.AudioLen = append(s.AudioLen, al)
+		s.VisionLen = append(s.VisionLen, vl)
+		for t := 0; t < tl; t++ {
+			row := s.TextFeats.Data[(i*lt+t)*ht : (i*lt+t+1)*ht]
+			for j := range row {
+				row[j] = float32(rng.NormFloat64())
+			}
+			row[0] = y
+		}
+		for t := 0; t < al*da; t++ {
+			s.Audio.Data[i*la*da+t] = float32(rng.NormFloat64())
+		}
+		for t := 0; t < vl*dv; t++ {
+			s.Vision.Data[i*lv*dv+t] = float32(rng.NormFloat64())
+		}
+	}
+	return s
+}
+
+func fitOnce(t *testing.T, dir string) *Result {
+	data := Data{Train: randomSplit("train", 40, 1), Valid: randomSplit("valid", 12, 2), Test: randomSplit("test", 13, 3)}
+	cfg := tinyConfig()
+	res, err := Fit(context.Background(), cfg, data, Options{Model: ModelOptions{Seed: 1111}, BatchSize: 8, Epochs: 3, TextFeats: true, OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestFitProtocol(t *testing.T) {
+	dir := t.TempDir()
+	a := fitOnce(t, dir)
+	if len(a.History) != 3 || a.BestEpoch < 1 || a.BestEpoch > 3 {
+		t.Fatalf("history %d epochs, best %d", len(a.History), a.BestEpoch)
+	}
+	if len(a.TestPred) != 13 {
+		t.Fatalf("%d test predictions, want 13 (every sample once)", len(a.TestPred))
+	}
+	if len(a.Alpha) != tinyConfig().Layers {
+		t.Fatalf("alpha for %d layers", len(a.Alpha))
+	}
+	for _, name := range []string{"best.safetensors", "last.safetensors"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := fitOnce(t, t.TempDir())
+	for i := range a.TestPred {
+		if a.TestPred[i] != b.TestPred[i] {
+			t.Fatalf("same seed, test prediction %d differs: %v vs %v", i, a.TestPred[i], b.TestPred[i])
+		}
+	}
+}
+
+func TestFitCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	data := Data{Train: randomSplit("train", 20, 1), Valid: randomSplit("valid", 5, 2), Test: randomSplit("test", 5, 3)}
+	_, err := Fit(ctx, tinyConfig(), data, Options{BatchSize: 8, Epochs: 2, TextFeats: true, OutDir: dir})
+	if err == nil {
+		t.Fatal("a cancelled run returned no error")
+	}
+	if _, serr := os.Stat(filepath.Join(dir, "last.safetensors")); serr != nil {
+		t.Fatalf("no last checkpoint after interruption: %v (%v)", serr, err)
+	}
+}
