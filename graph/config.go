@@ -28,6 +28,9 @@ type Config struct {
 	NoCrossAtt2 bool `json:"no_crossatt2"` // G3 = G2, X3 = X2
 	NoCMDIE     bool `json:"no_cmdie"`     // head on [s; d] directly
 	NoCL        bool `json:"no_cl"`        // λ_cl = 0 and no memory bank
+	// TextOnly is fdcmdie's text-only baseline, not a paper ablation: the
+	// head reads pool(F_t) alone; no audio, vision, decoupling or CMDIE.
+	TextOnly bool `json:"text_only,omitempty"`
 
 	Tau       float64 `json:"tau"`        // NT-Xent temperature (0.5)
 	Margin    float64 `json:"margin"`     // triplet margin (0.5)
@@ -57,7 +60,7 @@ func (c Config) TextWidth() int {
 }
 
 // UsesCL reports whether the contrastive loss and the memory bank are on.
-func (c Config) UsesCL() bool { return !c.NoCL && c.LambdaCL != 0 }
+func (c Config) UsesCL() bool { return !c.NoCL && !c.TextOnly && c.LambdaCL != 0 }
 
 // Validate returns an error naming the first field that is out of range.
 func (c Config) Validate() error {

@@ -113,6 +113,14 @@ func (m *Model) build() {
 		textFwd = func() *G.Node { last, _ := enc.Fwd(b, m.TextIDs, m.TextMask); return last }
 	}
 	textProj := layers.NewLinear(b, "text_proj", cfg.TextWidth(), d, true)
+	if cfg.TextOnly {
+		hd := newHead(b, d, d, cfg.Dropout)
+		m.Pred = b.Must(G.Reshape(hd.fwd(b, layers.Pool(b, textProj.Fwd(b, textFwd()), m.TextMask)), []int{s.B}))
+		m.MAE = b.ApplyKernel(maeK{}, m.Pred, m.Label, m.Weight)
+		m.Loss = m.MAE
+		m.Cost = b.Must(G.Sum(m.Loss))
+		return
+	}
 	audioLSTM := layers.NewLSTM(b, "audio_lstm", cfg.AudioDim, d, 2, cfg.Dropout)
 	visionLSTM := layers.NewLSTM(b, "vision_lstm", cfg.VisionDim, d, 2, cfg.Dropout)
 	shared := newEncoder(b, "shared_enc", d, cfg.Dropout)
@@ -137,7 +145,7 @@ func (m *Model) build() {
 			stack = append(stack, ly)
 		}
 	}
-	hd := newHead(b, d, cfg.Dropout)
+	hd := newHead(b, 6*d, d, cfg.Dropout)
 
 	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d].
 	feats := [3]*G.Node{

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fdcmdie/fdcmdie/layers"
 	"github.com/fdcmdie/fdcmdie/layers/gradcheck"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -60,6 +61,7 @@ func fillRandom(t *testing.T, m *Model, seed uint64) {
 	}
 	s := m.Shape
 	set(m.TextFeats, normal)
+	set(m.TextIDs, func(int) float64 { return float64(1 + rng.IntN(10)) })
 	set(m.Audio, normal)
 	set(m.Vision, normal)
 	set(m.TextMask, prefix(s.Lt, []int{s.Lt, 2, 1}))
@@ -87,6 +89,19 @@ var ablations = []struct {
 	{"no_crossatt2", func(c *Config) { c.NoCrossAtt2 = true }},
 	{"no_cl", func(c *Config) { c.NoCL = true }},
 	{"no_cmdie", func(c *Config) { c.NoCMDIE = true }},
+	{"text_only", func(c *Config) { c.TextOnly = true }},
+	{"neobert", useTinyEncoder("neobert")},
+	{"bert", useTinyEncoder("bert")},
+}
+
+// useTinyEncoder switches a config from text features to a tiny text
+// encoder trained with the model.
+func useTinyEncoder(kind string) func(*Config) {
+	return func(c *Config) {
+		c.TextFeats, c.TextEncoder = false, kind
+		c.NeoBERT = layers.NeoBERTConfig{HiddenSize: 4, NumHiddenLayers: 1, NumAttentionHeads: 2,
+			IntermediateSize: 6, VocabSize: 11, NormEps: 1e-5, MaxLength: 16}
+	}
 }
 
 // TestLossGradient checks ∂L/∂θ of the whole joint loss against finite

@@ -123,8 +123,8 @@ type head struct {
 	p        float64
 }
 
-func newHead(b *layers.Builder, d int, p float64) *head {
-	return &head{fc1: layers.NewLinear(b, "head.fc1", 6*d, d, true), fc2: layers.NewLinear(b, "head.fc2", d, 1, true), p: p}
+func newHead(b *layers.Builder, in, d int, p float64) *head {
+	return &head{fc1: layers.NewLinear(b, "head.fc1", in, d, true), fc2: layers.NewLinear(b, "head.fc2", d, 1, true), p: p}
 }
 
 func (h *head) fwd(b *layers.Builder, z *G.Node) *G.Node {

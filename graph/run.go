@@ -46,9 +46,11 @@ func NewRunner(m *Model, train bool) (*Runner, error) {
 		G.Read(m.LCL, &r.lcl)
 	}
 	for i := range modalities {
-		G.Read(m.S[i], &r.s[i])
-		G.Read(m.D[i], &r.d[i])
-		G.Read(m.F[i], &r.f[i])
+		if m.S[i] != nil { // the text-only baseline has no pooled features
+			G.Read(m.S[i], &r.s[i])
+			G.Read(m.D[i], &r.d[i])
+			G.Read(m.F[i], &r.f[i])
+		}
 	}
 	r.alpha = make([]G.Value, len(m.Alpha))
 	for i, a := range m.Alpha {
@@ -133,8 +135,15 @@ func (r *Runner) SetBatch(b *datasets.Batch, p *contrastive.PartnerBatch) error 
 	return nil
 }
 
-// Run executes the graph once on the inputs set last.
+// Run executes the graph once on the inputs set last. A training run
+// starts from zero gradients: Gorgonia adds each run's gradients to the
+// parameters' dual values and Reset does not clear them.
 func (r *Runner) Run() error {
+	if r.train {
+		if err := r.zeroGrads(); err != nil {
+			return err
+		}
+	}
 	r.vm.Reset()
 	if err := r.vm.RunAll(); err != nil {
 		return fmt.Errorf("graph: run: %w", err)
@@ -142,7 +151,25 @@ func (r *Runner) Run() error {
 	return nil
 }
 
+func (r *Runner) zeroGrads() error {
+	for _, n := range r.M.B.Trainable() {
+		g, err := n.Grad()
+		if err != nil || g == nil {
+			continue // before the first run there is nothing to clear
+		}
+		t, ok := g.(tensor.Tensor)
+		if !ok {
+			return fmt.Errorf("graph: %s: gradient is %T", n.Name(), g)
+		}
+		t.Zero()
+	}
+	return nil
+}
+
 func floats32(v G.Value) []float32 {
+	if v == nil {
+		return nil
+	}
 	switch d := v.Data().(type) {
 	case []float32:
 		return append([]float32(nil), d...)

@@ -24,9 +24,25 @@ func TestRunnerFloat32MatchesFloat64(t *testing.T) {
 			t.Fatal(err)
 		}
 		fillRandom(t, m, 11)
-		for rep := 0; rep < 2; rep++ { // a second run must give the same values
+		// Three runs on one batch: the gradients must not accumulate.
+		var firstGrad []float64
+		for rep := 0; rep < 3; rep++ {
 			if err := r.Run(); err != nil {
 				t.Fatal(err)
+			}
+			g, err := m.B.Params()[0].Node.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := asFloat64(g.Data())
+			if rep == 0 {
+				firstGrad = d
+				continue
+			}
+			for j := range d {
+				if d[j] != firstGrad[j] {
+					t.Fatalf("%v run %d: gradient[%d] = %v, first run %v", dt, rep, j, d[j], firstGrad[j])
+				}
 			}
 		}
 		losses[i] = r.Outputs().Loss
@@ -36,14 +52,7 @@ func TestRunnerFloat32MatchesFloat64(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch d := g.Data().(type) {
-			case []float32:
-				for _, v := range d {
-					grads[i][p.Name] = append(grads[i][p.Name], float64(v))
-				}
-			case []float64:
-				grads[i][p.Name] = append([]float64(nil), d...)
-			}
+			grads[i][p.Name] = asFloat64(g.Data())
 		}
 		r.Close()
 	}
@@ -62,4 +71,18 @@ func TestRunnerFloat32MatchesFloat64(t *testing.T) {
 			}
 		}
 	}
+}
+
+func asFloat64(data any) []float64 {
+	switch d := data.(type) {
+	case []float32:
+		o := make([]float64, len(d))
+		for i, v := range d {
+			o[i] = float64(v)
+		}
+		return o
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	return nil
 }

@@ -105,6 +105,11 @@ func LoadNeoBERTConfig(path string) (NeoBERTConfig, error) {
 // NeoBERT is the pre-norm NeoBERT encoder of SPEC §2: token embeddings,
 // blocks x = x + Attn(RMSNorm(x)); x = x + SwiGLU(RMSNorm(x)), and a final
 // RMSNorm. No biases, no dropout, no position or type embeddings.
+//
+// A padded key adds MaskNeg (−1e9) to its scores (SPEC §2) where the
+// official code adds −inf: both give it an exact 0 probability, so real
+// tokens match the official outputs (the fixture test checks this at
+// 1e-4, with right padding in the batch).
 type NeoBERT struct {
 	Cfg    NeoBERTConfig
 	Prefix string

@@ -338,7 +338,7 @@ func (f *fitter) evaluate(b *datasets.Batcher, keep bool) (Metrics, evalOut, err
 					out.alpha[l][j] += float64(a[row*3+j])
 				}
 			}
-			for i := 0; i < 3; i++ {
+			for i := 0; i < 3 && o.S[i] != nil; i++ {
 				out.s[i] = append(out.s[i], o.S[i][row*d:(row+1)*d]...)
 				out.d[i] = append(out.d[i], o.D[i][row*d:(row+1)*d]...)
 			}

@@ -62,7 +62,7 @@ func emptyPartners(s graph.Shape, cfg graph.Config) *contrastive.PartnerBatch {
 func trainLosses(t *testing.T, steps int) []float64 {
 	cfg := tinyConfig()
 	cfg.DModel = 16
-	m, err := NewModel(cfg, tinyShape, ModelOptions{Seed: 3})
+	m, err := NewModel(cfg, tinyShape, ModelOptions{Seed: 3, AdamW: AdamWConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestTrainStepLearnsAndIsDeterministic(t *testing.T) {
 		}
 		return s / float64(len(v))
 	}
-	if first, last := mean(a[:5]), mean(a[45:]); !(last < 0.95*first) {
+	if first, last := mean(a[:5]), mean(a[45:]); !(last < 0.8*first) {
 		t.Fatalf("mean loss of steps 1–5 %v, of steps 46–50 %v: not learning", first, last)
 	}
 	b := trainLosses(t, 50)

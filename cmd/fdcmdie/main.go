@@ -1,41 +1,144 @@
 // Command fdcmdie trains and evaluates FD-CMDIE, the multimodal sentiment
 // model of "Feature decoupling and cross-modal deep interaction enhancement
-// for multimodal sentiment analysis" (2026), and reproduces the paper's
+// for multimodal sentiment analysis" (2026), and prints the paper's result
 // tables.
+//
+// With no arguments it trains a small preset on the embedded synthetic
+// MOSI-like corpus, plus a text-only baseline, and prints table 3's layout.
+// With --data it reads an MMSA pickle (CMU-MOSI, CMU-MOSEI).
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strconv"
+	"strings"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "fdcmdie:", err)
 		os.Exit(1)
 	}
 }
 
-// run parses args and runs the requested job, writing results to stdout.
-func run(args []string, stdout, stderr io.Writer) error {
+// flags are the command line of a training run.
+type flags struct {
+	data         string
+	dataset      string
+	textFeatures bool
+	seeds        []uint64
+	epochs       int
+	out          string
+	table        string
+	preset       string
+	quiet        bool
+	noGAP        bool
+	noCrossAtt2  bool
+	noCL         bool
+	noCMDIE      bool
+	noNeoBERT    bool
+}
+
+// seedList parses "1111,1112,1113".
+type seedList []uint64
+
+func (s *seedList) String() string {
+	parts := make([]string, len(*s))
+	for i, v := range *s {
+		parts[i] = strconv.FormatUint(v, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (s *seedList) Set(v string) error {
+	*s = nil
+	for _, p := range strings.Split(v, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
+		if err != nil {
+			return fmt.Errorf("seed %q is not a non-negative integer", p)
+		}
+		*s = append(*s, n)
+	}
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	f := &flags{}
 	fs := flag.NewFlagSet("fdcmdie", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fdcmdie [flags]")
-		fmt.Fprintln(stderr, "Trains FD-CMDIE and prints the paper's result tables.")
+		fmt.Fprint(stderr, `Usage: fdcmdie [flags]
+
+Trains FD-CMDIE and prints the paper's result tables. Without --data it
+trains on the embedded synthetic MOSI-like corpus (small preset, a few
+minutes on two cores) and prints table 3's layout.
+
+Flags:
+`)
 		fs.PrintDefaults()
 	}
+	seeds := seedList{1111}
+	fs.StringVar(&f.data, "data", "", "MMSA pickle (aligned_50.pkl or unaligned_50.pkl of CMU-MOSI/MOSEI)")
+	fs.StringVar(&f.dataset, "dataset", "", "paper settings of table 2: mosi or mosei (default: guessed from --data)")
+	fs.BoolVar(&f.textFeatures, "text-features", false, "use the pickle's precomputed 768-d `text` features instead of a text encoder")
+	fs.Var(&seeds, "seeds", "comma-separated seeds; several give mean ± population std (paper: 1111,1112,1113)")
+	fs.IntVar(&f.epochs, "epochs", 0, "maximum epochs (default: the preset's)")
+	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON) and checkpoints")
+	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results) or 7 (ablations)")
+	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&f.noGAP, "no-gap", false, "ablation: mean of the modality-specific global features instead of GAP")
+	fs.BoolVar(&f.noCrossAtt2, "no-crossatt2", false, "ablation: no second cross-attention in the DIPUs")
+	fs.BoolVar(&f.noCL, "no-cl", false, "ablation: no contrastive loss and no memory bank")
+	fs.BoolVar(&f.noCMDIE, "no-cmdie", false, "ablation: the head reads the pooled decoupled features directly")
+	fs.BoolVar(&f.noNeoBERT, "no-neobert", false, "ablation: classic BERT text encoder instead of NeoBERT")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	fmt.Fprintln(stdout, "fdcmdie: the graph building blocks are in place; training on the embedded corpus is not wired yet (issues #4, #6).")
-	return nil
+	f.seeds = seeds
+	switch f.table {
+	case "3", "7":
+	default:
+		return nil, fmt.Errorf("--table %q: want 3 or 7", f.table)
+	}
+	switch f.dataset {
+	case "", "mosi", "mosei":
+	default:
+		return nil, fmt.Errorf("--dataset %q: want mosi or mosei", f.dataset)
+	}
+	switch f.preset {
+	case "", "small", "paper", "tiny":
+	default:
+		return nil, fmt.Errorf("--preset %q: want small, paper or tiny", f.preset)
+	}
+	if f.epochs < 0 {
+		return nil, fmt.Errorf("--epochs %d must be positive", f.epochs)
+	}
+	if f.textFeatures && f.data == "" {
+		return nil, errors.New("--text-features needs --data: the synthetic corpus has no precomputed text features")
+	}
+	return f, nil
+}
+
+// run parses args and runs the requested job, writing results to stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return reproduce(ctx, f, stdout, stderr)
 }

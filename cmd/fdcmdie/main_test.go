@@ -2,23 +2,49 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 )
 
 func TestHelp(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run([]string{"--help"}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"--help"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(errb.String(), "Usage: fdcmdie") {
-		t.Fatalf("help text: %q", errb.String())
+	for _, want := range []string{"Usage: fdcmdie", "-no-gap", "-no-crossatt2", "-no-cl", "-no-cmdie", "-no-neobert", "-seeds"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
 	}
 }
 
-func TestUnknownFlag(t *testing.T) {
-	var out, errb bytes.Buffer
-	if err := run([]string{"--no-such-flag"}, &out, &errb); err == nil {
-		t.Fatal("unknown flag accepted")
+func TestFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--no-such-flag"},
+		{"--table", "5"},
+		{"--dataset", "imdb"},
+		{"--seeds", "1,x"},
+		{"--epochs", "-1"},
+		{"--text-features"},
+		{"extra"},
+	} {
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), args, &out, &errb); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+func TestFlagsParsed(t *testing.T) {
+	var errb bytes.Buffer
+	f, err := parseFlags([]string{"--seeds", "1111,1112,1113", "--epochs", "3", "--table", "7", "--no-gap", "--no-crossatt2",
+		"--no-cl", "--no-cmdie", "--no-neobert", "--out", "o", "--dataset", "mosei", "--preset", "paper", "--quiet"}, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.seeds) != 3 || f.seeds[2] != 1113 || f.epochs != 3 || f.table != "7" || !f.noGAP || !f.noCrossAtt2 ||
+		!f.noCL || !f.noCMDIE || !f.noNeoBERT || f.out != "o" || f.dataset != "mosei" || f.preset != "paper" || !f.quiet {
+		t.Fatalf("parsed %+v", f)
 	}
 }

@@ -1,0 +1,196 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// csvHeader returns the CSV header: name, reported, seeds, then
+// "<key>_mean" and "<key>_std" for every metric key in canonical order.
+func csvHeader() []string {
+	h := []string{"name", "reported", "seeds"}
+	for _, k := range metricKeys {
+		h = append(h, k+"_mean", k+"_std")
+	}
+	return h
+}
+
+// WriteCSV writes rows to path as CSV with the header name, reported,
+// seeds, Acc2Has0_mean, Acc2Has0_std, …, Corr_mean, Corr_std. Values are
+// raw fractions in the shortest form that reads back exactly; a missing
+// metric is an empty cell. The file is replaced atomically.
+func WriteCSV(path string, rows []Row) error {
+	if err := validateRows(rows); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	if err := cw.Write(csvHeader()); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	for _, r := range rows {
+		rec := []string{r.Name, strconv.FormatBool(r.Reported), strconv.Itoa(r.Seeds)}
+		for _, k := range metricKeys {
+			rec = append(rec, formatOptional(r.Mean, k), formatOptional(r.Std, k))
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("report: %s: row %q: %w", path, r.Name, err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+}
+
+// formatOptional formats m[k] exactly, or returns "" when k is absent.
+func formatOptional(m map[string]float64, k string) string {
+	v, ok := m[k]
+	if !ok {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// ReadCSV reads rows written by [WriteCSV].
+func ReadCSV(path string) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("report: %s: %w", path, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("report: %s: empty file", path)
+	}
+	if want := csvHeader(); !slices.Equal(recs[0], want) {
+		return nil, fmt.Errorf("report: %s: header is %q, want %q", path, recs[0], want)
+	}
+	rows := make([]Row, 0, len(recs)-1)
+	for line, rec := range recs[1:] {
+		r, err := parseCSVRow(rec)
+		if err != nil {
+			return nil, fmt.Errorf("report: %s: line %d: %w", path, line+2, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := validateRows(rows); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// parseCSVRow parses one data record of a [WriteCSV] file.
+func parseCSVRow(rec []string) (Row, error) {
+	r := Row{Name: rec[0], Mean: map[string]float64{}, Std: map[string]float64{}}
+	var err error
+	if r.Reported, err = strconv.ParseBool(rec[1]); err != nil {
+		return Row{}, fmt.Errorf("reported: %w", err)
+	}
+	if r.Seeds, err = strconv.Atoi(rec[2]); err != nil {
+		return Row{}, fmt.Errorf("seeds: %w", err)
+	}
+	for i, k := range metricKeys {
+		for j, m := range []map[string]float64{r.Mean, r.Std} {
+			cell := rec[3+2*i+j]
+			if cell == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(cell, 64)
+			if err != nil {
+				return Row{}, fmt.Errorf("%s: %w", csvHeader()[3+2*i+j], err)
+			}
+			m[k] = v
+		}
+	}
+	if len(r.Std) == 0 {
+		r.Std = nil
+	}
+	return r, nil
+}
+
+// WriteJSON writes rows to path as an indented JSON array of [Row] objects
+// ({"name", "reported", "seeds", "mean": {key: value}, "std": {…}}). The
+// file is replaced atomically.
+func WriteJSON(path string, rows []Row) error {
+	if err := validateRows(rows); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	data, err := json.MarshalIndent(rows, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	data = append(data, '\n')
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// ReadJSON reads rows written by [WriteJSON].
+func ReadJSON(path string) ([]Row, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var rows []Row
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rows); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", path, err)
+	}
+	if err := validateRows(rows); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// writeAtomic writes a file through fill into a temporary file next to path,
+// syncs it, and renames it over path; on any error the temporary file is
+// removed and path is left as it was.
+func writeAtomic(path string, fill func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = fill(f); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Names of the ablation rows of table 7, in the paper's order.
+const (
+	// AblationFull is the complete model.
+	AblationFull = "FD-CMDIE (full)"
+	// AblationNoNeoBERT replaces NeoBERT with BERT as text encoder.
+	AblationNoNeoBERT = "w/o NeoBERT"
+	// AblationNoCL drops the contrastive loss and its memory bank (λ_cl = 0).
+	AblationNoCL = "w/o CL"
+	// AblationNoCMDIE drops the CMDIE layers; the head reads the pooled
+	// shared and private features directly.
+	AblationNoCMDIE = "w/o CMDIE"
+	// AblationNoGAP replaces the gated aggregation of the modality-specific
+	// global tokens by their plain mean.
+	AblationNoGAP = "w/o GAP"
+	// AblationNoCrossAtt2 drops the second cross-attention of each DIPU.
+	AblationNoCrossAtt2 = "w/o CrossAtt2"
+)
+
+// AblationNames returns the row names of table 7 in the paper's order.
+func AblationNames() []string {
+	return []string{AblationFull, AblationNoNeoBERT, AblationNoCL, AblationNoCMDIE, AblationNoGAP, AblationNoCrossAtt2}
+}
+
+// tableColumns are the metric columns of every table after the first one.
+var tableColumns = []string{"Acc-2 (has0/non0)", "F1 (has0/non0)", "Acc-7", "MAE", "Corr"}
+
+// Table writes rows to w as an ASCII table with the paper's table-3 columns
+// "firstColumn | Acc-2 (has0/non0) | F1 (has0/non0) | Acc-7 | MAE | Corr",
+// preceded by the title on its own line when title is not empty.
+//
+// Accuracies and F1 are printed ×100 with one decimal, MAE and Corr with
+// three; a pair cell reads "82.1/83.4". When a row has Seeds > 1, each value
+// is followed by its standard deviation on the same scale ("82.1±0.4"). A
+// missing metric prints as "-"; a reported row's name gets " (paper)".
+func Table(w io.Writer, title, firstColumn string, rows []Row) error {
+	if err := validateRows(rows); err != nil {
+		return fmt.Errorf("report: table %q: %w", title, err)
+	}
+	if title != "" {
+		if _, err := fmt.Fprintln(w, title); err != nil {
+			return fmt.Errorf("report: table %q: %w", title, err)
+		}
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignCenter),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignRight, PerColumn: []tw.Align{tw.AlignLeft}}),
+	)
+	t.Header(append([]string{firstColumn}, tableColumns...))
+	for _, r := range rows {
+		if err := t.Append(tableCells(r)); err != nil {
+			return fmt.Errorf("report: table %q: row %q: %w", title, r.Name, err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("report: table %q: %w", title, err)
+	}
+	return nil
+}
+
+// Table3 writes the main comparison table (paper table 3): one row per model.
+func Table3(w io.Writer, title string, rows []Row) error {
+	return Table(w, title, "Model", rows)
+}
+
+// KclTable writes a k_cl sweep (paper tables 4 and 5): one row per number
+// of contrastive samples k_cl, the row name holding the value.
+func KclTable(w io.Writer, title string, rows []Row) error {
+	return Table(w, title, "k_cl", rows)
+}
+
+// LayerTable writes the CMDIE depth sweep (paper table 6): one row per
+// number of CMDIE layers, the row name holding the count.
+func LayerTable(w io.Writer, title string, rows []Row) error {
+	return Table(w, title, "CMDIE layers", rows)
+}
+
+// AblationTable writes the ablation study (paper table 7): one row per
+// variant, named as [AblationNames] lists them.
+func AblationTable(w io.Writer, title string, rows []Row) error {
+	return Table(w, title, "Variant", rows)
+}
+
+// tableCells formats r into the cells of one table line.
+func tableCells(r Row) []string {
+	name := r.Name
+	if r.Reported {
+		name += " (paper)"
+	}
+	return []string{
+		name,
+		r.cell(Acc2Has0, 100, 1) + "/" + r.cell(Acc2Non0, 100, 1),
+		r.cell(F1Has0, 100, 1) + "/" + r.cell(F1Non0, 100, 1),
+		r.cell(Acc7, 100, 1),
+		r.cell(MAE, 1, 3),
+		r.cell(Corr, 1, 3),
+	}
+}
+
+// cell formats metric key of r multiplied by scale with prec decimals, and
+// its standard deviation when the row averages several seeds.
+func (r Row) cell(key string, scale float64, prec int) string {
+	mean, ok := r.Mean[key]
+	if !ok {
+		return "-"
+	}
+	s := strconv.FormatFloat(mean*scale, 'f', prec, 64)
+	if std, ok := r.Std[key]; ok && r.Seeds > 1 {
+		s += "±" + strconv.FormatFloat(std*scale, 'f', prec, 64)
+	}
+	return s
+}

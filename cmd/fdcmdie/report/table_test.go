@@ -1,0 +1,172 @@
+package report
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+// sampleRows covers a multi-seed row (mean ± std), a reported row with a
+// missing metric, and a single-seed row whose std must not print.
+func sampleRows() []Row {
+	return []Row{
+		{
+			Name: "FD-CMDIE", Seeds: 3,
+			Mean: map[string]float64{Acc2Has0: 0.8214, Acc2Non0: 0.8342, F1Has0: 0.8208, F1Non0: 0.8339, Acc7: 0.4512, Acc5: 0.5, MAE: 0.7123, Corr: 0.8011},
+			Std:  map[string]float64{Acc2Has0: 0.0041, Acc2Non0: 0.0029, F1Has0: 0.0037, F1Non0: 0.0031, Acc7: 0.0127, Acc5: 0.01, MAE: 0.0089, Corr: 0.0042},
+		},
+		{
+			Name: "MISA", Reported: true,
+			Mean: map[string]float64{Acc2Has0: 0.808, Acc2Non0: 0.821, F1Has0: 0.808, F1Non0: 0.820, MAE: 0.783, Corr: 0.761},
+		},
+		{
+			Name: "single seed", Seeds: 1,
+			Mean: map[string]float64{Acc2Has0: 0.5, Acc2Non0: 0.51234, F1Has0: 0.49, Acc7: 0.2, MAE: 1.23456, Corr: -0.05},
+			Std:  map[string]float64{Acc2Has0: 0, Acc2Non0: 0, F1Has0: 0, Acc7: 0, MAE: 0, Corr: 0},
+		},
+	}
+}
+
+func TestTable3Layout(t *testing.T) {
+	// Written by hand from the rules: Acc/F1 ×100 with 1 decimal, MAE and
+	// Corr with 3, "±std" only for Seeds > 1, "-" for a missing metric,
+	// " (paper)" for reported rows; names left-aligned, numbers right-aligned,
+	// headers centred (extra space on the right).
+	want := strings.Join([]string{
+		"Table 3: MOSI",
+		"+--------------+-------------------+-------------------+----------+-------------+-------------+",
+		"|    Model     | Acc-2 (has0/non0) |  F1 (has0/non0)   |  Acc-7   |     MAE     |    Corr     |",
+		"+--------------+-------------------+-------------------+----------+-------------+-------------+",
+		"| FD-CMDIE     | 82.1±0.4/83.4±0.3 | 82.1±0.4/83.4±0.3 | 45.1±1.3 | 0.712±0.009 | 0.801±0.004 |",
+		"| MISA (paper) |         80.8/82.1 |         80.8/82.0 |        - |       0.783 |       0.761 |",
+		"| single seed  |         50.0/51.2 |            49.0/- |     20.0 |       1.235 |      -0.050 |",
+		"+--------------+-------------------+-------------------+----------+-------------+-------------+",
+		"",
+	}, "\n")
+	var buf bytes.Buffer
+	if err := Table3(&buf, "Table 3: MOSI", sampleRows()); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != want {
+		t.Errorf("table 3:\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestTableWrappersFirstColumn(t *testing.T) {
+	row := []Row{{Name: "10", Seeds: 1, Mean: map[string]float64{MAE: 0.5}}}
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+		head  string
+	}{
+		{"kcl", func(b *bytes.Buffer) error { return KclTable(b, "", row) }, "| k_cl |"},
+		{"layers", func(b *bytes.Buffer) error { return LayerTable(b, "", row) }, "| CMDIE layers |"},
+		{"ablation", func(b *bytes.Buffer) error { return AblationTable(b, "", row) }, "| Variant |"},
+		{"generic", func(b *bytes.Buffer) error { return Table(b, "", "Setting", row) }, "| Setting |"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tc.write(&buf); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(buf.String(), "\n")
+			// No title: the border comes first, then the header.
+			if !strings.HasPrefix(lines[0], "+-") || !strings.HasPrefix(lines[1], tc.head) {
+				t.Errorf("first lines %q, want a border and a header starting %q", lines[:2], tc.head)
+			}
+			if !strings.Contains(buf.String(), " -/- |") || !strings.Contains(buf.String(), "| 0.500 |") {
+				t.Errorf("missing metrics or MAE cell not as expected:\n%s", buf.String())
+			}
+		})
+	}
+}
+
+func TestMetricKeys(t *testing.T) {
+	want := "Acc2Has0,Acc2Non0,F1Has0,F1Non0,Acc7,Acc5,MAE,Corr"
+	keys := MetricKeys()
+	if strings.Join(keys, ",") != want {
+		t.Errorf("MetricKeys() = %q, want %s", keys, want)
+	}
+	keys[0] = "changed"
+	if MetricKeys()[0] != Acc2Has0 {
+		t.Error("MetricKeys returns the package's own slice")
+	}
+}
+
+func TestAblationNamesOrder(t *testing.T) {
+	want := []string{"FD-CMDIE (full)", "w/o NeoBERT", "w/o CL", "w/o CMDIE", "w/o GAP", "w/o CrossAtt2"}
+	got := AblationNames()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("AblationNames() = %q, want %q", got, want)
+	}
+}
+
+func TestTableRejectsBadRows(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rows []Row
+		want string
+	}{
+		{"empty", nil, "no rows"},
+		{"no name", []Row{{Mean: map[string]float64{MAE: 1}}}, "empty name"},
+		{"nan mean", []Row{{Name: "m", Mean: map[string]float64{MAE: math.NaN()}}}, "MAE is NaN"},
+		{"inf std", []Row{{Name: "m", Std: map[string]float64{Corr: math.Inf(1)}}}, "Corr is +Inf"},
+		{"negative std", []Row{{Name: "m", Std: map[string]float64{Acc7: -0.1}}}, "Acc7 = -0.1 < 0"},
+		{"unknown key", []Row{{Name: "m", Mean: map[string]float64{"Acc3": 0.5}}}, `unknown metric "Acc3"`},
+		{"negative seeds", []Row{{Name: "m", Seeds: -1}}, "seeds = -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := Table3(&buf, "T", tc.rows)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("wrote %q before failing", buf.String())
+			}
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	runs := []map[string]float64{
+		{MAE: 0.7, Acc2Has0: 0.80},
+		{MAE: 0.8, Acc2Has0: 0.82},
+		{MAE: 0.9, Acc2Has0: 0.84},
+	}
+	row, err := Summarize("FD-CMDIE", runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Population std of {a-d, a, a+d} is d·sqrt(2/3).
+	const tol = 1e-12
+	for _, c := range []struct {
+		key       string
+		mean, std float64
+	}{
+		{MAE, 0.8, 0.1 * math.Sqrt(2.0/3)},
+		{Acc2Has0, 0.82, 0.02 * math.Sqrt(2.0/3)},
+	} {
+		if math.Abs(row.Mean[c.key]-c.mean) > tol || math.Abs(row.Std[c.key]-c.std) > tol {
+			t.Errorf("%s: mean %v std %v, want %v %v", c.key, row.Mean[c.key], row.Std[c.key], c.mean, c.std)
+		}
+	}
+	if row.Seeds != 3 || row.Name != "FD-CMDIE" || row.Reported || len(row.Mean) != 2 {
+		t.Errorf("row %+v", row)
+	}
+	for _, bad := range []struct {
+		name string
+		runs []map[string]float64
+		want string
+	}{
+		{"no runs", nil, "no runs"},
+		{"missing key", []map[string]float64{{MAE: 1, Corr: 0.5}, {MAE: 1}}, "run 1 lacks Corr"},
+		{"extra key", []map[string]float64{{MAE: 1}, {MAE: 1, Corr: 0.5}}, "run 1 has 2 metrics"},
+		{"nan", []map[string]float64{{MAE: math.NaN()}}, "MAE is NaN"},
+	} {
+		if _, err := Summarize("m", bad.runs); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: error %v, want one containing %q", bad.name, err, bad.want)
+		}
+	}
+}
