@@ -93,11 +93,13 @@ func (c Config) Validate() error {
 }
 
 // BertConfig is the classic BERT encoder of the --no-neobert ablation with
-// the text encoder's sizes (HF BertModel defaults otherwise).
+// the text encoder's sizes; max_length is its number of learned positions
+// (512 for bert-base-uncased). HF BertModel defaults otherwise.
 func (c Config) BertConfig() layers.BertConfig {
 	n := c.NeoBERT
 	return layers.BertConfig{VocabSize: n.VocabSize, HiddenSize: n.HiddenSize, NumHiddenLayers: n.NumHiddenLayers,
-		NumAttentionHeads: n.NumAttentionHeads, IntermediateSize: n.IntermediateSize, PadTokenID: n.PadTokenID}
+		NumAttentionHeads: n.NumAttentionHeads, IntermediateSize: n.IntermediateSize, PadTokenID: n.PadTokenID,
+		MaxPositionEmbeddings: n.MaxLength}
 }
 
 // MarshalConfig returns the config as the JSON stored in checkpoints.
