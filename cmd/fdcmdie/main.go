@@ -133,6 +133,12 @@ Flags:
 
 // run parses args and runs the requested job, writing results to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "predict":
+			return predict(ctx, args[1:], stdout, stderr)
+		}
+	}
 	f, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

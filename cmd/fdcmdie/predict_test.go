@@ -1,0 +1,488 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fdcmdie/fdcmdie/datasets"
+	"github.com/fdcmdie/fdcmdie/datasets/mmsa"
+	"github.com/fdcmdie/fdcmdie/datasets/synth"
+	"github.com/fdcmdie/fdcmdie/datasets/tokenize"
+	"github.com/fdcmdie/fdcmdie/graph"
+	"github.com/fdcmdie/fdcmdie/train"
+)
+
+// predictFixtures is /work/shared/fixtures seen from this package's directory.
+const predictFixtures = "../../../shared/fixtures"
+
+// predTol bounds the difference between two float32 forward passes of the
+// same samples in batches of different shapes (padding rows and steps are
+// masked, so only summation order differs).
+const predTol = 1e-5
+
+// trainTiny runs the real job with the tiny preset for one epoch (extra
+// flags select the data) and returns the FD-CMDIE row's best checkpoint.
+func trainTiny(t *testing.T, extra ...string) string {
+	t.Helper()
+	out := t.TempDir()
+	args := append([]string{"--preset", "tiny", "--epochs", "1", "--out", out, "--quiet"}, extra...)
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("training: %v\n%s", err, stderr.String())
+	}
+	return filepath.Join(out, "checkpoints", "FD-CMDIE", "1111", "best.safetensors")
+}
+
+// runPredict runs `fdcmdie predict args...`.
+func runPredict(args ...string) (stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	err = run(context.Background(), append([]string{"predict"}, args...), &o, &e)
+	return o.String(), e.String(), err
+}
+
+// outLine is one output line as a user would parse it.
+type outLine struct {
+	ID       string       `json:"id"`
+	Pred     float64      `json:"pred"`
+	Label    *float64     `json:"label"`
+	GapAlpha [][3]float64 `json:"gap_alpha"`
+}
+
+func parseOutput(t *testing.T, out string) []outLine {
+	t.Helper()
+	var lines []outLine
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		dec := json.NewDecoder(strings.NewReader(sc.Text()))
+		dec.DisallowUnknownFields()
+		var l outLine
+		if err := dec.Decode(&l); err != nil {
+			t.Fatalf("output line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// writeLines writes JSON values, one a line.
+func writeLines(t *testing.T, path string, values []any) {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// steps returns the first n steps of row i of q as [n][D] values.
+func steps(q datasets.Seq, i, n int) [][]float32 {
+	row := q.Row(i)
+	out := make([][]float32, n)
+	for k := range out {
+		out[k] = append([]float32(nil), row[k*q.D:(k+1)*q.D]...)
+	}
+	return out
+}
+
+// synthSample is sample i of a raw (unstandardized) synthetic split as a
+// JSON line.
+func synthSample(s *datasets.Split, i int) map[string]any {
+	return map[string]any{
+		"id": s.IDs[i], "text": s.RawText[i], "label": s.Labels[i],
+		"audio": steps(s.Audio, i, s.AudioLen[i]), "vision": steps(s.Vision, i, s.VisionLen[i]),
+	}
+}
+
+// pickSynth returns n test samples spread over the split whose text fits
+// synth.SeqLen tokens, so training's tokenization cut none of them.
+func pickSynth(t *testing.T, test *datasets.Split, n int) []int {
+	t.Helper()
+	var idx []int
+	for i := 0; i < test.Len() && len(idx) < n; i += 97 {
+		if test.TextLen[i] < synth.SeqLen {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < n {
+		t.Fatalf("only %d usable test samples", len(idx))
+	}
+	return idx
+}
+
+func TestPredictSynthetic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the tiny preset on the synthetic corpus; run without -short")
+	}
+	ckpt := trainTiny(t)
+	cfg, meta, err := graph.ReadCheckpointMeta(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+
+	// The training side: the synthetic corpus tokenized with the
+	// checkpoint's tokenizer and standardized with its statistics, as
+	// job.go prepares it.
+	ds, err := synth.Generate(synth.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := synth.Generate(synth.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokPath := filepath.Join(dir, "tokenizer.json")
+	if err := os.WriteFile(tokPath, []byte(meta["tokenizer"]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenize.Load(tokPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st datasets.Standardizer
+	if err := json.Unmarshal([]byte(meta["standardizer"]), &st); err != nil {
+		t.Fatal(err)
+	}
+	lt := 0
+	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
+		if err := datasets.Tokenize(s, tok, synth.SeqLen); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Apply(s); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range s.TextLen {
+			lt = max(lt, n)
+		}
+	}
+	picked := pickSynth(t, ds.Test, 3)
+
+	// Input: the three synthetic samples with labels, then two sentences
+	// without, one with a word the vocabulary spells in pieces.
+	in := filepath.Join(dir, "in.jsonl")
+	var values []any
+	for _, i := range picked {
+		values = append(values, synthSample(raw.Test, i))
+	}
+	values = append(values,
+		map[string]any{"id": "u1", "text": "I really loved it!", "audio": [][]float32{{1, 2, 3, 4, 5}, {0, 0, 0, 0, 1}},
+			"vision": [][]float32{make([]float32, 20)}},
+		map[string]any{"id": "u2", "text": "the plot was not very good, zyxwv", "audio": [][]float32{{-1, 0, 0.5, 2, 3}},
+			"vision": [][]float32{make([]float32, 20), make([]float32, 20), make([]float32, 20)}})
+	writeLines(t, in, values)
+
+	stdout, stderr, err := runPredict("--checkpoint", ckpt, "--jsonl", in)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	lines := parseOutput(t, stdout)
+
+	t.Run("lines", func(t *testing.T) {
+		wantIDs := []string{raw.Test.IDs[picked[0]], raw.Test.IDs[picked[1]], raw.Test.IDs[picked[2]], "u1", "u2"}
+		if len(lines) != len(wantIDs) {
+			t.Fatalf("%d output lines for %d inputs:\n%s", len(lines), len(wantIDs), stdout)
+		}
+		for k, l := range lines {
+			if l.ID != wantIDs[k] {
+				t.Errorf("line %d: id %q, want %q", k+1, l.ID, wantIDs[k])
+			}
+			if math.IsNaN(l.Pred) || math.IsInf(l.Pred, 0) {
+				t.Errorf("line %d: pred %v", k+1, l.Pred)
+			}
+			if k < 3 {
+				want := float64(raw.Test.Labels[picked[k]])
+				if l.Label == nil || math.Abs(*l.Label-want) > 1e-6 {
+					t.Errorf("line %d: label %v, want %v", k+1, l.Label, want)
+				}
+			} else if l.Label != nil {
+				t.Errorf("line %d: label %v for an unlabelled input", k+1, *l.Label)
+			}
+			if len(l.GapAlpha) != cfg.Layers {
+				t.Fatalf("line %d: %d gap_alpha rows for %d CMDIE layers", k+1, len(l.GapAlpha), cfg.Layers)
+			}
+			for layer, a := range l.GapAlpha {
+				if sum := a[0] + a[1] + a[2]; math.Abs(sum-1) > 1e-5 || a[0] <= 0 || a[1] <= 0 || a[2] <= 0 {
+					t.Errorf("line %d, layer %d: alpha %v (sum %v) is not a softmax", k+1, layer, a, sum)
+				}
+			}
+		}
+		if !strings.Contains(stderr, "3 of 5 samples labelled: MAE") {
+			t.Errorf("stderr lacks the metrics of the 3 labelled samples:\n%s", stderr)
+		}
+	})
+
+	t.Run("deterministic", func(t *testing.T) {
+		out := filepath.Join(dir, "out.jsonl")
+		if _, e, err := runPredict("--checkpoint", ckpt, "--jsonl", in, "--out", out); err != nil {
+			t.Fatalf("%v\n%s", err, e)
+		}
+		again, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(again) != stdout {
+			t.Errorf("second run (--out) differs:\n%s\nfirst:\n%s", again, stdout)
+		}
+	})
+
+	t.Run("matches training batches", func(t *testing.T) {
+		// The picked samples in one batch cut from the prepared test
+		// split, through train.Model at training's batch shape.
+		b, err := datasets.NewBatcher(ds.Test, datasets.BatchOptions{Size: 32, Lt: lt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bo := b.Options()
+		m, err := train.NewModel(cfg, graph.Shape{B: bo.Size, Lt: bo.Lt, La: bo.La, Lv: bo.Lv}, train.ModelOptions{Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if err := m.Load(ckpt); err != nil {
+			t.Fatal(err)
+		}
+		batch := b.NewBatch()
+		if err := b.Fill(batch, picked); err != nil {
+			t.Fatal(err)
+		}
+		want, err := m.Predict(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range picked {
+			l := lines[k]
+			if d := math.Abs(l.Pred - float64(want.Pred[k])); d > predTol {
+				t.Errorf("sample %s: pred %v through JSON lines, %v through training batches (|diff| %.2g > %g)",
+					l.ID, l.Pred, want.Pred[k], d, predTol)
+			}
+			for layer, a := range want.Alpha {
+				for j := range 3 {
+					if d := math.Abs(l.GapAlpha[layer][j] - float64(a[k*3+j])); d > predTol {
+						t.Errorf("sample %s, layer %d: alpha[%d] %v, training batches %v", l.ID, layer, j, l.GapAlpha[layer][j], a[k*3+j])
+					}
+				}
+			}
+		}
+	})
+
+	t.Run("mmsa pickle", func(t *testing.T) {
+		pkl := filepath.Join(predictFixtures, "mmsa_tiny_aligned_50.pkl")
+		if _, err := os.Stat(pkl); err != nil {
+			t.Skipf("shared fixtures not found at %s: %v", predictFixtures, err)
+		}
+		want, err := mmsa.Read(pkl, mmsa.Options{DropTextFeats: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, err := runPredict("--checkpoint", ckpt, "--data", pkl, "--split", "all")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, errOut)
+		}
+		got := parseOutput(t, out)
+		var ids []string
+		var labels []float32
+		for _, s := range []*datasets.Split{want.Train, want.Valid, want.Test} {
+			ids, labels = append(ids, s.IDs...), append(labels, s.Labels...)
+		}
+		if len(got) != len(ids) {
+			t.Fatalf("%d lines for %d samples", len(got), len(ids))
+		}
+		var mae float64
+		for k, l := range got {
+			if l.ID != ids[k] || l.Label == nil || math.Abs(*l.Label-float64(labels[k])) > 1e-6 {
+				t.Errorf("line %d: id %q label %v, want %q %v", k+1, l.ID, l.Label, ids[k], labels[k])
+				continue
+			}
+			mae += math.Abs(l.Pred-*l.Label) / float64(len(got))
+		}
+		m := regexp.MustCompile(`8 of 8 samples labelled: MAE ([0-9.]+)`).FindStringSubmatch(errOut)
+		if m == nil {
+			t.Fatalf("stderr lacks the metrics:\n%s", errOut)
+		}
+		if printed, _ := strconv.ParseFloat(m[1], 64); math.Abs(printed-mae) > 1e-4 {
+			t.Errorf("printed MAE %v, mean |pred − label| of the output %v", printed, mae)
+		}
+		if _, e, err := runPredict("--checkpoint", ckpt, "--data", pkl); err != nil || e == "" {
+			t.Errorf("default split: %v\n%s", err, e)
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		good := synthSample(raw.Test, picked[0])
+		wrongAudio := synthSample(raw.Test, picked[1])
+		wrongAudio["audio"] = [][]float32{{1, 2, 3, 4, 5}, {1, 2, 3, 4}}
+		wrongVision := synthSample(raw.Test, picked[1])
+		wrongVision["vision"] = [][]float32{{1, 2}}
+		noAudio := synthSample(raw.Test, picked[1])
+		delete(noAudio, "audio")
+		noID := synthSample(raw.Test, picked[1])
+		delete(noID, "id")
+		noText := synthSample(raw.Test, picked[1])
+		delete(noText, "text")
+		file := func(name string, lines ...any) string {
+			p := filepath.Join(dir, name)
+			writeLines(t, p, lines)
+			return p
+		}
+		malformed := filepath.Join(dir, "malformed.jsonl")
+		goodLine, _ := json.Marshal(good)
+		if err := os.WriteFile(malformed, append(append(goodLine, '\n', '\n'), `{"id": "x", "audio": [[1,2`...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		empty := filepath.Join(dir, "empty.jsonl")
+		if err := os.WriteFile(empty, []byte("\n \n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			args []string
+			want []string // substrings of the error
+		}{
+			{"missing checkpoint", []string{"--checkpoint", filepath.Join(dir, "none.safetensors"), "--jsonl", in},
+				[]string{"none.safetensors"}},
+			{"not a checkpoint", []string{"--checkpoint", in, "--jsonl", in}, []string{"in.jsonl"}},
+			{"wrong audio dim", []string{"--checkpoint", ckpt, "--jsonl", file("audio.jsonl", good, wrongAudio)},
+				[]string{"audio.jsonl", "line 2", "audio[1]", "4 features", "audio_dim"}},
+			{"wrong vision dim", []string{"--checkpoint", ckpt, "--jsonl", file("vision.jsonl", wrongVision)},
+				[]string{"line 1", "vision[0]", "vision_dim"}},
+			{"no audio", []string{"--checkpoint", ckpt, "--jsonl", file("noaudio.jsonl", good, good, noAudio)},
+				[]string{"line 3", "audio"}},
+			{"no id", []string{"--checkpoint", ckpt, "--jsonl", file("noid.jsonl", noID)}, []string{"line 1", "id"}},
+			{"no text", []string{"--checkpoint", ckpt, "--jsonl", file("notext.jsonl", noText)}, []string{"line 1", "text"}},
+			{"audio not numbers", []string{"--checkpoint", ckpt, "--jsonl", file("str.jsonl", map[string]any{"id": "s", "audio": "loud"})},
+				[]string{"line 1", "audio"}},
+			{"malformed JSON", []string{"--checkpoint", ckpt, "--jsonl", malformed}, []string{"line 3", "malformed JSON"}},
+			{"not an object", []string{"--checkpoint", ckpt, "--jsonl", file("array.jsonl", []int{1})}, []string{"line 1", "object"}},
+			{"no samples", []string{"--checkpoint", ckpt, "--jsonl", empty}, []string{"no samples"}},
+			{"missing jsonl", []string{"--checkpoint", ckpt, "--jsonl", filepath.Join(dir, "none.jsonl")}, []string{"none.jsonl"}},
+			{"no checkpoint flag", []string{"--jsonl", in}, []string{"--checkpoint"}},
+			{"no input", []string{"--checkpoint", ckpt}, []string{"--data", "--jsonl"}},
+			{"both inputs", []string{"--checkpoint", ckpt, "--jsonl", in, "--data", in}, []string{"--data", "--jsonl"}},
+			{"split without data", []string{"--checkpoint", ckpt, "--jsonl", in, "--split", "all"}, []string{"--split"}},
+			{"bad split", []string{"--checkpoint", ckpt, "--data", in, "--split", "dev"}, []string{"dev"}},
+			{"extra argument", []string{"--checkpoint", ckpt, "--jsonl", in, "more"}, []string{"more"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				out := filepath.Join(dir, "never.jsonl")
+				stdout, _, err := runPredict(append(c.args, "--out", out)...)
+				if err == nil {
+					t.Fatalf("accepted; output:\n%s", stdout)
+				}
+				msg := err.Error()
+				if strings.Contains(msg, "\n") {
+					t.Errorf("error spans several lines: %q", msg)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(msg, w) {
+						t.Errorf("error %q does not name %q", msg, w)
+					}
+				}
+				if _, err := os.Stat(out); !os.IsNotExist(err) {
+					t.Errorf("--out written after an error (%v)", err)
+				}
+			})
+		}
+	})
+}
+
+// TestPredictMMSAModels predicts with models trained on the MMSA fixture:
+// token ids from text_bert (no tokenizer in the checkpoint) and precomputed
+// text features. The test split given as JSON lines (raw audio and vision,
+// with text_ids or text_feats) must predict as the pickle does.
+func TestPredictMMSAModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models on the MMSA fixture; run without -short")
+	}
+	pkl := filepath.Join(predictFixtures, "mmsa_tiny_aligned_50.pkl")
+	if _, err := os.Stat(pkl); err != nil {
+		t.Skipf("shared fixtures not found at %s: %v", predictFixtures, err)
+	}
+	ds, err := mmsa.Read(pkl, mmsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := ds.Test
+	for _, c := range []struct {
+		name      string
+		flags     []string
+		textKey   string
+		text      func(i int) any
+		wrongText any    // a text value of the wrong size
+		wrongWant string // what its error names
+		noText    string // what the error without the text key names
+	}{
+		{
+			name: "text_bert ids", textKey: "text_ids",
+			text:      func(i int) any { return test.TextIDs[i][:test.TextLen[i]] },
+			wrongText: []int32{101, 40000, 102}, wrongWant: "vocabulary",
+			noText: "text_ids",
+		},
+		{
+			name: "text features", flags: []string{"--text-features"}, textKey: "text_feats",
+			text:      func(i int) any { return steps(test.TextFeats, i, test.TextLen[i]) },
+			wrongText: [][]float32{{1, 2, 3}}, wrongWant: "text_dim",
+			noText: "text_feats",
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ckpt := trainTiny(t, append([]string{"--data", pkl}, c.flags...)...)
+			want, e, err := runPredict("--checkpoint", ckpt, "--data", pkl)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, e)
+			}
+			dir := t.TempDir()
+			var values []any
+			for i := range test.Len() {
+				values = append(values, map[string]any{
+					"id": test.IDs[i], "text": test.RawText[i], c.textKey: c.text(i), "label": test.Labels[i],
+					"audio": steps(test.Audio, i, test.AudioLen[i]), "vision": steps(test.Vision, i, test.VisionLen[i]),
+				})
+			}
+			in := filepath.Join(dir, "test.jsonl")
+			writeLines(t, in, values)
+			got, e, err := runPredict("--checkpoint", ckpt, "--jsonl", in)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, e)
+			}
+			g, w := parseOutput(t, got), parseOutput(t, want)
+			if len(g) != len(w) || len(g) != test.Len() {
+				t.Fatalf("%d lines from JSON lines, %d from the pickle, %d samples", len(g), len(w), test.Len())
+			}
+			for k := range g {
+				if g[k].ID != w[k].ID || math.Abs(g[k].Pred-w[k].Pred) > predTol {
+					t.Errorf("line %d: %s %v from JSON lines, %s %v from the pickle", k+1, g[k].ID, g[k].Pred, w[k].ID, w[k].Pred)
+				}
+			}
+
+			bad := values[0].(map[string]any)
+			bad[c.textKey] = c.wrongText
+			writeLines(t, in, []any{values[1], bad})
+			if _, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in); err == nil ||
+				!strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), c.wrongWant) {
+				t.Errorf("wrong %s: error %v, want one naming line 2 and %q", c.textKey, err, c.wrongWant)
+			}
+			delete(bad, c.textKey)
+			writeLines(t, in, []any{bad})
+			if _, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in); err == nil ||
+				!strings.Contains(err.Error(), "line 1") || !strings.Contains(err.Error(), c.noText) {
+				t.Errorf("no %s: error %v, want one naming line 1 and %q", c.textKey, err, c.noText)
+			}
+		})
+	}
+}
