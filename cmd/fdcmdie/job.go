@@ -149,6 +149,12 @@ type variant struct {
 	cfg  graph.Config
 }
 
+// Sweeps of tables 4/5 (k_cl) and 6 (CMDIE layers).
+var (
+	kclSweep   = []int{1, 5, 10, 20, 50}
+	layerSweep = []int{1, 2, 3, 4, 5}
+)
+
 // variants lists the rows of the requested table.
 func variants(f *flags, base graph.Config) []variant {
 	name := "FD-CMDIE"
@@ -180,6 +186,24 @@ func variants(f *flags, base graph.Config) []variant {
 			with(report.AblationNoGAP, func(c *graph.Config) { c.NoGAP = true }),
 			with(report.AblationNoCrossAtt2, func(c *graph.Config) { c.NoCrossAtt2 = true }),
 		}
+	}
+	switch f.table {
+	case "4":
+		var vs []variant
+		for _, k := range kclSweep {
+			c := base
+			c.KCL = k
+			vs = append(vs, variant{fmt.Sprint(k), c})
+		}
+		return vs
+	case "6":
+		var vs []variant
+		for _, k := range layerSweep {
+			c := base
+			c.Layers = k
+			vs = append(vs, variant{fmt.Sprint(k), c})
+		}
+		return vs
 	}
 	textOnly := base
 	textOnly.TextOnly = true
@@ -227,8 +251,11 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 	fmt.Fprintf(log, "data: %s (%d/%d/%d samples), setting %s: batch %d, k_cl %d, up to %d epochs, seeds %v\n",
 		p.name, p.data.Train.Len(), p.data.Valid.Len(), p.data.Test.Len(), key, set.batch, set.kcl, set.epochs, f.seeds)
 	var rows []report.Row
-	for _, v := range variants(f, base) {
+	var results [][]*train.Result // per variant, per seed
+	vs := variants(f, base)
+	for _, v := range vs {
 		var runs []map[string]float64
+		var rs []*train.Result
 		for _, seed := range f.seeds {
 			fmt.Fprintf(log, "== %s, seed %d\n", v.name, seed)
 			o := train.Options{
@@ -246,7 +273,9 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 				fmt.Fprintln(log, "warning:", w)
 			}
 			runs = append(runs, metricMap(res.Test))
+			rs = append(rs, res)
 		}
+		results = append(results, rs)
 		row, err := report.Summarize(v.name, runs)
 		if err != nil {
 			return err
@@ -254,10 +283,7 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 		rows = append(rows, row)
 	}
 	title := fmt.Sprintf("Table %s on %s (test split, best validation epoch; %d seed(s))", f.table, p.name, len(f.seeds))
-	first := "Model"
-	if f.table == "7" {
-		first = "Ablation"
-	}
+	first := map[string]string{"3": "Model", "4": "k_cl", "6": "CMDIE layers", "7": "Ablation"}[f.table]
 	if err := report.Table(stdout, title, first, rows); err != nil {
 		return err
 	}
@@ -272,6 +298,13 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 		}
 		if err := report.WriteJSON(filepath.Join(f.out, "table"+f.table+".json"), rows); err != nil {
 			return err
+		}
+		figs, err := figures(f, filepath.Join(f.out, "figures"), vs, rows, results)
+		if err != nil {
+			return err
+		}
+		for _, fig := range figs {
+			fmt.Fprintln(log, "figure:", fig)
 		}
 	}
 	fmt.Fprintf(log, "done in %v\n", time.Since(start).Round(time.Second))

@@ -92,7 +92,7 @@ Flags:
 	fs.Var(&seeds, "seeds", "comma-separated seeds; several give mean ± population std (paper: 1111,1112,1113)")
 	fs.IntVar(&f.epochs, "epochs", 0, "maximum epochs (default: the preset's)")
 	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON) and checkpoints")
-	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results) or 7 (ablations)")
+	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep, tables 4/5), 6 (CMDIE layer sweep) or 7 (ablations)")
 	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&f.noGAP, "no-gap", false, "ablation: mean of the modality-specific global features instead of GAP")
@@ -108,9 +108,9 @@ Flags:
 	}
 	f.seeds = seeds
 	switch f.table {
-	case "3", "7":
+	case "3", "4", "6", "7":
 	default:
-		return nil, fmt.Errorf("--table %q: want 3 or 7", f.table)
+		return nil, fmt.Errorf("--table %q: want 3, 4, 6 or 7", f.table)
 	}
 	switch f.dataset {
 	case "", "mosi", "mosei":

@@ -23,6 +23,7 @@ func TestFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--no-such-flag"},
 		{"--table", "5"},
+		{"--table", "2"},
 		{"--dataset", "imdb"},
 		{"--seeds", "1,x"},
 		{"--epochs", "-1"},
