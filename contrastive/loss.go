@@ -93,21 +93,6 @@ func (k lossK) Backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tens
 	k.eval(in, grads, g)
 }
 
-// f64 copies a tensor's data to float64.
-func f64(t *tensor.Dense) []float64 {
-	switch d := t.Data().(type) {
-	case []float32:
-		o := make([]float64, len(d))
-		for i, v := range d {
-			o[i] = float64(v)
-		}
-		return o
-	case []float64:
-		return d
-	}
-	return nil
-}
-
 // addGrad adds g into t's data at offset off.
 func addGrad(t *tensor.Dense, off int, g []float64) {
 	switch d := t.Data().(type) {
@@ -138,9 +123,9 @@ func (k lossK) eval(in []*tensor.Dense, grads []*tensor.Dense, scale float64) fl
 	K := in[6].Shape()[1]
 	var feats [12][]float64
 	for i := range feats {
-		feats[i] = f64(in[i])
+		feats[i] = layers.Float64s(in[i])
 	}
-	simMask, diffMask, w := f64(in[12]), f64(in[13]), f64(in[14])
+	simMask, diffMask, w := layers.Float64s(in[12]), layers.Float64s(in[13]), layers.Float64s(in[14])
 	var wsum float64
 	for _, v := range w {
 		wsum += v

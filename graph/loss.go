@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fdcmdie/fdcmdie/layers"
 	"gorgonia.org/tensor"
 )
 
@@ -21,20 +22,6 @@ func (maeK) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{1}, nil
 }
 
-func vals(t *tensor.Dense) []float64 {
-	switch d := t.Data().(type) {
-	case []float32:
-		o := make([]float64, len(d))
-		for i, v := range d {
-			o[i] = float64(v)
-		}
-		return o
-	case []float64:
-		return d
-	}
-	return nil
-}
-
 func setAt(t *tensor.Dense, i int, v float64) {
 	switch d := t.Data().(type) {
 	case []float32:
@@ -45,7 +32,7 @@ func setAt(t *tensor.Dense, i int, v float64) {
 }
 
 func (maeK) Forward(in []*tensor.Dense, out *tensor.Dense) {
-	p, y, w := vals(in[0]), vals(in[1]), vals(in[2])
+	p, y, w := layers.Float64s(in[0]), layers.Float64s(in[1]), layers.Float64s(in[2])
 	var s, ws float64
 	for i := range p {
 		s += w[i] * math.Abs(y[i]-p[i])
@@ -61,8 +48,8 @@ func (maeK) Backward(in []*tensor.Dense, _, gout *tensor.Dense, grads []*tensor.
 	if grads[0] == nil {
 		return
 	}
-	p, y, w := vals(in[0]), vals(in[1]), vals(in[2])
-	g := vals(gout)[0]
+	p, y, w := layers.Float64s(in[0]), layers.Float64s(in[1]), layers.Float64s(in[2])
+	g := layers.Float64s(gout)[0]
 	var ws float64
 	for _, v := range w {
 		ws += v

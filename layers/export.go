@@ -38,3 +38,19 @@ func (e exported) outShape(in []tensor.Shape) (tensor.Shape, error) { return e.k
 func (e exported) forward(a *kargs) { e.k.Forward(a.in, a.out) }
 
 func (e exported) backward(a *kargs) { e.k.Backward(a.in, a.out, a.gout, a.grads) }
+
+// Float64s returns a tensor's float32 or float64 data as float64 (a copy
+// for float32; the backing slice itself for float64).
+func Float64s(t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		o := make([]float64, len(d))
+		for i, v := range d {
+			o[i] = float64(v)
+		}
+		return o
+	case []float64:
+		return d
+	}
+	return nil
+}
