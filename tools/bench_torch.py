@@ -10,8 +10,9 @@ on a fixed random batch, 2 threads.
 Presets (any flag below overrides a preset value):
   paper: d_model 128, heads 4, layers 3, precomputed 768-d text features, batch 32,
          L_t 50, L_a 375, L_v 500, audio 5-d, vision 20-d, k_cl 10
-  small: d_model 32, heads 2, layers 3, tiny NeoBERT text encoder (hidden 32, 2 layers, 2 heads,
-         intermediate 96, vocab 30522), batch 16, L_t 20, L_a 30, L_v 30, audio 5-d, vision 20-d, k_cl 4
+  small: the embedded default run of cmd/fdcmdie: d_model 32, heads 4, layers 2, small NeoBERT text
+         encoder (hidden 64, 2 layers, 2 heads, intermediate 128, vocab 280), batch 32, L_t 34, L_a 50,
+         L_v 50, audio 5-d, vision 20-d, k_cl 10
 Flags: --d-model --heads --layers --batch --lt --la --lv --audio-dim --vision-dim --k-cl
        --text feats|neobert|bert --text-dim (feature width for feats)
        --nb-hidden --nb-layers --nb-heads --nb-intermediate --nb-vocab (NeoBERT/BERT encoder sizes)
@@ -35,9 +36,10 @@ PRESETS = {
     "paper": dict(d_model=128, heads=4, layers=3, batch=32, lt=50, la=375, lv=500, audio_dim=5, vision_dim=20,
                   k_cl=10, text="feats", text_dim=768, nb_hidden=32, nb_layers=2, nb_heads=2,
                   nb_intermediate=96, nb_vocab=30522),
-    "small": dict(d_model=32, heads=2, layers=3, batch=16, lt=20, la=30, lv=30, audio_dim=5, vision_dim=20,
-                  k_cl=4, text="neobert", text_dim=768, nb_hidden=32, nb_layers=2, nb_heads=2,
-                  nb_intermediate=96, nb_vocab=30522),
+    # The embedded default run of cmd/fdcmdie (train/bench_test.go "small").
+    "small": dict(d_model=32, heads=4, layers=2, batch=32, lt=34, la=50, lv=50, audio_dim=5, vision_dim=20,
+                  k_cl=10, text="neobert", text_dim=768, nb_hidden=64, nb_layers=2, nb_heads=2,
+                  nb_intermediate=128, nb_vocab=280),
 }
 
 

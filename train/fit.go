@@ -2,13 +2,14 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/fdcmdie/fdcmdie/contrastive"
@@ -31,11 +32,20 @@ type Options struct {
 	TextFeats bool
 	// Lt, La, Lv fix the batch lengths; 0 takes the data's.
 	Lt, La, Lv int
-	// OutDir receives best.safetensors and last.safetensors; empty keeps
-	// the best weights in memory only.
+	// OutDir receives best.safetensors, last.safetensors and the training
+	// state last.state.safetensors, all written atomically at every epoch
+	// boundary (epoch 0 included: after the memory bank is filled); empty
+	// keeps the best weights in memory only and cannot be resumed.
 	OutDir string
+	// Resume continues the run whose last checkpoint and state are in
+	// OutDir from the epoch after the last completed one, with the same
+	// results as an uninterrupted run. The state must have been written for
+	// the same graph config and batch, optimizer and data settings. An
+	// OutDir without a state starts a fresh run.
+	Resume bool
 	// Meta is stored in every checkpoint beside the config (standardization
-	// statistics, tokenizer).
+	// statistics, tokenizer). The key "epoch" is set by Fit to the epoch
+	// whose weights the checkpoint holds.
 	Meta map[string]string
 	// Progress receives a progress bar during each epoch and a summary line
 	// after it; nil is silent.
@@ -44,10 +54,12 @@ type Options struct {
 
 // EpochStats summarize one epoch.
 type EpochStats struct {
-	Epoch                         int
-	TrainLoss, TrainMAE, TrainLCL float64
-	ValidMAE                      float64
-	Seconds                       float64
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	TrainMAE  float64 `json:"train_mae"`
+	TrainLCL  float64 `json:"train_l_cl"`
+	ValidMAE  float64 `json:"valid_mae"`
+	Seconds   float64 `json:"seconds"` // wall-clock time of the training pass
 }
 
 // Result is the outcome of Fit: the test split evaluated once with the
@@ -68,8 +80,16 @@ type Result struct {
 // Fit trains cfg on data with the MMSA protocol: the memory bank is filled
 // before the first epoch, the epoch with the lowest validation loss (MAE,
 // improvement > 1e-6) is kept, training stops Patience epochs after it,
-// and the test split is evaluated once with the best weights. A cancelled
-// ctx saves the last checkpoint first.
+// and the test split is evaluated once with the best weights.
+//
+// With an OutDir, every epoch boundary is saved (last and best weights,
+// optimizer, memory bank, random generators and early-stopping counters)
+// and only epoch boundaries are: a cancelled ctx or a failed training step
+// (a NaN or infinite loss, for one) stops Fit with an error naming the
+// epoch and batch, and leaves the files of the last completed epoch. The
+// weights of the interrupted epoch are discarded on purpose, so that the
+// files on disk always agree with each other; Options.Resume restarts that
+// epoch from its beginning.
 func Fit(ctx context.Context, cfg graph.Config, data Data, o Options) (*Result, error) {
 	if o.BatchSize <= 0 || o.Epochs <= 0 {
 		return nil, fmt.Errorf("train: batch size %d and epochs %d must be positive", o.BatchSize, o.Epochs)
@@ -102,8 +122,9 @@ func Fit(ctx context.Context, cfg graph.Config, data Data, o Options) (*Result, 
 			return nil, fmt.Errorf("train: %w", err)
 		}
 	}
+	src := rand.NewPCG(o.Model.Seed, 0x5eed)
 	f := &fitter{ctx: ctx, cfg: cfg, o: o, m: m, trainB: trainB, validB: validB, testB: testB,
-		shuffle: rand.New(rand.NewPCG(o.Model.Seed, 0x5eed))}
+		trainN: data.Train.Len(), shuffle: rand.New(src), shuffleSrc: src, bestLoss: math.Inf(1)}
 	return f.run(data)
 }
 
@@ -113,26 +134,33 @@ type fitter struct {
 	o                     Options
 	m                     *Model
 	trainB, validB, testB *datasets.Batcher
+	trainN                int // training samples
 	shuffle               *rand.Rand
+	shuffleSrc            *rand.PCG // shuffle's source, saved in the training state
 	bank                  *contrastive.Bank
 	best                  map[string][]float32 // best weights when there is no OutDir
+
+	// Progress at the last epoch boundary, saved in the training state.
+	done      int // epochs completed
+	bestLoss  float64
+	bestEpoch int
+	bad       int // epochs since the best one
+	history   []EpochStats
 }
 
 func (f *fitter) path(name string) string { return filepath.Join(f.o.OutDir, name) }
 
 func (f *fitter) run(data Data) (*Result, error) {
-	res := &Result{}
-	if f.cfg.UsesCL() {
-		var err error
-		if f.bank, err = contrastive.NewBank(data.Train.Len(), f.cfg.DModel, data.Train.Labels); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
-		}
-		if err := f.fillBank(); err != nil {
+	resumed, err := f.resume(data)
+	if err != nil {
+		return nil, err
+	}
+	if !resumed {
+		if err := f.start(data); err != nil {
 			return nil, err
 		}
 	}
-	bestLoss, bad := math.Inf(1), 0
-	for epoch := 1; epoch <= f.o.Epochs; epoch++ {
+	for epoch := f.done + 1; epoch <= f.o.Epochs && f.bad < f.o.Patience; epoch++ {
 		st, err := f.epoch(epoch)
 		if err != nil {
 			return nil, err
@@ -142,24 +170,21 @@ func (f *fitter) run(data Data) (*Result, error) {
 			return nil, err
 		}
 		st.ValidMAE = valid.MAE
-		res.History = append(res.History, st)
-		if err := f.save("last.safetensors"); err != nil {
-			return nil, err
-		}
-		improved := st.ValidMAE < bestLoss-1e-6
+		f.history = append(f.history, st)
+		improved := st.ValidMAE < f.bestLoss-1e-6
 		if improved {
-			bestLoss, bad, res.BestEpoch = st.ValidMAE, 0, epoch
-			if err := f.keepBest(); err != nil {
-				return nil, err
-			}
+			f.bestLoss, f.bad, f.bestEpoch = st.ValidMAE, 0, epoch
 		} else {
-			bad++
+			f.bad++
+		}
+		f.done = epoch
+		if err := f.checkpoint(improved); err != nil {
+			return nil, err
 		}
 		f.logf("epoch %d/%d  train loss %.4f (MAE %.4f, L_cl %.4f)  valid MAE %.4f%s  %.1fs\n",
 			epoch, f.o.Epochs, st.TrainLoss, st.TrainMAE, st.TrainLCL, st.ValidMAE, mark(improved), st.Seconds)
-		if bad >= f.o.Patience {
-			f.logf("no improvement for %d epochs: stopping\n", bad)
-			break
+		if f.bad >= f.o.Patience {
+			f.logf("no improvement for %d epochs: stopping\n", f.bad)
 		}
 	}
 	if err := f.restoreBest(); err != nil {
@@ -169,8 +194,52 @@ func (f *fitter) run(data Data) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Test, res.TestPred, res.Alpha, res.TestS, res.TestD = test, out.pred, out.alpha, out.s, out.d
-	return res, nil
+	return &Result{Test: test, TestPred: out.pred, BestEpoch: f.bestEpoch, History: f.history,
+		Alpha: out.alpha, TestS: out.s, TestD: out.d}, nil
+}
+
+// start fills the memory bank of a fresh run and saves the epoch-0
+// boundary, so that an interruption in the first epoch can be resumed.
+func (f *fitter) start(data Data) error {
+	if f.cfg.UsesCL() {
+		var err error
+		if f.bank, err = contrastive.NewBank(data.Train.Len(), f.cfg.DModel, data.Train.Labels); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if err := f.fillBank(); err != nil {
+			return err
+		}
+	}
+	return f.checkpoint(false)
+}
+
+// checkpoint saves the epoch boundary f.done: the last weights, the best
+// weights when this epoch improved, and last of all the training state,
+// which records a fingerprint of the last weights and the best epoch, so
+// that a crash between the writes is detected on resume.
+func (f *fitter) checkpoint(improved bool) error {
+	if err := f.save(LastFile); err != nil {
+		return err
+	}
+	if improved {
+		if err := f.keepBest(); err != nil {
+			return err
+		}
+	}
+	return f.saveState()
+}
+
+// kept says which files hold the last good state, for an error that stops
+// the run inside epoch f.done+1.
+func (f *fitter) kept() string {
+	if f.o.OutDir == "" {
+		return ""
+	}
+	s := fmt.Sprintf("; %s and %s hold epoch %d", f.path(LastFile), StateFile, f.done)
+	if f.bestEpoch > 0 {
+		s += fmt.Sprintf(", %s epoch %d", BestFile, f.bestEpoch)
+	}
+	return s
 }
 
 func mark(improved bool) string {
@@ -239,10 +308,8 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 	var weight float64
 	for ep.Next(batch) {
 		if err := f.ctx.Err(); err != nil {
-			if serr := f.save("last.safetensors"); serr != nil {
-				return st, errors.Join(err, serr)
-			}
-			return st, fmt.Errorf("train: interrupted in epoch %d (last checkpoint saved): %w", epoch, err)
+			return st, fmt.Errorf("train: interrupted in epoch %d before batch %d of %d: %w%s (Resume restarts epoch %d)",
+				epoch, n+1, total, err, f.kept(), epoch)
 		}
 		var p *contrastive.PartnerBatch
 		if f.bank != nil {
@@ -253,7 +320,7 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 		}
 		out, err := f.m.TrainStep(batch, p)
 		if err != nil {
-			return st, fmt.Errorf("train: epoch %d, batch %d: %w (the last good checkpoint is kept)", epoch, n+1, err)
+			return st, fmt.Errorf("train: epoch %d, batch %d of %d: %w; stopped%s", epoch, n+1, total, err, f.kept())
 		}
 		if f.bank != nil {
 			if err := f.storeBank(batch, out); err != nil {
@@ -353,18 +420,23 @@ func (f *fitter) evaluate(b *datasets.Batcher, keep bool) (Metrics, evalOut, err
 	return met, out, err
 }
 
+// save writes the weights to name in OutDir with the metadata of Options
+// and the epoch they are from.
 func (f *fitter) save(name string) error {
 	if f.o.OutDir == "" {
 		return nil
 	}
-	return f.m.Save(f.path(name), f.o.Meta)
+	meta := make(map[string]string, len(f.o.Meta)+1)
+	maps.Copy(meta, f.o.Meta)
+	meta[epochKey] = strconv.Itoa(f.done)
+	return f.m.Save(f.path(name), meta)
 }
 
 // keepBest saves the best checkpoint, or keeps a copy of the weights in
 // memory when there is no output folder.
 func (f *fitter) keepBest() error {
 	if f.o.OutDir != "" {
-		return f.save("best.safetensors")
+		return f.save(BestFile)
 	}
 	if f.best == nil {
 		f.best = map[string][]float32{}
@@ -379,7 +451,7 @@ func (f *fitter) keepBest() error {
 // restoreBest loads the best weights back into the model.
 func (f *fitter) restoreBest() error {
 	if f.o.OutDir != "" {
-		return f.m.Load(f.path("best.safetensors"))
+		return f.m.Load(f.path(BestFile))
 	}
 	for _, p := range f.m.Graph().B.Params() {
 		w, _ := p.Node.Value().Data().([]float32)

@@ -16,6 +16,9 @@ type ModelOptions struct {
 	FreezeText bool        // no gradient and no optimizer state for the text encoder
 	AdamW      AdamWConfig // zero value: DefaultAdamWConfig()
 	ClipNorm   float64     // global gradient-norm clipping; 0 turns it off
+	// Init, when set, runs once on the training graph after it is built,
+	// e.g. to load released text-encoder weights (layers.NeoBERT.Load).
+	Init func(*graph.Model) error
 }
 
 // Model is one FD-CMDIE configuration ready to train and predict on
@@ -31,7 +34,8 @@ type Model struct {
 	opt           *AdamW
 	clip          float64
 	rng           *rand.Rand
-	stale         bool // the evaluation graph's weights lag the training graph's
+	dropoutSrc    *rand.PCG // rng's source, kept to save and restore its state on resume
+	stale         bool      // the evaluation graph's weights lag the training graph's
 }
 
 // NewModel builds and compiles both graphs.
@@ -47,12 +51,18 @@ func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
+	if o.Init != nil {
+		if err := o.Init(tm); err != nil {
+			return nil, err
+		}
+	}
 	em, err := graph.Build(cfg, shape, graph.Options{FreezeText: o.FreezeText, Seed: o.Seed})
 	if err != nil {
 		return nil, err
 	}
+	src := rand.NewPCG(o.Seed, 0xd20f)
 	m := &Model{Cfg: cfg, Shape: shape, train: tm, eval: em, opt: opt, clip: o.ClipNorm,
-		rng: rand.New(rand.NewPCG(o.Seed, 0xd20f)), stale: true}
+		rng: rand.New(src), dropoutSrc: src, stale: true}
 	if m.trainR, err = graph.NewRunner(tm, true); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/datasets/mmsa"
 	"github.com/fdcmdie/fdcmdie/datasets/synth"
+	"github.com/fdcmdie/fdcmdie/datasets/tokenize"
 	"github.com/fdcmdie/fdcmdie/graph"
 	"github.com/fdcmdie/fdcmdie/layers"
 	"github.com/fdcmdie/fdcmdie/train"
@@ -41,6 +42,7 @@ type prepared struct {
 	vocab     int // text encoder vocabulary (token-id input)
 	lt        int
 	meta      map[string]string
+	pre       *pretrained // --neobert
 }
 
 // load reads --data or generates the synthetic corpus, tokenizes it when
@@ -49,13 +51,21 @@ func load(f *flags, tmp string, log io.Writer) (*prepared, error) {
 	p := &prepared{meta: map[string]string{}}
 	var ds *datasets.Dataset
 	var err error
+	if f.neobert != "" {
+		if p.pre, err = loadPretrained(f.neobert); err != nil {
+			return nil, err
+		}
+	}
 	if f.data == "" {
 		if ds, err = synth.Generate(synth.DefaultConfig()); err != nil {
 			return nil, err
 		}
 		tokPath := filepath.Join(tmp, "tokenizer.json")
-		tok, err := datasets.SyntheticTokenizer(ds, tokPath)
-		if err != nil {
+		var tok *tokenize.Tokenizer
+		if p.pre != nil {
+			tokPath = filepath.Join(f.neobert, "tokenizer.json")
+			tok = p.pre.tok
+		} else if tok, err = datasets.SyntheticTokenizer(ds, tokPath); err != nil {
 			return nil, err
 		}
 		for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
@@ -80,6 +90,9 @@ func load(f *flags, tmp string, log io.Writer) (*prepared, error) {
 		p.textFeats = f.textFeatures
 		p.vocab = 30522 // text_bert holds bert-base-uncased ids, NeoBERT's vocabulary
 	}
+	if p.pre != nil {
+		p.vocab = p.pre.cfg.VocabSize
+	}
 	st, err := datasets.FitStandardizer(ds.Train)
 	if err != nil {
 		return nil, err
@@ -102,6 +115,20 @@ func load(f *flags, tmp string, log io.Writer) (*prepared, error) {
 				p.lt = max(p.lt, n)
 			}
 		}
+	}
+	if f.freezeText {
+		dir := f.cacheDir
+		if dir == "" {
+			if dir, err = os.UserCacheDir(); err != nil {
+				return nil, fmt.Errorf("--freeze-text: no cache folder (use --cache): %w", err)
+			}
+			dir = filepath.Join(dir, "fdcmdie")
+		}
+		if err := p.pre.freezeFeatures([]*datasets.Split{ds.Train, ds.Valid, ds.Test}, p.lt, dir, log); err != nil {
+			return nil, err
+		}
+		p.textFeats = true
+		p.meta["text_features"] = "frozen NeoBERT from " + f.neobert
 	}
 	return p, nil
 }
@@ -135,6 +162,9 @@ func baseConfig(f *flags, p *prepared, set setting) graph.Config {
 		// A NeoBERT-base-shaped encoder trained from scratch, unless
 		// precomputed text features are used.
 		cfg.NeoBERT.VocabSize = p.vocab
+	}
+	if p.pre != nil && !p.textFeats {
+		cfg.NeoBERT = p.pre.cfg // the released encoder, fine-tuned with the model
 	}
 	cfg.NoGAP, cfg.NoCrossAtt2, cfg.NoCL, cfg.NoCMDIE = f.noGAP, f.noCrossAtt2, f.noCL, f.noCMDIE
 	if f.noNeoBERT {
@@ -261,6 +291,10 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 			o := train.Options{
 				Model:     train.ModelOptions{Seed: seed, AdamW: train.AdamWConfig{LR: set.lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
 				BatchSize: set.batch, Epochs: set.epochs, TextFeats: p.textFeats, Lt: p.lt, Meta: p.meta, Progress: log,
+				Resume: f.resume,
+			}
+			if p.pre != nil && !p.textFeats && v.cfg.TextEncoder == "neobert" {
+				o.Model.Init = p.pre.loadInto // the BERT ablation starts from scratch
 			}
 			if f.out != "" {
 				o.OutDir = filepath.Join(f.out, "checkpoints", slug(v.name), fmt.Sprint(seed))

@@ -21,6 +21,7 @@ import (
 )
 
 func main() {
+	limitMemory()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -34,6 +35,10 @@ type flags struct {
 	data         string
 	dataset      string
 	textFeatures bool
+	neobert      string
+	freezeText   bool
+	cacheDir     string
+	resume       bool
 	seeds        []uint64
 	epochs       int
 	out          string
@@ -89,12 +94,16 @@ Flags:
 	fs.StringVar(&f.data, "data", "", "MMSA pickle (aligned_50.pkl or unaligned_50.pkl of CMU-MOSI/MOSEI)")
 	fs.StringVar(&f.dataset, "dataset", "", "paper settings of table 2: mosi or mosei (default: guessed from --data)")
 	fs.BoolVar(&f.textFeatures, "text-features", false, "use the pickle's precomputed 768-d `text` features instead of a text encoder")
+	fs.StringVar(&f.neobert, "neobert", "", "released NeoBERT folder (config.json, model.safetensors, tokenizer.json) to start the text encoder from")
+	fs.BoolVar(&f.freezeText, "freeze-text", false, "freeze the --neobert encoder: its features are computed once, cached, and reused by later runs")
+	fs.StringVar(&f.cacheDir, "cache", "", "folder of the --freeze-text feature cache (default: the user cache folder)")
 	fs.Var(&seeds, "seeds", "comma-separated seeds; several give mean ± population std (paper: 1111,1112,1113)")
 	fs.IntVar(&f.epochs, "epochs", 0, "maximum epochs (default: the preset's)")
 	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON) and checkpoints")
 	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep, tables 4/5), 6 (CMDIE layer sweep) or 7 (ablations)")
 	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&f.resume, "resume", false, "continue interrupted runs from the checkpoints under --out")
 	fs.BoolVar(&f.noGAP, "no-gap", false, "ablation: mean of the modality-specific global features instead of GAP")
 	fs.BoolVar(&f.noCrossAtt2, "no-crossatt2", false, "ablation: no second cross-attention in the DIPUs")
 	fs.BoolVar(&f.noCL, "no-cl", false, "ablation: no contrastive loss and no memory bank")
@@ -124,6 +133,15 @@ Flags:
 	}
 	if f.epochs < 0 {
 		return nil, fmt.Errorf("--epochs %d must be positive", f.epochs)
+	}
+	if f.resume && f.out == "" {
+		return nil, errors.New("--resume needs --out: runs resume from the checkpoints there")
+	}
+	if f.freezeText && f.neobert == "" {
+		return nil, errors.New("--freeze-text needs --neobert: a frozen encoder must come from a trained checkpoint")
+	}
+	if f.textFeatures && f.neobert != "" {
+		return nil, errors.New("--text-features and --neobert exclude each other: pick one text input")
 	}
 	if f.textFeatures && f.data == "" {
 		return nil, errors.New("--text-features needs --data: the synthetic corpus has no precomputed text features")
