@@ -270,10 +270,28 @@ func (op *pickOp) Do(vs ...G.Value) (G.Value, error) {
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices
 // through Gorgonia's BLAS, so an OpenBLAS build speeds kernels up too.
+// Large products are split by rows of C over the cores: each element of C
+// is still computed by one BLAS call, so results do not depend on the
+// split.
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
+	const splitFlops = 1 << 21
+	if workers := runtime.GOMAXPROCS(0); workers > 1 && m >= 2*workers && m*n*k >= splitFlops {
+		parallelFor(m, func(lo, hi int) {
+			aOff := lo * lda // rows lo..hi of op(A)
+			if tA {
+				aOff = lo // columns lo..hi of A
+			}
+			gemmCall(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		})
+		return
+	}
+	gemmCall(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func gemmCall[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
