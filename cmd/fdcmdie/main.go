@@ -5,7 +5,9 @@
 //
 // With no arguments it trains a small preset on the embedded synthetic
 // MOSI-like corpus, plus a text-only baseline, and prints table 3's layout.
-// With --data it reads an MMSA pickle (CMU-MOSI, CMU-MOSEI).
+// With --data it reads an MMSA pickle (CMU-MOSI, CMU-MOSEI); --table picks
+// the table (3, 4, 6, 7), --out writes CSV, JSON, figures and checkpoints.
+// "fdcmdie predict" turns a checkpoint and data into predictions.
 package main
 
 import (
@@ -85,6 +87,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 Trains FD-CMDIE and prints the paper's result tables. Without --data it
 trains on the embedded synthetic MOSI-like corpus (small preset, a few
 minutes on two cores) and prints table 3's layout.
+
+       fdcmdie predict --checkpoint FILE (--data FILE.pkl | --jsonl FILE)
+writes predictions with their GAP modality weights (predict --help).
 
 Flags:
 `)
