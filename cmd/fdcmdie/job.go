@@ -289,7 +289,8 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 		for _, seed := range f.seeds {
 			fmt.Fprintf(log, "== %s, seed %d\n", v.name, seed)
 			o := train.Options{
-				Model:     train.ModelOptions{Seed: seed, AdamW: train.AdamWConfig{LR: set.lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
+				Model: train.ModelOptions{Seed: seed, ClipNorm: f.clipNorm,
+					AdamW: train.AdamWConfig{LR: set.lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
 				BatchSize: set.batch, Epochs: set.epochs, TextFeats: p.textFeats, Lt: p.lt, Meta: p.meta, Progress: log,
 				Resume: f.resume,
 			}

@@ -41,6 +41,7 @@ type flags struct {
 	freezeText   bool
 	cacheDir     string
 	resume       bool
+	clipNorm     float64
 	seeds        []uint64
 	epochs       int
 	out          string
@@ -108,6 +109,7 @@ Flags:
 	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep, tables 4/5), 6 (CMDIE layer sweep) or 7 (ablations)")
 	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip the global gradient norm to this value (0: no clipping, as the paper)")
 	fs.BoolVar(&f.resume, "resume", false, "continue interrupted runs from the checkpoints under --out")
 	fs.BoolVar(&f.noGAP, "no-gap", false, "ablation: mean of the modality-specific global features instead of GAP")
 	fs.BoolVar(&f.noCrossAtt2, "no-crossatt2", false, "ablation: no second cross-attention in the DIPUs")
@@ -138,6 +140,9 @@ Flags:
 	}
 	if f.epochs < 0 {
 		return nil, fmt.Errorf("--epochs %d must be positive", f.epochs)
+	}
+	if f.clipNorm < 0 {
+		return nil, fmt.Errorf("--clip-norm %g must not be negative", f.clipNorm)
 	}
 	if f.resume && f.out == "" {
 		return nil, errors.New("--resume needs --out: runs resume from the checkpoints there")

@@ -27,6 +27,7 @@ func TestFlagErrors(t *testing.T) {
 		{"--dataset", "imdb"},
 		{"--seeds", "1,x"},
 		{"--epochs", "-1"},
+		{"--clip-norm", "-1"},
 		{"--text-features"},
 		{"extra"},
 	} {
@@ -40,12 +41,12 @@ func TestFlagErrors(t *testing.T) {
 func TestFlagsParsed(t *testing.T) {
 	var errb bytes.Buffer
 	f, err := parseFlags([]string{"--seeds", "1111,1112,1113", "--epochs", "3", "--table", "7", "--no-gap", "--no-crossatt2",
-		"--no-cl", "--no-cmdie", "--no-neobert", "--out", "o", "--dataset", "mosei", "--preset", "paper", "--quiet"}, &errb)
+		"--no-cl", "--no-cmdie", "--no-neobert", "--out", "o", "--dataset", "mosei", "--preset", "paper", "--quiet", "--clip-norm", "5"}, &errb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(f.seeds) != 3 || f.seeds[2] != 1113 || f.epochs != 3 || f.table != "7" || !f.noGAP || !f.noCrossAtt2 ||
-		!f.noCL || !f.noCMDIE || !f.noNeoBERT || f.out != "o" || f.dataset != "mosei" || f.preset != "paper" || !f.quiet {
+		!f.noCL || !f.noCMDIE || !f.noNeoBERT || f.out != "o" || f.dataset != "mosei" || f.preset != "paper" || !f.quiet || f.clipNorm != 5 {
 		t.Fatalf("parsed %+v", f)
 	}
 }
