@@ -29,13 +29,20 @@ func TestEndToEnd(t *testing.T) {
 			out := t.TempDir()
 			var stdout, stderr bytes.Buffer
 			args := []string{"--preset", "tiny", "--epochs", "1", "--table", table, "--out", out, "--quiet"}
+			if table == "3" { // published numbers come from a file and print labelled
+				pub := filepath.Join(t.TempDir(), "paper.json")
+				if err := report.WriteJSON(pub, []report.Row{{Name: "Published model", Mean: map[string]float64{report.MAE: 0.7}}}); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--reported", pub)
+			}
 			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
 			var want []string
 			switch table {
 			case "3":
-				want = []string{"FD-CMDIE", "Text-only baseline"}
+				want = []string{"FD-CMDIE", "Text-only baseline", "Published model (paper)"}
 			case "4":
 				want = []string{"k_cl", "1", "5", "10", "20", "50"}
 			case "6":

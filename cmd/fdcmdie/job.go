@@ -317,6 +317,16 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 		}
 		rows = append(rows, row)
 	}
+	if f.reported != "" {
+		published, err := report.ReadJSON(f.reported)
+		if err != nil {
+			return fmt.Errorf("--reported: %w", err)
+		}
+		for _, r := range published {
+			r.Reported = true
+			rows = append(rows, r)
+		}
+	}
 	title := fmt.Sprintf("Table %s on %s (test split, best validation epoch; %d seed(s))", f.table, p.name, len(f.seeds))
 	first := map[string]string{"3": "Model", "4": "k_cl", "6": "CMDIE layers", "7": "Ablation"}[f.table]
 	if err := report.Table(stdout, title, first, rows); err != nil {

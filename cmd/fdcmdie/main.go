@@ -42,6 +42,7 @@ type flags struct {
 	cacheDir     string
 	resume       bool
 	clipNorm     float64
+	reported     string
 	seeds        []uint64
 	epochs       int
 	out          string
@@ -110,6 +111,7 @@ Flags:
 	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip the global gradient norm to this value (0: no clipping, as the paper)")
+	fs.StringVar(&f.reported, "reported", "", "JSON rows (as --out writes them) of published results to print below the measured ones, labelled (paper)")
 	fs.BoolVar(&f.resume, "resume", false, "continue interrupted runs from the checkpoints under --out")
 	fs.BoolVar(&f.noGAP, "no-gap", false, "ablation: mean of the modality-specific global features instead of GAP")
 	fs.BoolVar(&f.noCrossAtt2, "no-crossatt2", false, "ablation: no second cross-attention in the DIPUs")
