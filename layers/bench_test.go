@@ -40,18 +40,6 @@ func benchStep(bm *testing.B, b *Builder, out *G.Node, wrt G.Nodes) {
 	}
 }
 
-func randInput32(b *Builder, name string, rng *rand.Rand, shape ...int) *G.Node {
-	n := b.Input(name, shape...)
-	v := make([]float32, tensor.Shape(shape).TotalSize())
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	if err := G.Let(n, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))); err != nil {
-		panic(err)
-	}
-	return n
-}
-
 // BenchmarkLSTM times one LSTM layer (B=32, in=H=64) forward + backward.
 func BenchmarkLSTM(bm *testing.B) {
 	for _, T := range []int{50, 375, 500} {

@@ -265,7 +265,7 @@ func (a *ndarray) fill(shape []int, dt *dtype, fortran bool, data any) error {
 		return err
 	}
 	if fortran && len(shape) > 1 {
-		return fmt.Errorf("Fortran-order arrays are not supported")
+		return fmt.Errorf("arrays in Fortran order are not supported")
 	}
 	a.built, a.shape, a.dt = true, shape, dt
 	if dt.kind == 'O' {

@@ -145,7 +145,7 @@ func TestStackedBars(t *testing.T) {
 	checkDecorations(t, img, true)
 	plotRegion := regionFor("alpha_t", "alpha_v")
 	mid := (plotRegion.Min.X + plotRegion.Max.X) / 2
-	for g, want := range []float64{0.5 / 0.5, 0.8 / 0.2} {
+	for g, want := range []float64{1, 0.8 / 0.2} { // area ratio alpha_t : alpha_v per group
 		half := image.Rect(plotRegion.Min.X, plotRegion.Min.Y, mid, plotRegion.Max.Y)
 		if g == 1 {
 			half = image.Rect(mid, plotRegion.Min.Y, plotRegion.Max.X, plotRegion.Max.Y)
@@ -342,7 +342,7 @@ func TestNiceAxis(t *testing.T) {
 	if a.pixel(0) != 400 || a.pixel(1) != 100 || a.pixel(0.5) != 250 {
 		t.Errorf("pixels %d %d %d, want 400 100 250", a.pixel(0), a.pixel(1), a.pixel(0.5))
 	}
-	if got := a.label(-0.0); got != "0.0" {
+	if got := a.label(math.Copysign(0, -1)); got != "0.0" {
 		t.Errorf("label(-0) = %q", got)
 	}
 }
