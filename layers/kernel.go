@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -268,13 +269,18 @@ func (op *pickOp) Do(vs ...G.Value) (G.Value, error) {
 	return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(backing)), nil
 }
 
-// gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices
-// through Gorgonia's BLAS, so an OpenBLAS build speeds kernels up too.
-// Large products are split by rows of C over the cores: each element of C
-// is still computed by one BLAS call, so results do not depend on the
-// split.
+// gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices.
+// float32 products, the model's, run on the AVX2/FMA kernels of package
+// sgemm (pure Go elsewhere), which split large products over the cores
+// with a fixed order of summation. float64 products (gradient tests) go
+// through Gorgonia's BLAS, split by rows of C: each element of C is still
+// computed by one BLAS call, so results do not depend on the split.
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if a32, ok := any(a).([]float32); ok {
+		sgemm.Sgemm(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	const splitFlops = 1 << 21
@@ -284,14 +290,15 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 			if tA {
 				aOff = lo // columns lo..hi of A
 			}
-			gemmCall(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			dgemm(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 		})
 		return
 	}
-	gemmCall(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func gemmCall[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// dgemm is a float64 product through Gorgonia's BLAS.
+func dgemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
@@ -299,13 +306,7 @@ func gemmCall[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T,
 	if tB {
 		tb = blas.Trans
 	}
-	impl := G.WhichBLAS()
-	switch a := any(a).(type) {
-	case []float32:
-		impl.Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		impl.Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
+	G.WhichBLAS().Dgemm(ta, tb, m, n, k, float64(alpha), any(a).([]float64), lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 }
 
 // parallelFor runs f over [0, n) split into contiguous chunks, one per

@@ -87,13 +87,7 @@ func softmaxRow[T float](x, mask, p []T) {
 		p[j] = v
 		mx = max(mx, v)
 	}
-	var sum float64
-	for j, v := range p {
-		e := T(math.Exp(float64(v - mx)))
-		p[j] = e
-		sum += float64(e)
-	}
-	inv := T(1 / sum)
+	inv := T(1 / expShifted(p, mx))
 	for j := range p {
 		p[j] *= inv
 	}

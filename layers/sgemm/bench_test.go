@@ -1,0 +1,67 @@
+package sgemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// benchShapes are the products of an FD-CMDIE training step.
+var benchShapes = []struct {
+	name string
+	tc   gemmCase
+}{
+	{"fwd_FT_16000x128x128", gemmCase{m: 16000, n: 128, k: 128, tB: true, alpha: 1}},
+	{"fwd_FT_16000x512x128", gemmCase{m: 16000, n: 512, k: 128, tB: true, alpha: 1}},
+	{"fwd_FT_16000x128x512", gemmCase{m: 16000, n: 128, k: 512, tB: true, alpha: 1}},
+	{"fwd_FT_1600x128x768", gemmCase{m: 1600, n: 128, k: 768, tB: true, alpha: 1}},
+	{"dx_FF_16000x128x128", gemmCase{m: 16000, n: 128, k: 128, alpha: 1}},
+	{"dx_FF_16000x128x512", gemmCase{m: 16000, n: 128, k: 512, alpha: 1}},
+	{"dw_TF_128x128x16000", gemmCase{m: 128, n: 128, k: 16000, tA: true, alpha: 1, beta: 1}},
+	{"dw_TF_512x128x16000", gemmCase{m: 512, n: 128, k: 16000, tA: true, alpha: 1, beta: 1}},
+	{"dw_TF_128x512x16000", gemmCase{m: 128, n: 512, k: 16000, tA: true, alpha: 1, beta: 1}},
+	{"dw_TF_128x768x1600", gemmCase{m: 128, n: 768, k: 1600, tA: true, alpha: 1, beta: 1}},
+	{"att_FT_500x500x32", gemmCase{m: 500, n: 500, k: 32, tB: true, alpha: 1}},
+	{"att_FF_500x32x500", gemmCase{m: 500, n: 32, k: 500, alpha: 1}},
+	{"att_TF_500x32x500", gemmCase{m: 500, n: 32, k: 500, tA: true, alpha: 1}},
+	{"att_FT_3x500x32", gemmCase{m: 3, n: 500, k: 32, tB: true, alpha: 1}},
+	{"lstm_FT_32x512x128", gemmCase{m: 32, n: 512, k: 128, tB: true, extraA: 384, alpha: 1, beta: 1}},
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// BenchmarkSgemm compares this package ("sgemm") with gonum's pure-Go BLAS
+// ("gonum") on each shape and reports GFLOP/s.
+func BenchmarkSgemm(b *testing.B) {
+	impls := []struct {
+		name string
+		f    func(tc gemmCase, a []float32, lda int, bm []float32, ldb int, c []float32, ldc int)
+	}{
+		{"sgemm", func(tc gemmCase, a []float32, lda int, bm []float32, ldb int, c []float32, ldc int) {
+			Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bm, ldb, tc.beta, c, ldc)
+		}},
+		{"gonum", func(tc gemmCase, a []float32, lda int, bm []float32, ldb int, c []float32, ldc int) {
+			gonum.Implementation{}.Sgemm(trans(tc.tA), trans(tc.tB), tc.m, tc.n, tc.k, tc.alpha, a, lda, bm, ldb, tc.beta, c, ldc)
+		}},
+	}
+	for _, s := range benchShapes {
+		a, lda, bm, ldb, c, ldc := s.tc.operands(rand.New(rand.NewPCG(7, 8)))
+		flops := 2 * float64(s.tc.m) * float64(s.tc.n) * float64(s.tc.k)
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("%s/%s", s.name, impl.name), func(b *testing.B) {
+				for b.Loop() {
+					impl.f(s.tc, a, lda, bm, ldb, c, ldc)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

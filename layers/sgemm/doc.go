@@ -1,0 +1,17 @@
+// Package sgemm is a pure-Go single-precision matrix product, a drop-in
+// replacement for the row-major gonum BLAS Sgemm on the shapes that dominate
+// FD-CMDIE training (Linear forward and backward, attention per head, the
+// LSTM recurrence).
+//
+// It follows the usual Goto/BLIS scheme: op(A) and op(B) are packed into
+// contiguous panels (the four transpose cases are handled while packing, so a
+// single micro-kernel suffices), a 6×16 register-blocked micro-kernel
+// accumulates in vector registers, and the loops are blocked over k, m and n
+// to stay in cache. On amd64 CPUs with AVX2 and FMA the micro-kernel is Go
+// assembly; elsewhere a pure-Go kernel of the same shape is used.
+//
+// Results are deterministic: every element of C is accumulated by one
+// goroutine over fixed k blocks in increasing k order, and the micro-kernel
+// performs the same operations on an element whatever tile or goroutine it
+// falls in, so the output does not depend on GOMAXPROCS.
+package sgemm

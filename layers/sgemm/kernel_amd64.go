@@ -1,0 +1,48 @@
+package sgemm
+
+import "golang.org/x/sys/cpu"
+
+// useAsm selects the AVX2+FMA micro-kernel; tests clear it to exercise the
+// pure-Go kernel on machines that have the assembly one.
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// microKernel computes C[0:mr, 0:nr] += alpha · Ap · Bp for a packed mr×kb
+// panel Ap and a packed kb×nr panel Bp; C rows are ldc floats apart and kb
+// is positive.
+func microKernel(kb int, ap, bp, c []float32, ldc int, alpha float32) {
+	if useAsm {
+		// Check the bounds the assembly relies on.
+		_ = ap[kb*mr-1]
+		_ = bp[kb*nr-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		kern6x16(kb, &ap[0], &bp[0], &c[0], ldc, alpha)
+		return
+	}
+	kernGo(kb, ap, bp, c, ldc, alpha)
+}
+
+// kern6x16 is the AVX2+FMA form of kernGo for mr = 6, nr = 16.
+//
+//go:noescape
+func kern6x16(kb int, ap, bp, c *float32, ldc int, alpha float32)
+
+// packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into
+// dst so that dst[p·nr+r] = src[r·ld+p]: eight columns of a packed B panel.
+func packRows8(kb int, src []float32, ld int, dst []float32) {
+	blocks := 0
+	if useAsm {
+		blocks = kb / 8
+	}
+	if blocks > 0 {
+		// Check the bounds the assembly relies on.
+		_ = src[7*ld+blocks*8-1]
+		_ = dst[(blocks*8-1)*nr+7]
+		transpose8(blocks, &src[0], ld, &dst[0])
+	}
+	packRows8Go(blocks*8, kb, src, ld, dst)
+}
+
+// transpose8 is the AVX2 form of packRows8Go over blocks·8 columns.
+//
+//go:noescape
+func transpose8(blocks int, src *float32, ld int, dst *float32)

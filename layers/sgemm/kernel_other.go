@@ -1,0 +1,19 @@
+//go:build !amd64
+
+package sgemm
+
+// useAsm is always false: there is no assembly micro-kernel for this
+// architecture. It is a variable so the tests can set it like on amd64.
+var useAsm = false
+
+// microKernel computes C[0:mr, 0:nr] += alpha · Ap · Bp with the pure-Go
+// kernel.
+func microKernel(kb int, ap, bp, c []float32, ldc int, alpha float32) {
+	kernGo(kb, ap, bp, c, ldc, alpha)
+}
+
+// packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into
+// dst so that dst[p·nr+r] = src[r·ld+p].
+func packRows8(kb int, src []float32, ld int, dst []float32) {
+	packRows8Go(0, kb, src, ld, dst)
+}

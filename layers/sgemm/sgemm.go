@@ -1,0 +1,342 @@
+package sgemm
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Blocking parameters. A micro-tile of C is mr×nr; a packed block of op(A)
+// is at most mc×kc (kept in L2), a packed block of op(B) at most kc×nc.
+// The k blocks start at multiples of kc whatever the split between
+// goroutines, which keeps the summation order of every element fixed.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 144 // multiple of mr
+	nc = 1024
+)
+
+// smallWork is the m·n·k below which the packed path costs more than it
+// saves and a plain triple loop is used.
+const smallWork = 4096
+
+// parallelWork is the m·n·k below which the product runs on one goroutine.
+const parallelWork = 1 << 18
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// where op(A) is m×k (A is m×k with row stride lda, or k×m if tA), op(B) is
+// k×n (B is k×n with row stride ldb, or n×k if tB) and C is m×n with row
+// stride ldc. It has the semantics of the row-major BLAS Sgemm (gonum's
+// Implementation.Sgemm with blas.NoTrans/blas.Trans): when beta is zero, C
+// is not read, so NaNs in it are overwritten.
+//
+// Like gonum's BLAS, it panics when a dimension is negative, a leading
+// dimension is too small, or a slice is too short: these are programming
+// errors of the caller, not data errors.
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	checkMatrix("a", a, ar, ac, lda)
+	checkMatrix("b", b, br, bc, ldb)
+	checkMatrix("c", c, m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	if m*n*k < smallWork {
+		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+
+	workers := runtime.GOMAXPROCS(0)
+	if m*n*k < parallelWork {
+		workers = 1
+	}
+	// Split the larger of m and n into whole micro-tiles, one chunk per
+	// goroutine; each goroutine packs the part of A or B it needs.
+	splitM := m >= n
+	tile, dim := mr, m
+	if !splitM {
+		tile, dim = nr, n
+	}
+	tiles := (dim + tile - 1) / tile
+	if workers > tiles {
+		workers = tiles
+	}
+	if workers <= 1 {
+		serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo := tiles * w / workers * tile
+		hi := min(tiles*(w+1)/workers*tile, dim)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			if splitM {
+				aOff := lo * lda
+				if tA {
+					aOff = lo
+				}
+				serial(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				return
+			}
+			bOff := lo
+			if tB {
+				bOff = lo * ldb
+			}
+			serial(tA, tB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+		}(lo, hi)
+	}
+	wg.Wait()
+}
+
+// checkMatrix panics unless s holds a rows×cols row-major matrix with row
+// stride ld.
+func checkMatrix(name string, s []float32, rows, cols, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("sgemm: ld%s=%d < max(1, %d)", name, ld, cols))
+	}
+	if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("sgemm: len(%s)=%d too short for %d×%d with stride %d", name, len(s), rows, cols, ld))
+	}
+}
+
+// scale sets C = beta·C; beta = 0 writes zeros without reading C.
+func scale(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// naive is the direct triple loop used for tiny products.
+func naive(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sa, sk := lda, 1 // strides of op(A) along i and p
+	if tA {
+		sa, sk = 1, lda
+	}
+	sbk, sbj := ldb, 1 // strides of op(B) along p and j
+	if tB {
+		sbk, sbj = 1, ldb
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[i*sa+p*sk] * b[p*sbk+j*sbj]
+			}
+			idx := i*ldc + j
+			if beta == 0 {
+				c[idx] = alpha * s
+			} else {
+				c[idx] = alpha*s + beta*c[idx]
+			}
+		}
+	}
+}
+
+// buffers holds one goroutine's packing space.
+type buffers struct {
+	a [mc * kc]float32
+	b [kc * nc]float32
+}
+
+var bufPool = sync.Pool{New: func() any { return new(buffers) }}
+
+// serial runs the blocked product on the calling goroutine.
+func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scale(m, n, beta, c, ldc)
+	buf := bufPool.Get().(*buffers)
+	defer bufPool.Put(buf)
+	var edge [mr * nr]float32
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(buf.a[:], tA, a, lda, ic, mb, pc, kb)
+				for jr := 0; jr < nb; jr += nr {
+					bp := buf.b[jr*kb : (jr+nr)*kb]
+					cols := min(nr, nb-jr)
+					for ir := 0; ir < mb; ir += mr {
+						ap := buf.a[ir*kb : (ir+mr)*kb]
+						rows := min(mr, mb-ir)
+						off := (ic+ir)*ldc + jc + jr
+						if rows == mr && cols == nr {
+							microKernel(kb, ap, bp, c[off:], ldc, alpha)
+							continue
+						}
+						// Partial tile: run the same kernel on a copy so
+						// the arithmetic matches a full tile exactly.
+						for r := 0; r < rows; r++ {
+							copy(edge[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])
+						}
+						microKernel(kb, ap, bp, edge[:], nr, alpha)
+						for r := 0; r < rows; r++ {
+							copy(c[off+r*ldc:off+r*ldc+cols], edge[r*nr:r*nr+cols])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies op(A)[i0:i0+mb, p0:p0+kb] into dst as mr-row panels: panel
+// q holds rows i0+q·mr.. with element (r, p) at q·mr·kb + p·mr + r. Rows past
+// mb are zero.
+func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
+	for ir := 0; ir < mb; ir += mr {
+		panel := dst[ir*kb : (ir+mr)*kb]
+		rows := min(mr, mb-ir)
+		if tA {
+			// op(A)[i][p] = a[p·lda+i]: each k step is a contiguous run.
+			for p := 0; p < kb; p++ {
+				src := a[(p0+p)*lda+i0+ir:]
+				d := panel[p*mr : p*mr+mr : p*mr+mr]
+				if rows == mr {
+					src = src[:mr:mr]
+					d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+					continue
+				}
+				copy(d, src[:rows])
+				clear(d[rows:])
+			}
+			continue
+		}
+		if rows == mr {
+			// Walk the six rows together so the writes are sequential.
+			base := (i0+ir)*lda + p0
+			r0 := a[base : base+kb]
+			r1 := a[base+lda : base+lda+kb]
+			r2 := a[base+2*lda : base+2*lda+kb]
+			r3 := a[base+3*lda : base+3*lda+kb]
+			r4 := a[base+4*lda : base+4*lda+kb]
+			r5 := a[base+5*lda : base+5*lda+kb]
+			for p := range r0 {
+				d := panel[p*mr : p*mr+mr : p*mr+mr]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kb]
+			for p, v := range src {
+				panel[p*mr+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for p := 0; p < kb; p++ {
+				panel[p*mr+r] = 0
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kb, j0:j0+nb] into dst as nr-column panels:
+// panel q holds columns j0+q·nr.. with element (p, c) at q·nr·kb + p·nr + c.
+// Columns past nb are zero.
+func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
+	for jr := 0; jr < nb; jr += nr {
+		panel := dst[jr*kb : (jr+nr)*kb]
+		cols := min(nr, nb-jr)
+		if !tB {
+			// op(B)[p][j] = b[p·ldb+j]: each k step is a contiguous run.
+			for p := 0; p < kb; p++ {
+				src := b[(p0+p)*ldb+j0+jr:]
+				d := panel[p*nr : p*nr+nr]
+				copy(d, src[:cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		col := 0
+		// Eight source rows at a time, transposed as 8×8 blocks (AVX2) or
+		// so that each k step writes eight adjacent floats (Go).
+		for ; col+8 <= cols; col += 8 {
+			base := (j0+jr+col)*ldb + p0
+			packRows8(kb, b[base:base+7*ldb+kb], ldb, panel[col:])
+		}
+		for ; col < cols; col++ {
+			src := b[(j0+jr+col)*ldb+p0 : (j0+jr+col)*ldb+p0+kb]
+			for p, v := range src {
+				panel[p*nr+col] = v
+			}
+		}
+		for col := cols; col < nr; col++ {
+			for p := 0; p < kb; p++ {
+				panel[p*nr+col] = 0
+			}
+		}
+	}
+}
+
+// kernGo is the portable micro-kernel: C[0:mr, 0:nr] += alpha · Ap · Bp,
+// with Ap and Bp packed as by packA and packB.
+func kernGo(kb int, ap, bp, c []float32, ldc int, alpha float32) {
+	var acc [mr * nr]float32
+	for p := 0; p < kb; p++ {
+		bRow := bp[p*nr : p*nr+nr : p*nr+nr]
+		aCol := ap[p*mr : p*mr+mr : p*mr+mr]
+		for r, av := range aCol {
+			row := acc[r*nr : r*nr+nr : r*nr+nr]
+			for j, bv := range bRow {
+				row[j] += av * bv
+			}
+		}
+	}
+	for r := 0; r < mr; r++ {
+		cRow := c[r*ldc : r*ldc+nr]
+		for j := range cRow {
+			cRow[j] += alpha * acc[r*nr+j]
+		}
+	}
+}
+
+// packRows8Go copies columns p0..kb-1 of src rows 0..7 (ld floats apart)
+// into dst so that dst[p·nr+r] = src[r·ld+p].
+func packRows8Go(p0, kb int, src []float32, ld int, dst []float32) {
+	s0 := src[0:kb]
+	s1 := src[ld : ld+kb]
+	s2 := src[2*ld : 2*ld+kb]
+	s3 := src[3*ld : 3*ld+kb]
+	s4 := src[4*ld : 4*ld+kb]
+	s5 := src[5*ld : 5*ld+kb]
+	s6 := src[6*ld : 6*ld+kb]
+	s7 := src[7*ld : 7*ld+kb]
+	for p := p0; p < kb; p++ {
+		d := dst[p*nr : p*nr+8 : p*nr+8]
+		d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+		d[4], d[5], d[6], d[7] = s4[p], s5[p], s6[p], s7[p]
+	}
+}

@@ -1,0 +1,256 @@
+package sgemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// gemmCase is one product to check; the extra* fields pad the leading
+// dimensions beyond their minimum.
+type gemmCase struct {
+	tA, tB                 bool
+	m, n, k                int
+	extraA, extraB, extraC int
+	alpha, beta            float32
+}
+
+func (tc gemmCase) String() string {
+	return fmt.Sprintf("tA=%v,tB=%v,%dx%dx%d,pad=%d/%d/%d,alpha=%g,beta=%g",
+		tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.extraA, tc.extraB, tc.extraC, tc.alpha, tc.beta)
+}
+
+// operands builds random A, B and C for tc with their leading dimensions.
+func (tc gemmCase) operands(rng *rand.Rand) (a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ar, ac := tc.m, tc.k
+	if tc.tA {
+		ar, ac = tc.k, tc.m
+	}
+	br, bc := tc.k, tc.n
+	if tc.tB {
+		br, bc = tc.n, tc.k
+	}
+	lda, ldb, ldc = max(1, ac)+tc.extraA, max(1, bc)+tc.extraB, max(1, tc.n)+tc.extraC
+	fill := func(rows, ld int) []float32 {
+		s := make([]float32, rows*ld)
+		for i := range s {
+			s[i] = float32(rng.Float64()*2 - 1)
+		}
+		return s
+	}
+	return fill(ar, lda), lda, fill(br, ldb), ldb, fill(tc.m, ldc), ldc
+}
+
+// reference computes alpha·op(A)·op(B) + beta·C in float64, independently
+// of the package code, and returns it as an m×n dense matrix.
+func reference(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) []float64 {
+	out := make([]float64, tc.m*tc.n)
+	for i := 0; i < tc.m; i++ {
+		for j := 0; j < tc.n; j++ {
+			var s float64
+			for p := 0; p < tc.k; p++ {
+				ia, ib := i*lda+p, p*ldb+j
+				if tc.tA {
+					ia = p*lda + i
+				}
+				if tc.tB {
+					ib = j*ldb + p
+				}
+				av, bv := a[ia], b[ib]
+				s += float64(av) * float64(bv)
+			}
+			v := float64(tc.alpha) * s
+			if tc.beta != 0 {
+				v += float64(tc.beta) * float64(c[i*ldc+j])
+			}
+			out[i*tc.n+j] = v
+		}
+	}
+	return out
+}
+
+// checkCase runs Sgemm on tc and compares every element of C with the
+// float64 reference, and checks that the padding of C is untouched.
+func checkCase(t *testing.T, tc gemmCase, rng *rand.Rand) {
+	t.Helper()
+	a, lda, b, ldb, c, ldc := tc.operands(rng)
+	want := reference(tc, a, lda, b, ldb, c, ldc)
+	orig := append([]float32(nil), c...)
+	if tc.beta == 0 {
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				c[i*ldc+j] = float32(math.NaN())
+			}
+		}
+	}
+	Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	// Each product and partial sum rounds with relative error 2^-24; the
+	// operands lie in [-1, 1], so the error of an element is bounded by
+	// about sqrt(k)·1e-6·(|alpha|·k + |beta|) for random-sign sums, and we
+	// allow 1e-5·sqrt(k) relative to that scale.
+	scaleRef := math.Abs(float64(tc.alpha))*math.Sqrt(float64(tc.k)) + math.Abs(float64(tc.beta)) + 1e-30
+	tol := 1e-5 * math.Sqrt(float64(max(tc.k, 1))) * scaleRef
+	for i := 0; i < tc.m; i++ {
+		for j := 0; j < tc.n; j++ {
+			got := float64(c[i*ldc+j])
+			if w := want[i*tc.n+j]; !(math.Abs(got-w) <= tol) {
+				t.Fatalf("%v: C[%d,%d] = %v, want %v (tol %.3g)", tc, i, j, got, w, tol)
+			}
+		}
+		for j := tc.n; j < ldc; j++ {
+			if c[i*ldc+j] != orig[i*ldc+j] {
+				t.Fatalf("%v: padding C[%d,%d] changed", tc, i, j)
+			}
+		}
+	}
+}
+
+// randomCases draws a table of shapes covering odd sizes, all transpose
+// cases, padded leading dimensions and alpha/beta variants.
+func randomCases(rng *rand.Rand, count, maxDim int) []gemmCase {
+	alphas := []float32{1, -0.5, 2.25}
+	betas := []float32{0, 1, -1.5}
+	cases := make([]gemmCase, count)
+	for i := range cases {
+		cases[i] = gemmCase{
+			tA: i&1 != 0, tB: i&2 != 0,
+			m: 1 + rng.IntN(maxDim), n: 1 + rng.IntN(maxDim), k: 1 + rng.IntN(maxDim),
+			extraA: rng.IntN(3) * rng.IntN(5), extraB: rng.IntN(3) * rng.IntN(5), extraC: rng.IntN(3) * rng.IntN(5),
+			alpha: alphas[rng.IntN(len(alphas))], beta: betas[rng.IntN(len(betas))],
+		}
+	}
+	return cases
+}
+
+// fixedCases are shapes that cross the blocking boundaries (kc, mc, nc and
+// the micro-tile) and the parallel and small-size thresholds.
+func fixedCases() []gemmCase {
+	var cases []gemmCase
+	shapes := [][3]int{
+		{0, 5, 5}, {5, 0, 5}, {5, 5, 0}, {1, 1, 1}, {6, 16, 1}, {7, 17, 3},
+		{3, 500, 32}, {32, 70, 130}, {150, 33, 257}, {13, 1030, 20},
+		{145, 40, 600}, {64, 64, 64}, {200, 17, 40},
+	}
+	for _, s := range shapes {
+		for tr := 0; tr < 4; tr++ {
+			cases = append(cases, gemmCase{tA: tr&1 != 0, tB: tr&2 != 0, m: s[0], n: s[1], k: s[2], extraA: 3, extraC: 1, alpha: 1, beta: 0})
+			cases = append(cases, gemmCase{tA: tr&1 != 0, tB: tr&2 != 0, m: s[0], n: s[1], k: s[2], extraB: 2, alpha: -0.75, beta: 1})
+		}
+	}
+	// LSTM recurrent step: rows of A strided far beyond k, beta = 1.
+	cases = append(cases, gemmCase{m: 32, n: 512, k: 128, tB: true, extraA: 384, alpha: 1, beta: 1})
+	// alpha = 0 only scales C.
+	cases = append(cases, gemmCase{m: 9, n: 20, k: 30, alpha: 0, beta: 0.5})
+	return cases
+}
+
+// withKernel runs f once with the assembly kernel (when available) and once
+// with the pure-Go one.
+func withKernel(t *testing.T, f func(t *testing.T)) {
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	for _, asm := range []bool{true, false} {
+		if asm && !saved {
+			continue
+		}
+		useAsm = asm
+		t.Run(fmt.Sprintf("asm=%v", asm), f)
+	}
+}
+
+func TestSgemmRandom(t *testing.T) {
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, tc := range randomCases(rng, 400, 37) {
+			checkCase(t, tc, rng)
+		}
+	})
+}
+
+func TestSgemmFixed(t *testing.T) {
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, tc := range fixedCases() {
+			checkCase(t, tc, rng)
+		}
+	})
+}
+
+// TestSgemmHandValues checks a 2×2·2×2 product worked out by hand:
+// [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50], with alpha = 2, beta = -1 on
+// C = [1 1; 1 1], giving [37 43; 85 99]; and the same through B stored
+// transposed.
+func TestSgemmHandValues(t *testing.T) {
+	a := []float32{1, 2, 3, 4}
+	b := []float32{5, 6, 7, 8}
+	bT := []float32{5, 7, 6, 8}
+	want := []float32{37, 43, 85, 99}
+	for _, tc := range []struct {
+		tB bool
+		b  []float32
+	}{{false, b}, {true, bT}} {
+		c := []float32{1, 1, 1, 1}
+		Sgemm(false, tc.tB, 2, 2, 2, 2, a, 2, tc.b, 2, -1, c, 2)
+		for i := range want {
+			if c[i] != want[i] {
+				t.Errorf("tB=%v: C = %v, want %v", tc.tB, c, want)
+				break
+			}
+		}
+	}
+}
+
+// TestSgemmDeterministic checks that the result is bitwise the same with
+// one and with two goroutines, on shapes split along m and along n.
+func TestSgemmDeterministic(t *testing.T) {
+	shapes := []gemmCase{
+		{m: 301, n: 70, k: 300, alpha: 1, beta: 0.5},
+		{m: 70, n: 301, k: 300, tA: true, tB: true, alpha: 1, beta: 0},
+		{m: 128, n: 128, k: 1000, tA: true, alpha: 1, beta: 0},
+	}
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, tc := range shapes {
+			a, lda, b, ldb, c0, ldc := tc.operands(rng)
+			var results [][]float32
+			for _, procs := range []int{1, 2, 3} {
+				runtime.GOMAXPROCS(procs)
+				c := append([]float32(nil), c0...)
+				Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+				results = append(results, c)
+			}
+			for r := 1; r < len(results); r++ {
+				for i := range results[0] {
+					if math.Float32bits(results[r][i]) != math.Float32bits(results[0][i]) {
+						t.Fatalf("%v: element %d differs between GOMAXPROCS 1 and %d: %v vs %v", tc, i, r+1, results[0][i], results[r][i])
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestSgemmPanicsOnBadArgs(t *testing.T) {
+	a := make([]float32, 6)
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"negative m", func() { Sgemm(false, false, -1, 2, 2, 1, a, 2, a, 2, 0, a, 2) }},
+		{"small lda", func() { Sgemm(false, false, 2, 2, 3, 1, a, 2, a, 2, 0, a, 2) }},
+		{"short c", func() { Sgemm(false, false, 3, 3, 1, 1, a, 1, a, 3, 0, a, 3) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.f()
+		}()
+	}
+}
