@@ -7,16 +7,32 @@ package layers
 import "C"
 
 import (
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
 )
 
-// With -tags openblas (cgo and Debian's libopenblas-dev) every Gorgonia
-// matrix product and every kernel's gemm runs on OpenBLAS instead of
-// gonum's pure-Go BLAS. OpenBLAS runs single-threaded: the kernels split
-// their products over the cores themselves (gemm, parallelFor), and
-// OpenBLAS's spinning threads would compete with them.
+// With -tags openblas (cgo and Debian's libopenblas-dev) Gorgonia's own
+// matrix products and the float64 products run on OpenBLAS instead of
+// gonum's pure-Go BLAS; the model's float32 products also do when the CPU
+// lacks AVX2/FMA, where package sgemm has only its portable kernel.
+// OpenBLAS runs single-threaded: the kernels split their products over the
+// cores themselves, and OpenBLAS's spinning threads would compete with them.
 func init() {
 	C.openblas_set_num_threads(1)
-	G.Use(netlib.Implementation{})
+	impl := netlib.Implementation{}
+	G.Use(impl)
+	if !sgemm.Accelerated() {
+		float32Gemm = func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			ta, tb := blas.NoTrans, blas.NoTrans
+			if tA {
+				ta = blas.Trans
+			}
+			if tB {
+				tb = blas.Trans
+			}
+			impl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+	}
 }

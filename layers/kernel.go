@@ -280,7 +280,7 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		return
 	}
 	if a32, ok := any(a).([]float32); ok {
-		sgemm.Sgemm(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		float32Gemm(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	const splitFlops = 1 << 21
@@ -296,6 +296,10 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 	dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// float32Gemm runs the model's products: package sgemm, or OpenBLAS in an
+// openblas build on a CPU without AVX2/FMA (blas_openblas.go).
+var float32Gemm = sgemm.Sgemm
 
 // dgemm is a float64 product through Gorgonia's BLAS.
 func dgemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {

@@ -340,3 +340,7 @@ func packRows8Go(p0, kb int, src []float32, ld int, dst []float32) {
 		d[4], d[5], d[6], d[7] = s4[p], s5[p], s6[p], s7[p]
 	}
 }
+
+// Accelerated reports whether Sgemm runs on the AVX2/FMA assembly kernels
+// (false: the portable pure-Go kernel).
+func Accelerated() bool { return useAsm }
