@@ -44,13 +44,40 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // tensor or transpose appears in the graph. The backward pass recomputes
 // the probabilities instead of storing B·heads·Tq·Tk of them.
 func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
-	if mask == nil {
-		return b.apply(attentionK{heads: heads}, q, k, v)
+	ak := attentionK{heads: heads}
+	if b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v) {
+		ak.cache = &probCache{}
 	}
-	return b.apply(attentionK{heads: heads}, q, k, v, mask)
+	if mask == nil {
+		return b.apply(ak, q, k, v)
+	}
+	return b.apply(ak, q, k, v, mask)
 }
 
-type attentionK struct{ heads int }
+// attentionK is the fused attention core. With a cache (graphs that
+// differentiate it) the forward pass keeps the probabilities for the
+// backward pass of the same run instead of recomputing them; the buffer
+// is reused from run to run.
+type attentionK struct {
+	heads int
+	cache *probCache
+}
+
+// probCache holds one run's attention probabilities [B·heads·Tq·Tk].
+type probCache struct {
+	p     any // []float32 or []float64
+	valid bool
+}
+
+// buffer returns the cache's slice of n elements, reallocated if needed.
+func cacheBuffer[T float](c *probCache, n int) []T {
+	if p, ok := c.p.([]T); ok && len(p) == n {
+		return p
+	}
+	p := make([]T, n)
+	c.p = p
+	return p
+}
 
 func (k attentionK) String() string { return fmt.Sprintf("attention(heads=%d)", k.heads) }
 
@@ -114,15 +141,28 @@ func attnFwd[T float](k attentionK, a *kargs) {
 	if len(a.in) == 4 {
 		mask = data[T](a.in[3])
 	}
+	var all []T
+	if k.cache != nil {
+		all = cacheBuffer[T](k.cache, d.B*k.heads*d.Tq*d.Tk)
+	}
 	parallelFor(d.B*k.heads, func(lo, hi int) {
-		p := make([]T, d.Tq*d.Tk)
+		var p []T
+		if all == nil {
+			p = make([]T, d.Tq*d.Tk)
+		}
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/k.heads, bh%k.heads
+			if all != nil {
+				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
+			}
 			probs(d, q, kk, mask, p, b, h)
 			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+h*d.dh
 			gemm(false, false, d.Tq, d.dh, d.Tk, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
 		}
 	})
+	if k.cache != nil {
+		k.cache.valid = true
+	}
 }
 
 func attnBwd[T float](k attentionK, a *kargs) {
@@ -134,13 +174,25 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		mask = data[T](a.in[3])
 	}
 	scale := T(1 / math.Sqrt(float64(d.dh)))
+	var all []T
+	if k.cache != nil && k.cache.valid {
+		all = cacheBuffer[T](k.cache, d.B*k.heads*d.Tq*d.Tk)
+		k.cache.valid = false
+	}
 	parallelFor(d.B*k.heads, func(lo, hi int) {
-		p := make([]T, d.Tq*d.Tk)
+		var p []T
+		if all == nil {
+			p = make([]T, d.Tq*d.Tk)
+		}
 		dp := make([]T, d.Tq*d.Tk)
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/k.heads, bh%k.heads
 			qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
-			probs(d, q, kk, mask, p, b, h)
+			if all != nil {
+				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
+			} else {
+				probs(d, q, kk, mask, p, b, h)
+			}
 			if gv != nil { // dV = Pᵀ·dO
 				gemm(true, false, d.Tk, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
 			}
