@@ -67,8 +67,10 @@ func benchBatch(p benchPreset) (*datasets.Batch, *contrastive.PartnerBatch) {
 	return b, pb
 }
 
-// BenchmarkTrainStep times forward + backward + AdamW on one batch of 32.
+// BenchmarkTrainStep times forward + backward + AdamW on one batch of 32,
+// with the garbage collector set as the command line sets it (TuneGC).
 func BenchmarkTrainStep(bm *testing.B) {
+	TuneGC()
 	for _, p := range benchPresets() {
 		bm.Run(p.name, func(bm *testing.B) {
 			m, err := NewModel(p.cfg, p.shape, ModelOptions{Seed: 1})
@@ -94,6 +96,7 @@ func BenchmarkTrainStep(bm *testing.B) {
 
 // BenchmarkPredict times inference (evaluation graph) on one batch of 32.
 func BenchmarkPredict(bm *testing.B) {
+	TuneGC()
 	for _, p := range benchPresets() {
 		bm.Run(p.name, func(bm *testing.B) {
 			m, err := NewModel(p.cfg, p.shape, ModelOptions{Seed: 1})

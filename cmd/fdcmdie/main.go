@@ -20,10 +20,12 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 func main() {
-	limitMemory()
+	train.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
