@@ -219,25 +219,24 @@ func variants(f *flags, base graph.Config) []variant {
 	}
 	switch f.table {
 	case "4":
-		var vs []variant
-		for _, k := range kclSweep {
-			c := base
-			c.KCL = k
-			vs = append(vs, variant{fmt.Sprint(k), c})
-		}
-		return vs
+		return sweep(base, kclSweep, func(c *graph.Config, k int) { c.KCL = k })
 	case "6":
-		var vs []variant
-		for _, k := range layerSweep {
-			c := base
-			c.Layers = k
-			vs = append(vs, variant{fmt.Sprint(k), c})
-		}
-		return vs
+		return sweep(base, layerSweep, func(c *graph.Config, k int) { c.Layers = k })
 	}
 	textOnly := base
 	textOnly.TextOnly = true
 	return []variant{{name, base}, {"Text-only baseline", textOnly}}
+}
+
+// sweep makes one row per value, named by it.
+func sweep(base graph.Config, values []int, set func(*graph.Config, int)) []variant {
+	var vs []variant
+	for _, k := range values {
+		c := base
+		set(&c, k)
+		vs = append(vs, variant{fmt.Sprint(k), c})
+	}
+	return vs
 }
 
 // metricMap turns metrics into the report's row values.
