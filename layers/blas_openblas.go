@@ -8,7 +8,6 @@ import "C"
 
 import (
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
 )
@@ -25,14 +24,7 @@ func init() {
 	G.Use(impl)
 	if !sgemm.Accelerated() {
 		float32Gemm = func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			ta, tb := blas.NoTrans, blas.NoTrans
-			if tA {
-				ta = blas.Trans
-			}
-			if tB {
-				tb = blas.Trans
-			}
-			impl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			impl.Sgemm(transpose(tA), transpose(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		}
 	}
 }

@@ -301,16 +301,17 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 // openblas build on a CPU without AVX2/FMA (blas_openblas.go).
 var float32Gemm = sgemm.Sgemm
 
+// transpose is the BLAS flag of op(X): X itself or its transpose.
+func transpose(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
 // dgemm is a float64 product through Gorgonia's BLAS.
 func dgemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	G.WhichBLAS().Dgemm(ta, tb, m, n, k, float64(alpha), any(a).([]float64), lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	G.WhichBLAS().Dgemm(transpose(tA), transpose(tB), m, n, k, float64(alpha), any(a).([]float64), lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 }
 
 // parallelFor runs f over [0, n) split into contiguous chunks, one per

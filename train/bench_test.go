@@ -36,20 +36,7 @@ func benchPresets() []benchPreset {
 func benchBatch(p benchPreset) (*datasets.Batch, *contrastive.PartnerBatch) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s, c := p.shape, p.cfg
-	normal := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
-	ones := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = 1
-		}
-		return v
-	}
+	normal := func(n int) []float32 { return normals(rng, n) }
 	b := &datasets.Batch{B: s.B, Lt: s.Lt, La: s.La, Lv: s.Lv, Da: c.AudioDim, Dv: c.VisionDim,
 		TextMask: ones(s.B * s.Lt), Audio: normal(s.B * s.La * c.AudioDim), AudioMask: ones(s.B * s.La),
 		Vision: normal(s.B * s.Lv * c.VisionDim), VisionMask: ones(s.B * s.Lv), Label: normal(s.B), Weight: ones(s.B)}

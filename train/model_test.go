@@ -20,25 +20,30 @@ func tinyConfig() graph.Config {
 
 var tinyShape = graph.Shape{B: 4, Lt: 5, La: 6, Lv: 4}
 
+// normals returns n draws of N(0, 1).
+func normals(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// ones returns n ones (a mask with every step real).
+func ones(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
+
 // randomBatch is a batch whose label depends on the text features, so a
 // model can learn it; row 3 is padding.
 func randomBatch(seed uint64, s graph.Shape, cfg graph.Config) *datasets.Batch {
 	rng := rand.New(rand.NewPCG(seed, 9))
 	b := &datasets.Batch{B: s.B, Lt: s.Lt, La: s.La, Lv: s.Lv, Ht: cfg.TextDim, Da: cfg.AudioDim, Dv: cfg.VisionDim}
-	fill := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
-	ones := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = 1
-		}
-		return v
-	}
+	fill := func(n int) []float32 { return normals(rng, n) }
 	b.TextFeats = fill(s.B * s.Lt * cfg.TextDim)
 	b.Audio, b.Vision = fill(s.B*s.La*cfg.AudioDim), fill(s.B*s.Lv*cfg.VisionDim)
 	b.TextMask, b.AudioMask, b.VisionMask = ones(s.B*s.Lt), ones(s.B*s.La), ones(s.B*s.Lv)
