@@ -24,8 +24,7 @@ func newEncoder(b *layers.Builder, name string, d int, p float64) *encoder {
 
 // fwd encodes x [B, L, d]; tag names the dropout mask of this call.
 func (e *encoder) fwd(b *layers.Builder, x *G.Node, tag string) *G.Node {
-	h := b.Must(G.Tanh(e.linear.Fwd(b, e.norm.Fwd(b, x))))
-	return b.Dropout(e.name+".dropout."+tag, h, e.p)
+	return b.ActDropout(e.name+".dropout."+tag, layers.Tanh, e.linear.Fwd(b, e.norm.Fwd(b, x)), e.p)
 }
 
 // dipu is one deep interaction processing unit (SPEC §5, eq. 16–24): the
@@ -58,7 +57,7 @@ func newDIPU(b *layers.Builder, name string, cfg Config) *dipu {
 
 // addNorm is LN_n(x + Dropout(branch)).
 func (u *dipu) addNorm(b *layers.Builder, n string, x, branch *G.Node) *G.Node {
-	return u.norm[n].Fwd(b, b.Must(G.Add(x, b.Dropout(u.name+".dropout_"+n, branch, u.p))))
+	return u.norm[n].Fwd(b, b.Residual(u.name+".dropout_"+n, x, branch, u.p))
 }
 
 // fwd returns (G_out, X_out) from g [B, 3, d], x [B, L, d] and the
@@ -75,8 +74,8 @@ func (u *dipu) fwd(b *layers.Builder, g, x, mask *G.Node) (*G.Node, *G.Node) {
 		g3 = u.addNorm(b, "g3", g2, u.cross.Fwd(b, g2, xh, mask))
 		x3 = u.addNorm(b, "x3", x2, u.cross.Fwd(b, x2, gh, nil))
 	}
-	gOut := b.Must(G.Add(g3, u.ffn.Fwd(b, g3, "g")))
-	xOut := b.Must(G.Add(x3, u.ffn.Fwd(b, x3, "x")))
+	gOut := b.Add(g3, u.ffn.Fwd(b, g3, "g"))
+	xOut := b.Add(x3, u.ffn.Fwd(b, x3, "x"))
 	return gOut, xOut
 }
 
@@ -106,12 +105,12 @@ func (p *gap) fwd(b *layers.Builder, gs [3]*G.Node) (*G.Node, *G.Node) {
 	var gated [3]*G.Node
 	var scores [3]*G.Node
 	for i := range modalities {
-		n := p.norm[i].Fwd(b, gs[i])                               // N_M = LN_M(G_M)
-		h := b.Must(G.Rectify(p.gate1[i].Fwd(b, flatten(b, n))))   // ReLU(fc1)
-		gate := b.Must(G.Sigmoid(p.gate2[i].Fwd(b, h)))            // g_M [B, 1]
-		gated[i] = layers.Mix(b, gate, n)                          // G'_M = g_M·N_M (eq. 26)
-		s := b.Must(G.Tanh(p.score1.Fwd(b, flatten(b, gated[i])))) // Score's hidden layer
-		scores[i] = p.score2.Fwd(b, s)                             // S_M [B, 1]
+		n := p.norm[i].Fwd(b, gs[i])                                   // N_M = LN_M(G_M)
+		h := b.Act(layers.ReLU, p.gate1[i].Fwd(b, flatten(b, n)))      // ReLU(fc1)
+		gate := b.Act(layers.Sigmoid, p.gate2[i].Fwd(b, h))            // g_M [B, 1]
+		gated[i] = layers.Mix(b, gate, n)                              // G'_M = g_M·N_M (eq. 26)
+		s := b.Act(layers.Tanh, p.score1.Fwd(b, flatten(b, gated[i]))) // Score's hidden layer
+		scores[i] = p.score2.Fwd(b, s)                                 // S_M [B, 1]
 	}
 	alpha := layers.Softmax(b, b.Must(G.Concat(1, scores[0], scores[1], scores[2])), nil) // α [B, 3]
 	return layers.Mix(b, alpha, gated[0], gated[1], gated[2]), alpha
@@ -128,8 +127,7 @@ func newHead(b *layers.Builder, in, d int, p float64) *head {
 }
 
 func (h *head) fwd(b *layers.Builder, z *G.Node) *G.Node {
-	r := b.Must(G.Rectify(h.fc1.Fwd(b, z)))
-	return h.fc2.Fwd(b, b.Dropout("head.dropout", r, h.p))
+	return h.fc2.Fwd(b, b.ActDropout("head.dropout", layers.ReLU, h.fc1.Fwd(b, z), h.p))
 }
 
 // flatten reshapes [B, n, d] to [B, n·d].

@@ -86,3 +86,54 @@ func asFloat64(data any) []float64 {
 	}
 	return nil
 }
+
+// TestRunnerReuseMatchesFresh runs one machine on a batch and then on a
+// second one, and a fresh machine on the second batch only: kernels reuse
+// their outputs, gradients and scratch from run to run, and the second
+// batch must give bit-identical outputs and gradients either way.
+func TestRunnerReuseMatchesFresh(t *testing.T) {
+	cfg := tinyConfig()
+	runOn := func(seeds ...uint64) (Outputs, map[string][]float64) {
+		m, err := Build(cfg, tinyShape, Options{Dtype: tensor.Float32, Train: true, WithCL: true, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewRunner(m, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for _, s := range seeds {
+			fillRandom(t, m, s)
+			if err := r.Run(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grads := map[string][]float64{}
+		for _, p := range m.B.Params() {
+			g, err := p.Node.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			grads[p.Name] = asFloat64(g.Data())
+		}
+		return r.Outputs(), grads
+	}
+	reusedOut, reused := runOn(11, 12)
+	freshOut, fresh := runOn(12)
+	if reusedOut.Loss != freshOut.Loss || reusedOut.LCL != freshOut.LCL {
+		t.Fatalf("loss after reuse %v (cl %v), fresh %v (cl %v)", reusedOut.Loss, reusedOut.LCL, freshOut.Loss, freshOut.LCL)
+	}
+	for i, v := range freshOut.Pred {
+		if reusedOut.Pred[i] != v {
+			t.Fatalf("pred[%d] after reuse %v, fresh %v", i, reusedOut.Pred[i], v)
+		}
+	}
+	for name, g := range fresh {
+		for j := range g {
+			if reused[name][j] != g[j] {
+				t.Fatalf("%s[%d] after reuse %v, fresh %v", name, j, reused[name][j], g[j])
+			}
+		}
+	}
+}

@@ -202,8 +202,8 @@ func (m *Bert) Fwd(b *Builder, ids, mask *G.Node) (last *G.Node, hidden []*G.Nod
 	heads := m.Cfg.NumAttentionHeads
 	for _, l := range m.Layers {
 		a := Attention(b, l.Q.Fwd(b, x), l.K.Fwd(b, x), l.V.Fwd(b, x), mask, heads)
-		x = l.AttnNorm.Fwd(b, add(b, l.AttnOut.Fwd(b, a), x))
-		x = l.OutNorm.Fwd(b, add(b, l.Out.Fwd(b, GELU(b, l.Inter.Fwd(b, x))), x))
+		x = l.AttnNorm.Fwd(b, b.Add(l.AttnOut.Fwd(b, a), x))
+		x = l.OutNorm.Fwd(b, b.Add(l.Out.Fwd(b, GELU(b, l.Inter.Fwd(b, x))), x))
 		hidden = append(hidden, x)
 	}
 	return x, hidden

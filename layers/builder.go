@@ -211,20 +211,15 @@ func (b *Builder) apply(k kernel, inputs ...*G.Node) *G.Node {
 	return out
 }
 
-// Dropout multiplies x by a mask input named name+".mask" (identity when
-// p is 0 or the graph is for evaluation).
-func (b *Builder) Dropout(name string, x *G.Node, p float64) *G.Node {
+// dropoutMask adds the dropout mask input name+".mask" of x's shape, or
+// returns nil when p is 0 or the graph is for evaluation.
+func (b *Builder) dropoutMask(name string, x *G.Node, p float64) *G.Node {
 	if p == 0 || !b.Train {
-		return x
+		return nil
 	}
 	m := b.Input(name+".mask", x.Shape()...)
 	b.dropouts = append(b.dropouts, &Dropout{Node: m, P: p})
-	y, err := G.HadamardProd(x, m)
-	if err != nil {
-		b.Fail(fmt.Errorf("layers: dropout %s: %w", name, err))
-		return x
-	}
-	return y
+	return m
 }
 
 // Params returns the parameters in creation order.
@@ -245,41 +240,42 @@ func (b *Builder) Trainable() G.Nodes {
 func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
 
 // FillDropouts sets every dropout mask: in training each element keeps with
-// probability 1−p and is scaled by 1/(1−p); otherwise all ones.
+// probability 1−p and is scaled by 1/(1−p); otherwise all ones. A mask's
+// tensor is reused from the previous call.
 func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	for _, d := range b.dropouts {
-		n := d.Node.Shape().TotalSize()
-		keep := 1 / (1 - d.P)
-		var v *tensor.Dense
-		switch b.Dtype {
-		case tensor.Float32:
-			m := make([]float32, n)
-			for i := range m {
-				if !train || rng.Float64() >= d.P {
-					m[i] = float32(keep)
-					if !train {
-						m[i] = 1
-					}
-				}
-			}
-			v = tensor.New(tensor.WithShape(d.Node.Shape()...), tensor.WithBacking(m))
-		default:
-			m := make([]float64, n)
-			for i := range m {
-				if !train || rng.Float64() >= d.P {
-					m[i] = keep
-					if !train {
-						m[i] = 1
-					}
-				}
-			}
-			v = tensor.New(tensor.WithShape(d.Node.Shape()...), tensor.WithBacking(m))
+		v, _ := d.Node.Value().(*tensor.Dense)
+		if v == nil || v.Dtype() != b.Dtype {
+			v = tensor.New(tensor.Of(b.Dtype), tensor.WithShape(d.Node.Shape()...))
+		}
+		switch m := v.Data().(type) {
+		case []float32:
+			fillMask(m, rng, d.P, train)
+		case []float64:
+			fillMask(m, rng, d.P, train)
 		}
 		if err := G.Let(d.Node, v); err != nil {
 			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
 		}
 	}
 	return nil
+}
+
+// fillMask draws one dropout mask, or sets it to ones outside training.
+func fillMask[T float](m []T, rng *rand.Rand, p float64, train bool) {
+	if !train {
+		for i := range m {
+			m[i] = 1
+		}
+		return
+	}
+	keep := T(1 / (1 - p))
+	for i := range m {
+		m[i] = 0
+		if rng.Float64() >= p {
+			m[i] = keep
+		}
+	}
 }
 
 // CheckHashes returns an error if two distinct nodes of the graph share a

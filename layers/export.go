@@ -14,7 +14,8 @@ type Kernel interface {
 	String() string
 	// OutShape gives the output shape for the input shapes, or an error.
 	OutShape(in []tensor.Shape) (tensor.Shape, error)
-	// Forward computes out from in.
+	// Forward computes out from in. out holds the previous run's values:
+	// Forward must write every element.
 	Forward(in []*tensor.Dense, out *tensor.Dense)
 	// Backward writes into grads[i] (zeroed; nil where input i gets no
 	// gradient) the gradient of the cost with respect to input i, given

@@ -20,10 +20,5 @@ func NewFFN(b *Builder, name string, d, hidden int, dropout float64) *FFN {
 // Fwd applies the block to x [..., d]. tag distinguishes the dropout masks
 // of several calls of one FFN (a DIPU applies its FFN to G and to X).
 func (f *FFN) Fwd(b *Builder, x *G.Node, tag string) *G.Node {
-	h, err := G.Rectify(f.FC1.Fwd(b, x))
-	if err != nil {
-		b.Fail(err)
-		return x
-	}
-	return f.FC2.Fwd(b, b.Dropout(f.Name+".dropout."+tag, h, f.P))
+	return f.FC2.Fwd(b, b.ActDropout(f.Name+".dropout."+tag, ReLU, f.FC1.Fwd(b, x), f.P))
 }

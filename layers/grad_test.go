@@ -79,6 +79,36 @@ var gradCases = []struct {
 	{"mix1_scale", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		return Mix(b, randParam(b, "s", 1, 3, 1), randParam(b, "x", 1, 3, 5))
 	}, gradcheck.Options{}},
+	{"act_relu_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		y := b.ActDropout("d", ReLU, randParam(b, "x", 1, 3, 5), 0.4)
+		if err := b.FillDropouts(rng, true); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}, gradcheck.Options{}},
+	{"act_tanh_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		y := b.ActDropout("d", Tanh, randParam(b, "x", 1, 3, 5), 0.4)
+		if err := b.FillDropouts(rng, true); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}, gradcheck.Options{}},
+	{"act_sigmoid", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return b.Act(Sigmoid, randParam(b, "x", 2, 3, 5))
+	}, gradcheck.Options{}},
+	{"act_tanh", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return b.Act(Tanh, randParam(b, "x", 2, 3, 5))
+	}, gradcheck.Options{}},
+	{"residual_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		y := b.Residual("d", randParam(b, "x", 1, 2, 3, 4), randParam(b, "y", 1, 2, 3, 4), 0.5)
+		if err := b.FillDropouts(rng, true); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}, gradcheck.Options{}},
+	{"add", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return b.Add(randParam(b, "x", 1, 2, 3), randParam(b, "y", 1, 2, 3))
+	}, gradcheck.Options{}},
 	{"ffn_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		f := NewFFN(b, "ffn", 4, 8, 0.5)
 		y := f.Fwd(b, randParam(b, "x", 1, 2, 3, 4), "x")

@@ -28,7 +28,8 @@ type kernel interface {
 	String() string
 	// outShape gives the output shape for the input shapes, or an error.
 	outShape(in []tensor.Shape) (tensor.Shape, error)
-	// forward computes a.out from a.in.
+	// forward computes a.out from a.in. a.out holds the previous run's
+	// values (fwdOp reuses it): forward must write every element.
 	forward(a *kargs)
 	// backward accumulates into a.grads[i] (zeroed, nil where no gradient is
 	// wanted) the gradient of the cost with respect to input i, given
@@ -45,6 +46,24 @@ type kargs struct {
 	out   *tensor.Dense
 	gout  *tensor.Dense
 	grads []*tensor.Dense
+	scr   *scratch
+}
+
+// scratch holds an op's working buffers from run to run.
+type scratch struct{ bufs []any }
+
+// scratchOf returns buffer i of the op running a, with n elements of type
+// T. Its contents are whatever the previous run left there.
+func scratchOf[T float](a *kargs, i, n int) []T {
+	for len(a.scr.bufs) <= i {
+		a.scr.bufs = append(a.scr.bufs, nil)
+	}
+	if b, ok := a.scr.bufs[i].([]T); ok && len(b) == n {
+		return b
+	}
+	b := make([]T, n)
+	a.scr.bufs[i] = b
+	return b
 }
 
 // data returns the backing slice of t, or nil for a nil tensor.
@@ -76,12 +95,21 @@ func applyKernel(k kernel, needGrad []bool, inputs ...*G.Node) (*G.Node, error) 
 	return G.ApplyOp(op, inputs...)
 }
 
-// fwdOp runs a kernel's forward pass.
+// fwdOp runs a kernel's forward pass. Its output tensor is allocated on
+// the first run and reused by every later run: a training step allocates
+// nothing for it, and the memory stays mapped instead of being returned to
+// the OS and faulted in again (at the paper preset that cost a third of
+// the step). Gorgonia only overwrites a value once no op reads it any more
+// in that run, and the kernel writes every element of it in the next, so
+// reuse gives the numbers fresh tensors would. A graph with such ops must
+// not run on two machines at once.
 type fwdOp struct {
 	k    kernel
 	in   []tensor.Shape
 	out  tensor.Shape
 	need []bool
+	buf  *tensor.Dense
+	scr  scratch
 }
 
 func tensorType(dims int) G.TensorType {
@@ -141,51 +169,55 @@ func denseAll(vs []G.Value) ([]*tensor.Dense, error) {
 	return ds, nil
 }
 
+// reuse returns *buf if it holds a tensor of type dt and shape s, and
+// otherwise a new zeroed one that it keeps in *buf.
+func reuse(buf **tensor.Dense, dt tensor.Dtype, s tensor.Shape) *tensor.Dense {
+	if t := *buf; t != nil && t.Dtype() == dt && t.Shape().Eq(s) {
+		return t
+	}
+	*buf = tensor.New(tensor.Of(dt), tensor.WithShape(s.Clone()...))
+	return *buf
+}
+
 func (op *fwdOp) Do(vs ...G.Value) (G.Value, error) {
 	in, err := denseAll(vs)
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op.k, err)
 	}
 	dt := in[0].Dtype()
-	out := tensor.New(tensor.Of(dt), tensor.WithShape(op.out.Clone()...))
-	op.k.forward(&kargs{dt: dt, in: in, shape: op.in, out: out})
+	out := reuse(&op.buf, dt, op.out)
+	op.k.forward(&kargs{dt: dt, in: in, shape: op.in, out: out, scr: &op.scr})
 	return out, nil
 }
 
 func (op *fwdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	b := &bwdOp{f: op}
+	b := &bwdOp{f: op, grads: make([]*tensor.Dense, len(inputs))}
 	args := append(append(G.Nodes(nil), inputs...), output, grad)
-	flat, err := G.ApplyOp(b, args...)
+	done, err := G.ApplyOp(b, args...)
 	if err != nil {
 		return nil, err
 	}
 	grads := make(G.Nodes, len(inputs))
-	off := 0
-	for i, s := range op.in {
+	for i := range op.in {
 		if !op.need[i] {
 			continue
 		}
-		p := &pickOp{off: off, shape: s.Clone(), total: b.size()}
-		if grads[i], err = G.ApplyOp(p, flat); err != nil {
+		if grads[i], err = G.ApplyOp(&pickOp{b: b, i: i}, done); err != nil {
 			return nil, err
 		}
-		off += s.TotalSize()
 	}
 	return grads, nil
 }
 
-// bwdOp computes every wanted input gradient of a kernel into one flat
-// vector, in input order.
-type bwdOp struct{ f *fwdOp }
-
-func (op *bwdOp) size() int {
-	n := 0
-	for i, s := range op.f.in {
-		if op.f.need[i] {
-			n += s.TotalSize()
-		}
-	}
-	return n
+// bwdOp runs a kernel's backward pass into one gradient tensor per wanted
+// input, kept from run to run like fwdOp's output and zeroed before each
+// pass. Its own value is a one-element token that orders the pick ops
+// after it; they hand the gradients to the graph.
+type bwdOp struct {
+	f     *fwdOp
+	grads []*tensor.Dense
+	token *tensor.Dense
+	scr   scratch
 }
 
 func (op *bwdOp) Arity() int { return len(op.f.in) + 2 }
@@ -193,7 +225,7 @@ func (op *bwdOp) Type() hm.Type {
 	in := append(append([]tensor.Shape(nil), op.f.in...), op.f.out, op.f.out)
 	return fnType(in, 1)
 }
-func (op *bwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.Shape{op.size()}, nil }
+func (op *bwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.Shape{1}, nil }
 func (op *bwdOp) ReturnsPtr() bool                               { return false }
 func (op *bwdOp) CallsExtern() bool                              { return false }
 func (op *bwdOp) OverwritesInput() int                           { return -1 }
@@ -211,62 +243,45 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	n := len(op.f.in)
 	dt := all[0].Dtype()
-	flat := tensor.New(tensor.Of(dt), tensor.WithShape(op.size()))
-	a := &kargs{dt: dt, in: all[:n], shape: op.f.in, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, n)}
-	off := 0
+	a := &kargs{dt: dt, in: all[:n], shape: op.f.in, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, n), scr: &op.scr}
 	for i, s := range op.f.in {
-		if !op.f.need[i] {
-			continue
+		if op.f.need[i] {
+			a.grads[i] = reuse(&op.grads[i], dt, s)
+			a.grads[i].Zero()
 		}
-		sz := s.TotalSize()
-		var backing any
-		switch dt {
-		case tensor.Float32:
-			backing = flat.Data().([]float32)[off : off+sz]
-		case tensor.Float64:
-			backing = flat.Data().([]float64)[off : off+sz]
-		default:
-			return nil, fmt.Errorf("%v: unsupported dtype %v", op, dt)
-		}
-		a.grads[i] = tensor.New(tensor.WithShape(s.Clone()...), tensor.WithBacking(backing))
-		off += sz
 	}
 	op.f.k.backward(a)
-	return flat, nil
+	return reuse(&op.token, dt, tensor.Shape{1}), nil
 }
 
-// pickOp copies one input's gradient out of a backward op's flat vector.
+// pickOp returns the gradient of input i computed by a backward op.
 type pickOp struct {
-	off, total int
-	shape      tensor.Shape
+	b *bwdOp
+	i int
 }
 
-func (op *pickOp) Arity() int                                     { return 1 }
-func (op *pickOp) Type() hm.Type                                  { return hm.NewFnType(tensorType(1), tensorType(op.shape.Dims())) }
-func (op *pickOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *pickOp) ReturnsPtr() bool                               { return false }
-func (op *pickOp) CallsExtern() bool                              { return false }
-func (op *pickOp) OverwritesInput() int                           { return -1 }
-func (op *pickOp) String() string                                 { return fmt.Sprintf("pick[%d:%v]", op.off, op.shape) }
-func (op *pickOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "pick:%d:%d:%v", op.off, op.total, op.shape) }
-func (op *pickOp) Hashcode() uint32                               { return hashOf(op) }
+func (op *pickOp) Arity() int { return 1 }
+func (op *pickOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(1), tensorType(op.b.f.in[op.i].Dims()))
+}
+func (op *pickOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return op.b.f.in[op.i].Clone(), nil
+}
+func (op *pickOp) ReturnsPtr() bool     { return false }
+func (op *pickOp) CallsExtern() bool    { return false }
+func (op *pickOp) OverwritesInput() int { return -1 }
+func (op *pickOp) String() string       { return fmt.Sprintf("pick[%d]", op.i) }
+func (op *pickOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "pick:%d:", op.i)
+	op.b.WriteHash(h)
+}
+func (op *pickOp) Hashcode() uint32 { return hashOf(op) }
 
-func (op *pickOp) Do(vs ...G.Value) (G.Value, error) {
-	src, err := dense(vs[0])
-	if err != nil {
-		return nil, fmt.Errorf("%v: %w", op, err)
+func (op *pickOp) Do(...G.Value) (G.Value, error) {
+	if g := op.b.grads[op.i]; g != nil {
+		return g, nil
 	}
-	n := op.shape.TotalSize()
-	var backing any
-	switch d := src.Data().(type) {
-	case []float32:
-		backing = append([]float32(nil), d[op.off:op.off+n]...)
-	case []float64:
-		backing = append([]float64(nil), d[op.off:op.off+n]...)
-	default:
-		return nil, fmt.Errorf("%v: unsupported data %T", op, d)
-	}
-	return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(backing)), nil
+	return nil, fmt.Errorf("%v of %v: the backward pass has not run", op, op.b)
 }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices.

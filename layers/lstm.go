@@ -110,7 +110,7 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	bih, bhh := data[T](a.in[3]), data[T](a.in[4])
 	hs, cs, ig, fg, gg, og := lstmBlocks(data[T](a.out))
 	// Input projections of every step at once: pre [B·T, 4H] = x·W_ihᵀ + b_ih + b_hh.
-	pre := make([]T, B*Tn*4*H)
+	pre := scratchOf[T](a, 0, B*Tn*4*H)
 	gemm(false, true, B*Tn, 4*H, I, 1, x, I, wih, I, 0, pre, 4*H)
 	for r := 0; r < B*Tn; r++ {
 		row := pre[r*4*H : (r+1)*4*H]
@@ -149,9 +149,11 @@ func lstmBwd[T float](k lstmK, a *kargs) {
 	hs, cs, ig, fg, gg, og := lstmBlocks(data[T](a.out))
 	gh := data[T](a.gout)[:B*Tn*H] // only h leaves the op (leadK)
 	// dA [B, T, 4H]: gradients of the gate pre-activations.
-	dA := make([]T, B*Tn*4*H)
-	dhNext := make([]T, B*H) // gradient reaching h[:, t] through step t+1
-	dcNext := make([]T, B*H)
+	dA := scratchOf[T](a, 0, B*Tn*4*H)
+	dhNext := scratchOf[T](a, 1, B*H) // gradient reaching h[:, t] through step t+1
+	dcNext := scratchOf[T](a, 2, B*H)
+	clear(dhNext)
+	clear(dcNext)
 	for t := Tn - 1; t >= 0; t-- {
 		for b := 0; b < B; b++ {
 			at := (b*Tn + t) * H

@@ -51,6 +51,9 @@ func mixDo[T float](a *kargs, back bool) {
 	K := len(a.in) - 1
 	B := a.shape[0][0]
 	n := a.shape[1].TotalSize() / B
+	if !back {
+		clear(data[T](a.out))
+	}
 	for k := 0; k < K; k++ {
 		x := data[T](a.in[k+1])
 		for b := 0; b < B; b++ {

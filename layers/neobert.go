@@ -191,9 +191,9 @@ func (blk *NeoBERTBlock) Fwd(b *Builder, x, mask *G.Node, cfg NeoBERTConfig) *G.
 	q := RoPE(b, splitQKV(b, qkv, heads, 0), heads, cfg.RopeTheta)
 	k := RoPE(b, splitQKV(b, qkv, heads, 1), heads, cfg.RopeTheta)
 	v := splitQKV(b, qkv, heads, 2)
-	x = add(b, x, blk.WO.Fwd(b, Attention(b, q, k, v, mask, heads)))
+	x = b.Add(x, blk.WO.Fwd(b, Attention(b, q, k, v, mask, heads)))
 	u := blk.W12.Fwd(b, blk.FFNNorm.Fwd(b, x)) // [B, L, 2F]
-	return add(b, x, blk.W3.Fwd(b, SwiGLU(b, u)))
+	return b.Add(x, blk.W3.Fwd(b, SwiGLU(b, u)))
 }
 
 // Load reads a NeoBERT safetensors checkpoint into the encoder: tensor

@@ -124,6 +124,11 @@ func normFwd[T float](k normK, a *kargs) {
 	})
 }
 
+// normBlock is the number of rows whose parameter gradients are summed
+// together before the blocks are summed in order: a fixed split, so the
+// result does not depend on the number of cores.
+const normBlock = 64
+
 func normBwd[T float](k normK, a *kargs) {
 	x, w, gy := data[T](a.in[0]), data[T](a.in[1]), data[T](a.gout)
 	gx, gw := data[T](a.grads[0]), data[T](a.grads[1])
@@ -133,46 +138,58 @@ func normBwd[T float](k normK, a *kargs) {
 	}
 	d := len(w)
 	rows := len(x) / d
-	// xhat for every row, kept for the parameter gradients below.
-	xhat := make([]float64, len(x))
-	parallelFor(rows, func(lo, hi int) {
+	blocks := (rows + normBlock - 1) / normBlock
+	// Per block: Σ gy·x̂ (first d) and Σ gy (next d), in float64.
+	part := scratchOf[float64](a, 0, blocks*2*d)
+	parallelFor(blocks, func(lo, hi int) {
 		row := make([]float64, d)
-		for r := lo; r < hi; r++ {
-			xr, gr, hr := x[r*d:(r+1)*d], gy[r*d:(r+1)*d], xhat[r*d:(r+1)*d]
-			for j, v := range xr {
-				row[j] = float64(v)
-			}
-			mu, rstd := k.rowStats(row)
-			var mg, mgx float64
-			for j := range hr {
-				hr[j] = (row[j] - mu) * rstd
-				g := float64(gr[j]) * float64(w[j])
-				mg += g
-				mgx += g * hr[j]
-			}
-			mg /= float64(d)
-			mgx /= float64(d)
-			if k.rms {
-				mg = 0
-			}
-			if gx != nil {
-				for j := range hr {
+		hat := make([]float64, d)
+		for blk := lo; blk < hi; blk++ {
+			pw, pb := part[blk*2*d:blk*2*d+d], part[blk*2*d+d:(blk+1)*2*d]
+			clear(pw)
+			clear(pb)
+			for r := blk * normBlock; r < min((blk+1)*normBlock, rows); r++ {
+				xr, gr := x[r*d:(r+1)*d], gy[r*d:(r+1)*d]
+				for j, v := range xr {
+					row[j] = float64(v)
+				}
+				mu, rstd := k.rowStats(row)
+				var mg, mgx float64
+				for j := range hat {
+					hat[j] = (row[j] - mu) * rstd
+					g := float64(gr[j])
+					pw[j] += g * hat[j]
+					pb[j] += g
+					g *= float64(w[j])
+					mg += g
+					mgx += g * hat[j]
+				}
+				if gx == nil {
+					continue
+				}
+				mg /= float64(d)
+				mgx /= float64(d)
+				if k.rms {
+					mg = 0
+				}
+				for j := range hat {
 					g := float64(gr[j]) * float64(w[j])
-					gx[r*d+j] = T(rstd * (g - mg - hr[j]*mgx))
+					gx[r*d+j] = T(rstd * (g - mg - hat[j]*mgx))
 				}
 			}
 		}
 	})
-	// Parameter gradients sum over rows in a fixed order (deterministic).
-	for r := 0; r < rows; r++ {
-		for j := 0; j < d; j++ {
-			g := gy[r*d+j]
-			if gw != nil {
-				gw[j] += g * T(xhat[r*d+j])
-			}
-			if gb != nil {
-				gb[j] += g
-			}
+	for j := 0; j < d; j++ {
+		var sw, sb float64
+		for blk := 0; blk < blocks; blk++ {
+			sw += part[blk*2*d+j]
+			sb += part[blk*2*d+d+j]
+		}
+		if gw != nil {
+			gw[j] += T(sw)
+		}
+		if gb != nil {
+			gb[j] += T(sb)
 		}
 	}
 }

@@ -66,6 +66,7 @@ func poolDo[T float](a *kargs, back bool) {
 			continue
 		}
 		y := data[T](a.out)[b*d : (b+1)*d]
+		clear(y)
 		for t := 0; t < Tn; t++ {
 			if mt := m[b*Tn+t]; mt != 0 {
 				for j := 0; j < d; j++ {

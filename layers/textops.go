@@ -249,20 +249,6 @@ func geluDo[T float](a *kargs, bwd bool) {
 	})
 }
 
-// add returns x + y; the sum is a data node (no gradient) when neither
-// side carries one, as b.apply does for kernels.
-func add(b *Builder, x, y *G.Node) *G.Node {
-	out, err := G.Add(x, y)
-	if err != nil {
-		b.Fail(fmt.Errorf("layers: residual %v + %v: %w", x.Shape(), y.Shape(), err))
-		return x
-	}
-	if !b.needsGrad(x) && !b.needsGrad(y) {
-		b.data[out] = true
-	}
-	return out
-}
-
 // LoadParams copies the tensors of the safetensors file at path into the
 // parameters of b whose names start with prefix. rename maps each tensor
 // name of the file to a parameter name, or reports false for a tensor to

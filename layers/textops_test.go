@@ -47,7 +47,7 @@ var textGradCases = []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return add(b, add(b, q, kk), vv)
+		return b.Add(b.Add(q, kk), vv)
 	}, false},
 	{"embedding_repeated_ids", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		ids := b.Input("ids", 2, 4)

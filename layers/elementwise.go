@@ -1,0 +1,244 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Activation is an elementwise function of Act.
+type Activation int
+
+// The activations of the model, computed in float64 per element.
+const (
+	Identity Activation = iota
+	ReLU
+	Tanh
+	Sigmoid
+)
+
+func (f Activation) String() string {
+	switch f {
+	case Identity:
+		return "identity"
+	case ReLU:
+		return "relu"
+	case Tanh:
+		return "tanh"
+	case Sigmoid:
+		return "sigmoid"
+	}
+	return fmt.Sprintf("activation(%d)", int(f))
+}
+
+// apply is f(x).
+func (f Activation) apply(x float64) float64 {
+	switch f {
+	case ReLU:
+		return max(x, 0)
+	case Tanh:
+		return math.Tanh(x)
+	case Sigmoid:
+		return 1 / (1 + math.Exp(-x))
+	}
+	return x
+}
+
+// slope is f'(x) given x and y = f(x).
+func (f Activation) slope(x, y float64) float64 {
+	switch f {
+	case ReLU:
+		if x > 0 {
+			return 1
+		}
+		return 0
+	case Tanh:
+		return 1 - y*y
+	case Sigmoid:
+		return y * (1 - y)
+	}
+	return 1
+}
+
+// Act returns f(x) elementwise.
+func (b *Builder) Act(f Activation, x *G.Node) *G.Node {
+	return b.ActDropout("", f, x, 0)
+}
+
+// ActDropout returns f(x) ⊙ m, m the dropout mask name+".mask" (see
+// Dropout); without dropout (p 0, or an evaluation graph) it is f(x).
+func (b *Builder) ActDropout(name string, f Activation, x *G.Node, p float64) *G.Node {
+	m := b.dropoutMask(name, x, p)
+	switch {
+	case m != nil:
+		return b.apply(actK{f: f, masked: true}, x, m)
+	case f == Identity:
+		return x
+	}
+	return b.apply(actK{f: f}, x)
+}
+
+// Dropout multiplies x by a mask input named name+".mask" (identity when
+// p is 0 or the graph is for evaluation).
+func (b *Builder) Dropout(name string, x *G.Node, p float64) *G.Node {
+	return b.ActDropout(name, Identity, x, p)
+}
+
+// Residual returns x + y ⊙ m, m the dropout mask name+".mask"; without
+// dropout it is x + y. The sum is a data node when neither side carries a
+// gradient.
+func (b *Builder) Residual(name string, x, y *G.Node, p float64) *G.Node {
+	if m := b.dropoutMask(name, y, p); m != nil {
+		return b.apply(addK{masked: true}, x, y, m)
+	}
+	return b.apply(addK{}, x, y)
+}
+
+// Add returns x + y, a data node when neither side carries a gradient.
+func (b *Builder) Add(x, y *G.Node) *G.Node { return b.Residual("", x, y, 0) }
+
+// actK is y = f(x) ⊙ m (m only when masked). Dropout masks hold 0 or a
+// nonzero scale, so the backward pass reads f(x) back as y/m where m ≠ 0
+// instead of keeping a second tensor.
+type actK struct {
+	f      Activation
+	masked bool
+}
+
+func (k actK) String() string { return fmt.Sprintf("act(%v,masked=%v)", k.f, k.masked) }
+
+func (k actK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	if k.masked && !in[1].Eq(in[0]) {
+		return nil, fmt.Errorf("mask %v for input %v", in[1], in[0])
+	}
+	return in[0].Clone(), nil
+}
+
+func (k actK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		actDo[float32](k, a, false)
+	} else {
+		actDo[float64](k, a, false)
+	}
+}
+
+func (k actK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		actDo[float32](k, a, true)
+	} else {
+		actDo[float64](k, a, true)
+	}
+}
+
+func actDo[T float](k actK, a *kargs, bwd bool) {
+	x, y := data[T](a.in[0]), data[T](a.out)
+	var m []T
+	if k.masked {
+		m = data[T](a.in[1])
+	}
+	var gx []T
+	if bwd {
+		if gx = data[T](a.grads[0]); gx == nil {
+			return
+		}
+	}
+	g := data[T](a.gout)
+	elementwise(len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			mi := T(1)
+			if m != nil {
+				mi = m[i]
+			}
+			if !bwd {
+				y[i] = T(k.f.apply(float64(x[i]))) * mi
+				continue
+			}
+			if mi == 0 {
+				gx[i] = 0
+				continue
+			}
+			fx := float64(y[i] / mi)
+			gx[i] = g[i] * mi * T(k.f.slope(float64(x[i]), fx))
+		}
+	})
+}
+
+// addK is x + y ⊙ m (m only when masked).
+type addK struct{ masked bool }
+
+func (k addK) String() string { return fmt.Sprintf("add(masked=%v)", k.masked) }
+
+func (k addK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	for _, s := range in[1:] {
+		if !s.Eq(in[0]) {
+			return nil, fmt.Errorf("shapes %v and %v", in[0], s)
+		}
+	}
+	return in[0].Clone(), nil
+}
+
+func (k addK) forward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		addDo[float32](k, a, false)
+	} else {
+		addDo[float64](k, a, false)
+	}
+}
+
+func (k addK) backward(a *kargs) {
+	if a.dt == tensor.Float32 {
+		addDo[float32](k, a, true)
+	} else {
+		addDo[float64](k, a, true)
+	}
+}
+
+func addDo[T float](k addK, a *kargs, bwd bool) {
+	x, y, out, g := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out), data[T](a.gout)
+	var m []T
+	if k.masked {
+		m = data[T](a.in[2])
+	}
+	var gx, gy []T
+	if bwd {
+		gx, gy = data[T](a.grads[0]), data[T](a.grads[1])
+	}
+	elementwise(len(x), func(lo, hi int) {
+		switch {
+		case !bwd && m == nil:
+			for i := lo; i < hi; i++ {
+				out[i] = x[i] + y[i]
+			}
+		case !bwd:
+			for i := lo; i < hi; i++ {
+				out[i] = x[i] + y[i]*m[i]
+			}
+		default:
+			if gx != nil {
+				copy(gx[lo:hi], g[lo:hi])
+			}
+			if gy == nil {
+				return
+			}
+			if m == nil {
+				copy(gy[lo:hi], g[lo:hi])
+				return
+			}
+			for i := lo; i < hi; i++ {
+				gy[i] = g[i] * m[i]
+			}
+		}
+	})
+}
+
+// elementwise runs f over [0, n), split over the cores when n is large
+// enough to pay for it.
+func elementwise(n int, f func(lo, hi int)) {
+	if n < 1<<15 {
+		f(0, n)
+		return
+	}
+	parallelFor(n, f)
+}
