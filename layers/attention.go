@@ -123,7 +123,7 @@ func (k attentionK) dims(a *kargs) attnDims {
 func probs[T float](d attnDims, q, kk, mask, p []T, b, h int) {
 	qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
 	scale := T(1 / math.Sqrt(float64(d.dh)))
-	gemm(false, true, d.Tq, d.Tk, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
+	gemmSerial(false, true, d.Tq, d.Tk, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
 	var m []T
 	if mask != nil {
 		m = mask[b*d.Tk : (b+1)*d.Tk]
@@ -157,7 +157,7 @@ func attnFwd[T float](k attentionK, a *kargs) {
 			}
 			probs(d, q, kk, mask, p, b, h)
 			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+h*d.dh
-			gemm(false, false, d.Tq, d.dh, d.Tk, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
+			gemmSerial(false, false, d.Tq, d.dh, d.Tk, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
 		}
 	})
 	if k.cache != nil {
@@ -194,19 +194,19 @@ func attnBwd[T float](k attentionK, a *kargs) {
 				probs(d, q, kk, mask, p, b, h)
 			}
 			if gv != nil { // dV = Pᵀ·dO
-				gemm(true, false, d.Tk, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
+				gemmSerial(true, false, d.Tk, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
 			}
 			// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-			gemm(false, true, d.Tq, d.Tk, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+			gemmSerial(false, true, d.Tq, d.Tk, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
 			for i := 0; i < d.Tq; i++ {
 				r := i * d.Tk
 				softmaxRowBwd(p[r:r+d.Tk], dp[r:r+d.Tk], dp[r:r+d.Tk])
 			}
 			if gq != nil { // dQ = dS·K·scale
-				gemm(false, false, d.Tq, d.dh, d.Tk, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
+				gemmSerial(false, false, d.Tq, d.dh, d.Tk, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
 			}
 			if gk != nil { // dK = dSᵀ·Q·scale
-				gemm(true, false, d.Tk, d.dh, d.Tq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
+				gemmSerial(true, false, d.Tk, d.dh, d.Tq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
 			}
 		}
 	})

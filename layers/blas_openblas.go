@@ -26,5 +26,6 @@ func init() {
 		float32Gemm = func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			impl.Sgemm(transpose(tA), transpose(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		}
+		float32GemmSerial = float32Gemm
 	}
 }

@@ -241,18 +241,25 @@ func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
 
 // FillDropouts sets every dropout mask: in training each element keeps with
 // probability 1−p and is scaled by 1/(1−p); otherwise all ones. A mask's
-// tensor is reused from the previous call.
+// tensor is reused from the previous call. In training each mask takes one
+// seed from rng and is drawn in fixed chunks of maskChunk elements, each
+// from its own stream, on all cores: the masks depend on rng alone, not
+// on the number of cores.
 func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	for _, d := range b.dropouts {
 		v, _ := d.Node.Value().(*tensor.Dense)
 		if v == nil || v.Dtype() != b.Dtype {
 			v = tensor.New(tensor.Of(b.Dtype), tensor.WithShape(d.Node.Shape()...))
 		}
+		var seed uint64
+		if train {
+			seed = rng.Uint64()
+		}
 		switch m := v.Data().(type) {
 		case []float32:
-			fillMask(m, rng, d.P, train)
+			fillMask(m, seed, d.P, train)
 		case []float64:
-			fillMask(m, rng, d.P, train)
+			fillMask(m, seed, d.P, train)
 		}
 		if err := G.Let(d.Node, v); err != nil {
 			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
@@ -261,8 +268,13 @@ func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	return nil
 }
 
-// fillMask draws one dropout mask, or sets it to ones outside training.
-func fillMask[T float](m []T, rng *rand.Rand, p float64, train bool) {
+// maskChunk is the number of mask elements drawn from one random stream.
+const maskChunk = 1 << 14
+
+// fillMask draws one dropout mask from seed, or sets it to ones outside
+// training. An element is dropped when a uniform 32-bit draw falls below
+// p·2³², two draws per 64-bit number.
+func fillMask[T float](m []T, seed uint64, p float64, train bool) {
 	if !train {
 		for i := range m {
 			m[i] = 1
@@ -270,12 +282,28 @@ func fillMask[T float](m []T, rng *rand.Rand, p float64, train bool) {
 		return
 	}
 	keep := T(1 / (1 - p))
-	for i := range m {
-		m[i] = 0
-		if rng.Float64() >= p {
-			m[i] = keep
+	drop := uint32(min(p*(1<<32), math.MaxUint32))
+	chunks := (len(m) + maskChunk - 1) / maskChunk
+	parallelFor(chunks, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			src := rand.NewPCG(seed, uint64(c))
+			part := m[c*maskChunk : min((c+1)*maskChunk, len(m))]
+			for i := 0; i < len(part); i += 2 {
+				u := src.Uint64()
+				part[i] = keepOrDrop(uint32(u), drop, keep)
+				if i+1 < len(part) {
+					part[i+1] = keepOrDrop(uint32(u>>32), drop, keep)
+				}
+			}
 		}
+	})
+}
+
+func keepOrDrop[T float](u, drop uint32, keep T) T {
+	if u < drop {
+		return 0
 	}
+	return keep
 }
 
 // CheckHashes returns an error if two distinct nodes of the graph share a

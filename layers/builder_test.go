@@ -3,6 +3,8 @@ package layers
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +93,40 @@ func TestDropoutMasks(t *testing.T) {
 	}
 	if ev := NewBuilder(tensor.Float32, 1, false); ev.Dropout("d", x, 0.5) != x {
 		t.Fatal("an evaluation graph applies dropout")
+	}
+}
+
+// TestDropoutMasksAcrossChunks draws a mask of several chunks on one core
+// and on two: the masks must be equal, and every chunk must drop about p
+// of its elements and differ from the others.
+func TestDropoutMasksAcrossChunks(t *testing.T) {
+	n := 3*maskChunk + 5
+	draw := func(procs int) []float64 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		m := make([]float64, n)
+		fillMask(m, 42, 0.3, true)
+		return m
+	}
+	one, two := draw(1), draw(2)
+	for i := range one {
+		if one[i] != two[i] {
+			t.Fatalf("element %d: %v on one core, %v on two", i, one[i], two[i])
+		}
+	}
+	for c := 0; c*maskChunk < n; c++ {
+		part := one[c*maskChunk : min((c+1)*maskChunk, n)]
+		dropped := 0
+		for _, v := range part {
+			if v == 0 {
+				dropped++
+			}
+		}
+		if len(part) > 1000 && math.Abs(float64(dropped)/float64(len(part))-0.3) > 0.02 {
+			t.Errorf("chunk %d drops %d of %d, want about 30%%", c, dropped, len(part))
+		}
+		if c > 0 && len(part) >= 100 && slices.Equal(part[:100], one[:100]) {
+			t.Errorf("chunk %d repeats chunk 0", c)
+		}
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 // Activation is an elementwise function of Act.
 type Activation int
 
-// The activations of the model, computed in float64 per element.
+// The activations of the model. float32 graphs compute them in float32
+// (tanh32, sigmoid32), float64 graphs with package math.
 const (
 	Identity Activation = iota
 	ReLU
@@ -42,6 +43,19 @@ func (f Activation) apply(x float64) float64 {
 		return math.Tanh(x)
 	case Sigmoid:
 		return 1 / (1 + math.Exp(-x))
+	}
+	return x
+}
+
+// apply32 is f(x) in float32 arithmetic.
+func (f Activation) apply32(x float32) float32 {
+	switch f {
+	case ReLU:
+		return max(x, 0)
+	case Tanh:
+		return tanh32(x)
+	case Sigmoid:
+		return sigmoid32(x)
 	}
 	return x
 }
@@ -145,6 +159,10 @@ func actDo[T float](k actK, a *kargs, bwd bool) {
 		}
 	}
 	g := data[T](a.gout)
+	f := func(v T) T { return T(k.f.apply(float64(v))) }
+	if _, ok := any(x).([]float32); ok {
+		f = func(v T) T { return T(k.f.apply32(float32(v))) }
+	}
 	elementwise(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			mi := T(1)
@@ -152,7 +170,7 @@ func actDo[T float](k actK, a *kargs, bwd bool) {
 				mi = m[i]
 			}
 			if !bwd {
-				y[i] = T(k.f.apply(float64(x[i]))) * mi
+				y[i] = f(x[i]) * mi
 				continue
 			}
 			if mi == 0 {

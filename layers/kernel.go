@@ -291,15 +291,31 @@ func (op *pickOp) Do(...G.Value) (G.Value, error) {
 // through Gorgonia's BLAS, split by rows of C: each element of C is still
 // computed by one BLAS call, so results do not depend on the split.
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	product(false, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmSerial is gemm on the calling goroutine alone, for kernels that run
+// their products side by side (attention heads): nested splitting would
+// put more goroutines than cores on the products. Its results are bitwise
+// those of gemm.
+func gemmSerial[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	product(true, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func product[T float](serial, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if a32, ok := any(a).([]float32); ok {
-		float32Gemm(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		f := float32Gemm
+		if serial {
+			f = float32GemmSerial
+		}
+		f(tA, tB, m, n, k, float32(alpha), a32, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
 	const splitFlops = 1 << 21
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && m >= 2*workers && m*n*k >= splitFlops {
+	if workers := runtime.GOMAXPROCS(0); !serial && workers > 1 && m >= 2*workers && m*n*k >= splitFlops {
 		parallelFor(m, func(lo, hi int) {
 			aOff := lo * lda // rows lo..hi of op(A)
 			if tA {
@@ -312,9 +328,10 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// float32Gemm runs the model's products: package sgemm, or OpenBLAS in an
-// openblas build on a CPU without AVX2/FMA (blas_openblas.go).
-var float32Gemm = sgemm.Sgemm
+// float32Gemm and float32GemmSerial run the model's products: package
+// sgemm, or OpenBLAS in an openblas build on a CPU without AVX2/FMA
+// (blas_openblas.go).
+var float32Gemm, float32GemmSerial = sgemm.Sgemm, sgemm.Serial
 
 // transpose is the BLAS flag of op(X): X itself or its transpose.
 func transpose(t bool) blas.Transpose {

@@ -1,11 +1,12 @@
 #include "textflag.h"
 
-// func kern6x16(kb int, ap, bp, c *float32, ldc int, alpha float32)
+// func kern6x16(kb int, ap, bp, c *float32, ldc int, alpha float32, store bool)
 //
-// C[0:6, 0:16] += alpha * Ap * Bp. Y0..Y11 hold the 6x16 accumulator (two
+// C[0:6, 0:16] += alpha * Ap * Bp, or with store C[0:6, 0:16] = alpha * Ap * Bp
+// without reading C. Y0..Y11 hold the 6x16 accumulator (two
 // registers per row), Y12/Y13 the current row of Bp, Y14/Y15 broadcast
 // elements of Ap. The k loop is unrolled by two.
-TEXT ·kern6x16(SB), NOSPLIT, $0-44
+TEXT ·kern6x16(SB), NOSPLIT, $0-45
 	MOVQ kb+0(FP), CX
 	MOVQ ap+8(FP), SI
 	MOVQ bp+16(FP), DI
@@ -97,6 +98,9 @@ tail:
 	VFMADD231PS Y13, Y15, Y11
 store:
 	VBROADCASTSS alpha+40(FP), Y14
+	MOVBLZX store+44(FP), AX
+	TESTL AX, AX
+	JNZ overwrite
 	VMOVUPS (DX), Y12
 	VMOVUPS 32(DX), Y13
 	VFMADD231PS Y14, Y0, Y12
@@ -136,6 +140,38 @@ store:
 	VMOVUPS 32(DX), Y13
 	VFMADD231PS Y14, Y10, Y12
 	VFMADD231PS Y14, Y11, Y13
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	VZEROUPPER
+	RET
+overwrite:
+	VMULPS Y14, Y0, Y12
+	VMULPS Y14, Y1, Y13
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ R8, DX
+	VMULPS Y14, Y2, Y12
+	VMULPS Y14, Y3, Y13
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ R8, DX
+	VMULPS Y14, Y4, Y12
+	VMULPS Y14, Y5, Y13
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ R8, DX
+	VMULPS Y14, Y6, Y12
+	VMULPS Y14, Y7, Y13
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ R8, DX
+	VMULPS Y14, Y8, Y12
+	VMULPS Y14, Y9, Y13
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ R8, DX
+	VMULPS Y14, Y10, Y12
+	VMULPS Y14, Y11, Y13
 	VMOVUPS Y12, (DX)
 	VMOVUPS Y13, 32(DX)
 	VZEROUPPER

@@ -6,10 +6,10 @@ package sgemm
 // architecture. It is a variable so the tests can set it like on amd64.
 var useAsm = false
 
-// microKernel computes C[0:mr, 0:nr] += alpha · Ap · Bp with the pure-Go
-// kernel.
-func microKernel(kb int, ap, bp, c []float32, ldc int, alpha float32) {
-	kernGo(kb, ap, bp, c, ldc, alpha)
+// microKernel computes C[0:mr, 0:nr] += alpha · Ap · Bp, or with store
+// C = alpha · Ap · Bp, with the pure-Go kernel.
+func microKernel(kb int, ap, bp, c []float32, ldc int, alpha float32, store bool) {
+	kernGo(kb, ap, bp, c, ldc, alpha, store)
 }
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into

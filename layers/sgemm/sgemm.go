@@ -36,6 +36,18 @@ const parallelWork = 1 << 18
 // dimension is too small, or a slice is too short: these are programming
 // errors of the caller, not data errors.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	product(runtime.GOMAXPROCS(0), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Serial is Sgemm on the calling goroutine alone, for callers that already
+// run several products side by side. Its results are bitwise those of
+// Sgemm.
+func Serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	product(1, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// product is Sgemm on at most workers goroutines.
+func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
@@ -62,7 +74,6 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		return
 	}
 
-	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelWork {
 		workers = 1
 	}
@@ -172,8 +183,13 @@ type buffers struct {
 var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 
 // serial runs the blocked product on the calling goroutine.
+// With beta zero the first k block stores its products instead of adding
+// them to C: the same numbers (alpha·acc + 0 rounds like alpha·acc)
+// without a pass that clears C.
 func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scale(m, n, beta, c, ldc)
+	if beta != 0 {
+		scale(m, n, beta, c, ldc)
+	}
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
 	var edge [mr * nr]float32
@@ -181,6 +197,7 @@ func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
+			store := beta == 0 && pc == 0
 			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
@@ -193,15 +210,17 @@ func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 						rows := min(mr, mb-ir)
 						off := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							microKernel(kb, ap, bp, c[off:], ldc, alpha)
+							microKernel(kb, ap, bp, c[off:], ldc, alpha, store)
 							continue
 						}
 						// Partial tile: run the same kernel on a copy so
 						// the arithmetic matches a full tile exactly.
-						for r := 0; r < rows; r++ {
-							copy(edge[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])
+						if !store {
+							for r := 0; r < rows; r++ {
+								copy(edge[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])
+							}
 						}
-						microKernel(kb, ap, bp, edge[:], nr, alpha)
+						microKernel(kb, ap, bp, edge[:], nr, alpha, store)
 						for r := 0; r < rows; r++ {
 							copy(c[off+r*ldc:off+r*ldc+cols], edge[r*nr:r*nr+cols])
 						}
@@ -302,8 +321,9 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 }
 
 // kernGo is the portable micro-kernel: C[0:mr, 0:nr] += alpha · Ap · Bp,
-// with Ap and Bp packed as by packA and packB.
-func kernGo(kb int, ap, bp, c []float32, ldc int, alpha float32) {
+// or with store C = alpha · Ap · Bp, with Ap and Bp packed as by packA
+// and packB.
+func kernGo(kb int, ap, bp, c []float32, ldc int, alpha float32, store bool) {
 	var acc [mr * nr]float32
 	for p := 0; p < kb; p++ {
 		bRow := bp[p*nr : p*nr+nr : p*nr+nr]
@@ -318,7 +338,11 @@ func kernGo(kb int, ap, bp, c []float32, ldc int, alpha float32) {
 	for r := 0; r < mr; r++ {
 		cRow := c[r*ldc : r*ldc+nr]
 		for j := range cRow {
-			cRow[j] += alpha * acc[r*nr+j]
+			if store {
+				cRow[j] = alpha * acc[r*nr+j]
+			} else {
+				cRow[j] += alpha * acc[r*nr+j]
+			}
 		}
 	}
 }
