@@ -27,5 +27,6 @@ func init() {
 			impl.Sgemm(transpose(tA), transpose(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		}
 		float32GemmSerial = float32Gemm
+		packedProducts = false
 	}
 }

@@ -64,6 +64,9 @@ var gradCases = []struct {
 		}
 		return y
 	}, gradcheck.Options{}},
+	{"lstm_two_sample_groups", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return NewLSTM(b, "lstm", 2, 3, 1, 0).Fwd(b, randParam(b, "x", 1, lstmGroup+3, 4, 2))
+	}, gradcheck.Options{MaxPerParam: 24}},
 	{"positional", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		return AddPositional(b, randParam(b, "x", 1, 2, 3, 4))
 	}, gradcheck.Options{}},

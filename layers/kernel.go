@@ -333,6 +333,11 @@ func product[T float](serial, tA, tB bool, m, n, k int, alpha T, a []T, lda int,
 // (blas_openblas.go).
 var float32Gemm, float32GemmSerial = sgemm.Sgemm, sgemm.Serial
 
+// packedProducts says whether float32 products with a weight fixed over
+// many calls may use package sgemm's packed operands (false where
+// float32Gemm is OpenBLAS).
+var packedProducts = true
+
 // transpose is the BLAS flag of op(X): X itself or its transpose.
 func transpose(t bool) blas.Transpose {
 	if t {

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	"math"
 
 	G "gorgonia.org/gorgonia"
@@ -98,6 +99,19 @@ func (k lstmK) backward(a *kargs) {
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
+// gateFuncs returns the gate nonlinearities for element type T: float32
+// graphs use sigmoid32 and tanh32 (a few ulp, several times faster than
+// the float64 round trip), float64 graphs package math. The cell
+// arithmetic around them stays in float64.
+func gateFuncs[T float]() (sig, tanh func(T) float64) {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return func(x T) float64 { return float64(sigmoid32(float32(x))) },
+			func(x T) float64 { return float64(tanh32(float32(x))) }
+	}
+	return func(x T) float64 { return sigmoid(float64(x)) }, func(x T) float64 { return math.Tanh(float64(x)) }
+}
+
 // lstmBlocks cuts the packed output into h, c, i, f, g, o, each [B, T, H].
 func lstmBlocks[T float](out []T) (h, c, i, f, g, o []T) {
 	n := len(out) / 6
@@ -110,6 +124,8 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	bih, bhh := data[T](a.in[3]), data[T](a.in[4])
 	hs, cs, ig, fg, gg, og := lstmBlocks(data[T](a.out))
 	// Input projections of every step at once: pre [B·T, 4H] = x·W_ihᵀ + b_ih + b_hh.
+	sig, tanh := gateFuncs[T]()
+	rec := newStepProduct(a, 1, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
 	pre := scratchOf[T](a, 0, B*Tn*4*H)
 	gemm(false, true, B*Tn, 4*H, I, 1, x, I, wih, I, 0, pre, 4*H)
 	for r := 0; r < B*Tn; r++ {
@@ -118,30 +134,42 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 			row[j] += bih[j] + bhh[j]
 		}
 	}
-	for t := 0; t < Tn; t++ {
-		if t > 0 { // pre[:, t] += h[:, t−1]·W_hhᵀ; rows of one step are T apart.
-			gemm(false, true, B, 4*H, H, 1, hs[(t-1)*H:], Tn*H, whh, H, 1, pre[t*4*H:], Tn*4*H)
-		}
-		for b := 0; b < B; b++ {
-			p := pre[(b*Tn+t)*4*H:]
-			at := (b*Tn + t) * H
-			for j := 0; j < H; j++ {
-				iv := sigmoid(float64(p[j]))
-				fv := sigmoid(float64(p[H+j]))
-				gv := math.Tanh(float64(p[2*H+j]))
-				ov := sigmoid(float64(p[3*H+j]))
-				var cprev float64
-				if t > 0 {
-					cprev = float64(cs[at-H+j])
+	// Samples are independent through time: fixed groups of lstmGroup
+	// samples run their whole sequence side by side, with no step-by-step
+	// synchronization. Each row's arithmetic does not depend on the
+	// grouping, and the grouping does not depend on the number of cores.
+	parallelFor((B+lstmGroup-1)/lstmGroup, func(lo, hi int) {
+		for grp := lo; grp < hi; grp++ {
+			b0, b1 := grp*lstmGroup, min((grp+1)*lstmGroup, B)
+			for t := 0; t < Tn; t++ {
+				if t > 0 { // pre[:, t] += h[:, t−1]·W_hhᵀ; rows of one step are T apart.
+					rec.mul(b1-b0, hs[(b0*Tn+t-1)*H:], Tn*H, 1, pre[(b0*Tn+t)*4*H:], Tn*4*H)
 				}
-				c := T(fv*cprev + iv*gv)
-				cs[at+j] = c
-				hs[at+j] = T(ov * math.Tanh(float64(c)))
-				ig[at+j], fg[at+j], gg[at+j], og[at+j] = T(iv), T(fv), T(gv), T(ov)
+				for b := b0; b < b1; b++ {
+					p := pre[(b*Tn+t)*4*H:]
+					at := (b*Tn + t) * H
+					for j := 0; j < H; j++ {
+						iv := sig(p[j])
+						fv := sig(p[H+j])
+						gv := tanh(p[2*H+j])
+						ov := sig(p[3*H+j])
+						var cprev float64
+						if t > 0 {
+							cprev = float64(cs[at-H+j])
+						}
+						c := T(fv*cprev + iv*gv)
+						cs[at+j] = c
+						hs[at+j] = T(ov * tanh(c))
+						ig[at+j], fg[at+j], gg[at+j], og[at+j] = T(iv), T(fv), T(gv), T(ov)
+					}
+				}
 			}
 		}
-	}
+	})
 }
+
+// lstmGroup is the number of samples whose sequences one goroutine runs.
+const lstmGroup = 8
 
 func lstmBwd[T float](k lstmK, a *kargs) {
 	B, Tn, I, H := a.shape[0][0], a.shape[0][1], a.shape[0][2], k.hidden
@@ -149,35 +177,42 @@ func lstmBwd[T float](k lstmK, a *kargs) {
 	hs, cs, ig, fg, gg, og := lstmBlocks(data[T](a.out))
 	gh := data[T](a.gout)[:B*Tn*H] // only h leaves the op (leadK)
 	// dA [B, T, 4H]: gradients of the gate pre-activations.
+	_, tanh := gateFuncs[T]()
+	rec := newStepProduct(a, 3, false, 4*H, H, whh, H) // dA[:, t]·W_hh
 	dA := scratchOf[T](a, 0, B*Tn*4*H)
 	dhNext := scratchOf[T](a, 1, B*H) // gradient reaching h[:, t] through step t+1
 	dcNext := scratchOf[T](a, 2, B*H)
 	clear(dhNext)
 	clear(dcNext)
-	for t := Tn - 1; t >= 0; t-- {
-		for b := 0; b < B; b++ {
-			at := (b*Tn + t) * H
-			d := dA[(b*Tn+t)*4*H:]
-			for j := 0; j < H; j++ {
-				dh := float64(gh[at+j] + dhNext[b*H+j])
-				iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
-				tc := math.Tanh(float64(cs[at+j]))
-				dc := float64(dcNext[b*H+j]) + dh*ov*(1-tc*tc)
-				var cprev float64
-				if t > 0 {
-					cprev = float64(cs[at-H+j])
+	parallelFor((B+lstmGroup-1)/lstmGroup, func(lo, hi int) {
+		for grp := lo; grp < hi; grp++ {
+			b0, b1 := grp*lstmGroup, min((grp+1)*lstmGroup, B)
+			for t := Tn - 1; t >= 0; t-- {
+				for b := b0; b < b1; b++ {
+					at := (b*Tn + t) * H
+					d := dA[(b*Tn+t)*4*H:]
+					for j := 0; j < H; j++ {
+						dh := float64(gh[at+j] + dhNext[b*H+j])
+						iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
+						tc := tanh(cs[at+j])
+						dc := float64(dcNext[b*H+j]) + dh*ov*(1-tc*tc)
+						var cprev float64
+						if t > 0 {
+							cprev = float64(cs[at-H+j])
+						}
+						d[j] = T(dc * gv * iv * (1 - iv))
+						d[H+j] = T(dc * cprev * fv * (1 - fv))
+						d[2*H+j] = T(dc * iv * (1 - gv*gv))
+						d[3*H+j] = T(dh * tc * ov * (1 - ov))
+						dcNext[b*H+j] = T(dc * fv)
+					}
 				}
-				d[j] = T(dc * gv * iv * (1 - iv))
-				d[H+j] = T(dc * cprev * fv * (1 - fv))
-				d[2*H+j] = T(dc * iv * (1 - gv*gv))
-				d[3*H+j] = T(dh * tc * ov * (1 - ov))
-				dcNext[b*H+j] = T(dc * fv)
+				if t > 0 { // dhNext = dA[:, t]·W_hh
+					rec.mul(b1-b0, dA[(b0*Tn+t)*4*H:], Tn*4*H, 0, dhNext[b0*H:], H)
+				}
 			}
 		}
-		if t > 0 { // dhNext = dA[:, t]·W_hh
-			gemm(false, false, B, H, 4*H, 1, dA[t*4*H:], Tn*4*H, whh, H, 0, dhNext, H)
-		}
-	}
+	})
 	if gx := data[T](a.grads[0]); gx != nil {
 		gemm(false, false, B*Tn, I, 4*H, 1, dA, 4*H, wih, I, 0, gx, I)
 	}
@@ -231,4 +266,39 @@ func (k leadK) backward(a *kargs) {
 	} else {
 		copy(data[float64](a.grads[0]), data[float64](a.gout))
 	}
+}
+
+// stepProduct multiplies by a weight that stays fixed over the time steps
+// of one call: float32 products pack it once (sgemm.PackB, kept in the
+// op's scratch) instead of at every step.
+type stepProduct[T float] struct {
+	tB   bool
+	k, n int
+	w    []T
+	ldw  int
+	pb   *sgemm.PackedB
+}
+
+// newStepProduct prepares C = A·op(W) with op(W) k×n, using scratch slot
+// i for the packed weight.
+func newStepProduct[T float](a *kargs, i int, tB bool, k, n int, w []T, ldw int) *stepProduct[T] {
+	p := &stepProduct[T]{tB: tB, k: k, n: n, w: w, ldw: ldw}
+	if w32, ok := any(w).([]float32); ok && packedProducts {
+		for len(a.scr.bufs) <= i {
+			a.scr.bufs = append(a.scr.bufs, nil)
+		}
+		old, _ := a.scr.bufs[i].(*sgemm.PackedB)
+		p.pb = sgemm.PackB(old, tB, k, n, w32, ldw)
+		a.scr.bufs[i] = p.pb
+	}
+	return p
+}
+
+// mul sets C = A·op(W) + beta·C for the m×k matrix A.
+func (p *stepProduct[T]) mul(m int, x []T, ldx int, beta T, c []T, ldc int) {
+	if p.pb != nil {
+		sgemm.SerialPacked(false, m, 1, any(x).([]float32), ldx, p.pb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	gemm(false, p.tB, m, p.n, p.k, 1, x, ldx, p.w, p.ldw, beta, c, ldc)
 }

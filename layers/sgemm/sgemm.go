@@ -183,30 +183,39 @@ type buffers struct {
 var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 
 // serial runs the blocked product on the calling goroutine.
-// With beta zero the first k block stores its products instead of adding
-// them to C: the same numbers (alpha·acc + 0 rounds like alpha·acc)
-// without a pass that clears C.
 func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	buf := bufPool.Get().(*buffers)
+	defer bufPool.Put(buf)
+	blocked(tA, m, n, k, alpha, a, lda, beta, c, ldc, &buf.a, func(pc, kb, jc, nb int) []float32 {
+		packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
+		return buf.b[:]
+	})
+}
+
+// blocked is the blocked product given the packed blocks of op(B):
+// packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb, jc:jc+nb] as packB lays
+// it out. With beta zero the first k block stores its products instead of
+// adding them to C: the same numbers (alpha·acc + 0 rounds like
+// alpha·acc) without a pass that clears C.
+func blocked(tA bool, m, n, k int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, abuf *[mc * kc]float32, packedB func(pc, kb, jc, nb int) []float32) {
 	if beta != 0 {
 		scale(m, n, beta, c, ldc)
 	}
-	buf := bufPool.Get().(*buffers)
-	defer bufPool.Put(buf)
 	var edge [mr * nr]float32
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			store := beta == 0 && pc == 0
-			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
+			bBlock := packedB(pc, kb, jc, nb)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(buf.a[:], tA, a, lda, ic, mb, pc, kb)
+				packA(abuf[:], tA, a, lda, ic, mb, pc, kb)
 				for jr := 0; jr < nb; jr += nr {
-					bp := buf.b[jr*kb : (jr+nr)*kb]
+					bp := bBlock[jr*kb : (jr+nr)*kb]
 					cols := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
-						ap := buf.a[ir*kb : (ir+mr)*kb]
+						ap := abuf[ir*kb : (ir+mr)*kb]
 						rows := min(mr, mb-ir)
 						off := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
@@ -229,6 +238,80 @@ func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 			}
 		}
 	}
+}
+
+// PackedB is a k×n right-hand operand op(B) packed once for many products
+// with it (a recurrent weight multiplied at every time step).
+type PackedB struct {
+	k, n int
+	data []float32
+	off  map[[2]int]int // (pc, jc) → start of that block in data
+}
+
+// PackB packs op(B) (B is k×n with row stride ldb, or n×k if tB) into p,
+// reusing p's memory when it is large enough, and returns p (a new
+// PackedB when p is nil).
+func PackB(p *PackedB, tB bool, k, n int, b []float32, ldb int) *PackedB {
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	checkMatrix("b", b, br, bc, ldb)
+	if p == nil {
+		p = &PackedB{}
+	}
+	p.k, p.n = k, n
+	if p.off == nil {
+		p.off = map[[2]int]int{}
+	}
+	clear(p.off)
+	size := 0
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			p.off[[2]int{pc, jc}] = size
+			size += (nb + nr - 1) / nr * nr * min(kc, k-pc)
+		}
+	}
+	if cap(p.data) < size {
+		p.data = make([]float32, size)
+	}
+	p.data = p.data[:size]
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			packB(p.data[p.off[[2]int{pc, jc}]:], tB, b, ldb, pc, min(kc, k-pc), jc, nb)
+		}
+	}
+	return p
+}
+
+// SerialPacked is Serial with op(B) given packed: C = alpha·op(A)·B +
+// beta·C with op(A) m×k and B = pb (k×n). Its results are bitwise those of
+// Serial with the unpacked B.
+func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	k, n := pb.k, pb.n
+	if m < 0 {
+		panic(fmt.Sprintf("sgemm: negative dimension m=%d", m))
+	}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	checkMatrix("a", a, ar, ac, lda)
+	checkMatrix("c", c, m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	buf := bufPool.Get().(*buffers)
+	defer bufPool.Put(buf)
+	blocked(tA, m, n, k, alpha, a, lda, beta, c, ldc, &buf.a, func(pc, _, jc, _ int) []float32 {
+		return pb.data[pb.off[[2]int{pc, jc}]:]
+	})
 }
 
 // packA copies op(A)[i0:i0+mb, p0:p0+kb] into dst as mr-row panels: panel

@@ -234,6 +234,45 @@ func TestSgemmDeterministic(t *testing.T) {
 	})
 }
 
+// TestSerialPackedMatchesSerial packs B once and multiplies it with two
+// different A: each result must be bitwise Serial's, on shapes that cross
+// the kc and nc blocks (the LSTM's recurrent products among them), and the
+// second packing reuses the first one's memory.
+func TestSerialPackedMatchesSerial(t *testing.T) {
+	shapes := []gemmCase{
+		{m: 32, n: 512, k: 128, tB: true, extraA: 384, alpha: 1, beta: 1},
+		{m: 32, n: 128, k: 512, extraA: 1536, alpha: 1, beta: 0},
+		{m: 13, n: 1100, k: 300, tA: true, extraB: 3, extraC: 2, alpha: -0.5, beta: 0},
+		{m: 150, n: 40, k: 600, tA: true, tB: true, alpha: 2, beta: -1.5},
+	}
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(8, 9))
+		var pb *PackedB
+		for _, tc := range shapes {
+			_, _, b, ldb, _, _ := tc.operands(rng)
+			pb = PackB(pb, tc.tB, tc.k, tc.n, b, ldb)
+			for rep := 0; rep < 2; rep++ {
+				a, lda, _, _, c0, ldc := tc.operands(rng)
+				want := append([]float32(nil), c0...)
+				Serial(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+				got := append([]float32(nil), c0...)
+				SerialPacked(tc.tA, tc.m, tc.alpha, a, lda, pb, tc.beta, got, ldc)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v: element %d: packed %v, Serial %v", tc, i, got[i], want[i])
+					}
+				}
+			}
+		}
+		small := PackB(nil, false, 2, 3, make([]float32, 6), 3)
+		first := &small.data[0]
+		again := PackB(small, true, 2, 3, make([]float32, 6), 2)
+		if again != small || &again.data[0] != first {
+			t.Fatal("PackB did not reuse its memory")
+		}
+	})
+}
+
 func TestSgemmPanicsOnBadArgs(t *testing.T) {
 	a := make([]float32, 6)
 	for _, tc := range []struct {
