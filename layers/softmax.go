@@ -79,6 +79,10 @@ func softmaxFwd[T float](a *kargs) {
 // softmaxRow writes softmax(x + additive mask) into p: scores are shifted by
 // the row's own maximum, so no row overflows or becomes NaN.
 func softmaxRow[T float](x, mask, p []T) {
+	if x32, ok := any(x).([]float32); ok && useAVX2 && len(x) >= 8 {
+		softmaxRow32(x32, any(mask).([]float32), any(p).([]float32))
+		return
+	}
 	mx := T(math.Inf(-1))
 	for j, v := range x {
 		if mask != nil && mask[j] == 0 {
@@ -89,6 +93,39 @@ func softmaxRow[T float](x, mask, p []T) {
 	}
 	inv := T(1 / expShifted(p, mx))
 	for j := range p {
+		p[j] *= inv
+	}
+}
+
+// softmaxRow32 is softmaxRow for float32 rows with AVX2: the assembly
+// loops take the first n−n%8 elements, Go the rest. The exponentials are
+// bitwise expNeg's; their float64 sum runs in eight lanes.
+func softmaxRow32(x, mask, p []float32) {
+	n := len(x)
+	n8 := n &^ 7
+	var mx float32
+	if mask == nil {
+		mx = maxCopyAVX2(&x[0], &p[0], n8)
+	} else {
+		mx = maxMaskedAVX2(&x[0], &mask[0], &p[0], n8)
+	}
+	for j := n8; j < n; j++ {
+		v := x[j]
+		if mask != nil && mask[j] == 0 {
+			v += MaskNeg
+		}
+		p[j] = v
+		mx = max(mx, v)
+	}
+	sum := expSumAVX2(&p[0], n8, mx)
+	for j := n8; j < n; j++ {
+		e := expNeg(p[j] - mx)
+		p[j] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	scaleAVX2(&p[0], n8, inv)
+	for j := n8; j < n; j++ {
 		p[j] *= inv
 	}
 }
@@ -106,13 +143,23 @@ func softmaxBwd[T float](a *kargs) {
 	})
 }
 
-// softmaxRowBwd: gx = p ⊙ (gp − Σ gp⊙p).
+// softmaxRowBwd: gx = p ⊙ (gp − Σ gp⊙p), the sum in float64. Float32
+// rows with AVX2 run their first n−n%8 elements in assembly.
 func softmaxRowBwd[T float](p, gp, gx []T) {
 	var dot float64
-	for j := range p {
+	n8 := 0
+	p32, ok := any(p).([]float32)
+	if ok && useAVX2 && len(p) >= 8 {
+		n8 = len(p) &^ 7
+		dot = dotAVX2(&p32[0], &any(gp).([]float32)[0], n8)
+	}
+	for j := n8; j < len(p); j++ {
 		dot += float64(gp[j]) * float64(p[j])
 	}
-	for j := range p {
+	if n8 > 0 {
+		softmaxGradAVX2(&p32[0], &any(gp).([]float32)[0], &any(gx).([]float32)[0], n8, float32(dot))
+	}
+	for j := n8; j < len(p); j++ {
 		gx[j] = p[j] * (gp[j] - T(dot))
 	}
 }

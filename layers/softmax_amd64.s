@@ -1,0 +1,222 @@
+#include "textflag.h"
+
+// Constants of expNeg (expneg.go), broadcast from memory.
+DATA expc<>+0(SB)/4, $-87.33654
+DATA expc<>+4(SB)/4, $1.44269504088896341
+DATA expc<>+8(SB)/4, $0.5
+DATA expc<>+12(SB)/4, $0.693359375
+DATA expc<>+16(SB)/4, $-2.12194440e-4
+DATA expc<>+20(SB)/4, $1.9875691500e-4
+DATA expc<>+24(SB)/4, $1.3981999507e-3
+DATA expc<>+28(SB)/4, $8.3334519073e-3
+DATA expc<>+32(SB)/4, $4.1665795894e-2
+DATA expc<>+36(SB)/4, $1.6666665459e-1
+DATA expc<>+40(SB)/4, $5.0000001201e-1
+DATA expc<>+44(SB)/4, $1.0
+DATA expc<>+48(SB)/4, $127
+DATA expc<>+52(SB)/4, $-1e9
+DATA expc<>+56(SB)/4, $0xff800000 // −inf
+GLOBL expc<>(SB), RODATA|NOPTR, $60
+
+// func maxCopyAVX2(x, p *float32, n int) float32
+//
+// p[j] = x[j] for j < n (n a positive multiple of 8); returns max p[j].
+TEXT ·maxCopyAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ p+8(FP), DI
+	MOVQ n+16(FP), CX
+	VMOVUPS (SI), Y0
+loopc:
+	VMOVUPS (SI), Y1
+	VMOVUPS Y1, (DI)
+	VMAXPS Y1, Y0, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopc
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxMaskedAVX2(x, mask, p *float32, n int) float32
+//
+// p[j] = x[j] + (mask[j] == 0 ? -1e9 : 0) for j < n (n a positive multiple
+// of 8); returns max p[j].
+TEXT ·maxMaskedAVX2(SB), NOSPLIT, $0-36
+	MOVQ x+0(FP), SI
+	MOVQ mask+8(FP), BX
+	MOVQ p+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS expc<>+52(SB), Y5
+	VXORPS Y6, Y6, Y6
+	VBROADCASTSS expc<>+56(SB), Y0
+loopm:
+	VMOVUPS (SI), Y1
+	VMOVUPS (BX), Y2
+	VCMPPS $0, Y6, Y2, Y2 // mask == 0
+	VANDPS Y5, Y2, Y2
+	VADDPS Y2, Y1, Y1
+	VMOVUPS Y1, (DI)
+	VMAXPS Y1, Y0, Y0
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopm
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	MOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func expSumAVX2(p *float32, n int, mx float32) float64
+//
+// p[j] = expNeg(p[j] − mx) for j < n (n a positive multiple of 8), with the
+// arithmetic of expneg.go operation for operation (no fused multiply-add),
+// so each value is bitwise expNeg's. Returns Σ p[j] in float64: two
+// 4-lane accumulators, added lane by lane at the end in a fixed order.
+TEXT ·expSumAVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS mx+16(FP), Y15
+	VBROADCASTSS expc<>+0(SB), Y14  // cutoff
+	VBROADCASTSS expc<>+4(SB), Y13  // log2 e
+	VBROADCASTSS expc<>+8(SB), Y12  // 0.5
+	VBROADCASTSS expc<>+12(SB), Y11 // ln 2 high
+	VBROADCASTSS expc<>+16(SB), Y10 // ln 2 low
+	VBROADCASTSS expc<>+44(SB), Y9  // 1
+	VPBROADCASTD expc<>+48(SB), Y8  // 127
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+loope:
+	VMOVUPS (DI), Y0
+	VSUBPS Y15, Y0, Y0         // x = p − mx
+	VCMPPS $1, Y14, Y0, Y5     // x < cutoff
+	VMULPS Y13, Y0, Y1
+	VSUBPS Y12, Y1, Y1
+	VCVTTPS2DQ Y1, Y2          // n
+	VCVTDQ2PS Y2, Y1           // fn
+	VMULPS Y11, Y1, Y3
+	VSUBPS Y3, Y0, Y3          // r = x − fn·c1
+	VMULPS Y10, Y1, Y4
+	VSUBPS Y4, Y3, Y3          // r −= fn·c2
+	VBROADCASTSS expc<>+20(SB), Y4
+	VMULPS Y3, Y4, Y4
+	VBROADCASTSS expc<>+24(SB), Y1
+	VADDPS Y1, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VBROADCASTSS expc<>+28(SB), Y1
+	VADDPS Y1, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VBROADCASTSS expc<>+32(SB), Y1
+	VADDPS Y1, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VBROADCASTSS expc<>+36(SB), Y1
+	VADDPS Y1, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VBROADCASTSS expc<>+40(SB), Y1
+	VADDPS Y1, Y4, Y4          // y
+	VMULPS Y3, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VADDPS Y3, Y4, Y4
+	VADDPS Y9, Y4, Y4          // y·r·r + r + 1
+	VPADDD Y8, Y2, Y2
+	VPSLLD $23, Y2, Y2         // 2^n
+	VMULPS Y2, Y4, Y4
+	VANDNPS Y4, Y5, Y4         // 0 below the cutoff
+	VMOVUPS Y4, (DI)
+	VCVTPS2PD X4, Y1
+	VADDPD Y1, Y6, Y6
+	VEXTRACTF128 $1, Y4, X4
+	VCVTPS2PD X4, Y1
+	VADDPD Y1, Y7, Y7
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loope
+	VADDPD Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X7
+	VADDPD X7, X6, X6
+	VPERMILPD $1, X6, X7
+	VADDSD X7, X6, X6
+	MOVSD X6, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(p *float32, n int, s float32)
+//
+// p[j] *= s for j < n (n a positive multiple of 8).
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y1
+loops:
+	VMOVUPS (DI), Y0
+	VMULPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loops
+	VZEROUPPER
+	RET
+
+// func dotAVX2(a, b *float32, n int) float64
+//
+// Σ a[j]·b[j] for j < n (n a positive multiple of 8), products and sums in
+// float64: two 4-lane accumulators added in a fixed order at the end.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+loopd:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD (DI), Y1
+	VFMADD231PD Y1, Y0, Y6
+	VCVTPS2PD 16(SI), Y2
+	VCVTPS2PD 16(DI), Y3
+	VFMADD231PD Y3, Y2, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopd
+	VADDPD Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X7
+	VADDPD X7, X6, X6
+	VPERMILPD $1, X6, X7
+	VADDSD X7, X6, X6
+	MOVSD X6, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func softmaxGradAVX2(p, gp, gx *float32, n int, dot float32)
+//
+// gx[j] = p[j]·(gp[j] − dot) for j < n (n a positive multiple of 8).
+TEXT ·softmaxGradAVX2(SB), NOSPLIT, $0-36
+	MOVQ p+0(FP), SI
+	MOVQ gp+8(FP), BX
+	MOVQ gx+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS dot+32(FP), Y2
+loopg:
+	VMOVUPS (BX), Y0
+	VSUBPS Y2, Y0, Y0
+	VMULPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopg
+	VZEROUPPER
+	RET

@@ -1,0 +1,110 @@
+package layers
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestExpSumAVX2MatchesExpNeg checks that the assembly exponentials are
+// bitwise expNeg's, cutoff, zero and NaN included, and that their float64
+// sum agrees with a sequential one.
+func TestExpSumAVX2MatchesExpNeg(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := []float32{0, -1e-30, -0.5, -1, -10, -87.3, -87.34, -87.4, -100, -1e9, float32(math.Inf(-1)), float32(math.NaN())}
+	for len(vals)%8 != 0 || len(vals) < 4096 {
+		vals = append(vals, -float32(rng.ExpFloat64()*20))
+	}
+	p := append([]float32(nil), vals...)
+	if sum := expSumAVX2(&p[0], len(p), 0); sum == sum {
+		t.Fatal("the sum of a row holding NaN is not NaN")
+	}
+	for j, v := range vals {
+		e := expNeg(v)
+		if math.Float32bits(p[j]) != math.Float32bits(e) && !(e != e && p[j] != p[j]) {
+			t.Fatalf("exp(%v): AVX2 %v, expNeg %v", v, p[j], e)
+		}
+	}
+	clean := append(append([]float32(nil), vals[:11]...), vals[12:]...) // no NaN
+	clean = clean[:len(clean)&^7]
+	var want float64
+	for _, v := range clean {
+		want += float64(expNeg(v))
+	}
+	got := expSumAVX2(&clean[0], len(clean), 0)
+	if math.Abs(got-want) > 1e-13*want {
+		t.Fatalf("sum %v, sequential %v", got, want)
+	}
+}
+
+// TestSoftmaxRowAVX2MatchesGo runs float32 rows through the AVX2 path and
+// the Go loops: lengths with and without a tail, masks, a fully masked
+// row and large scores.
+func TestSoftmaxRowAVX2MatchesGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{8, 13, 64, 375, 500} {
+		for _, masking := range []string{"none", "some", "all"} {
+			x := make([]float32, n)
+			for j := range x {
+				x[j] = float32(rng.NormFloat64() * 30)
+			}
+			var mask []float32
+			if masking != "none" {
+				mask = make([]float32, n)
+				for j := range mask {
+					if masking == "some" && rng.IntN(3) > 0 {
+						mask[j] = 1
+					}
+				}
+			}
+			fast := make([]float32, n)
+			softmaxRow(x, mask, fast)
+			useAVX2 = false
+			slow := make([]float32, n)
+			softmaxRow(x, mask, slow)
+			useAVX2 = true
+			var total float64
+			for j := range fast {
+				total += float64(fast[j])
+				if d := math.Abs(float64(fast[j] - slow[j])); d > 2e-7*math.Max(float64(slow[j]), 1e-30) && d > 1e-37 {
+					t.Fatalf("n=%d mask=%s: p[%d] AVX2 %v, Go %v", n, masking, j, fast[j], slow[j])
+				}
+			}
+			if math.Abs(total-1) > 1e-5 {
+				t.Fatalf("n=%d mask=%s: row sums to %v", n, masking, total)
+			}
+		}
+	}
+}
+
+// TestSoftmaxRowBwdAVX2MatchesGo compares the backward rows of the AVX2
+// path and the Go loops, with and without a tail.
+func TestSoftmaxRowBwdAVX2MatchesGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{8, 13, 500} {
+		p, gp := make([]float32, n), make([]float32, n)
+		for j := range p {
+			p[j] = float32(rng.Float64())
+			gp[j] = float32(rng.NormFloat64())
+		}
+		fast, slow := make([]float32, n), make([]float32, n)
+		softmaxRowBwd(p, gp, fast)
+		useAVX2 = false
+		softmaxRowBwd(p, gp, slow)
+		useAVX2 = true
+		for j := range fast {
+			if d := math.Abs(float64(fast[j] - slow[j])); d > 1e-6*math.Max(math.Abs(float64(slow[j])), 1e-3) {
+				t.Fatalf("n=%d: gx[%d] AVX2 %v, Go %v", n, j, fast[j], slow[j])
+			}
+		}
+	}
+}
