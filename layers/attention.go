@@ -41,8 +41,10 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // Attention is softmax(q·kᵀ/sqrt(dh) + key mask)·v per head, fused into one
 // op: q [B, Tq, D], k and v [B, Tk, D], mask [B, Tk] or nil, D = heads·dh;
 // heads are read in place from the head-major feature layout, so no 4-D
-// tensor or transpose appears in the graph. The backward pass recomputes
-// the probabilities instead of storing B·heads·Tq·Tk of them.
+// tensor or transpose appears in the graph. A graph that differentiates it
+// keeps the probabilities for the backward pass. Keys after a sample's
+// last real one are skipped (see keys): right-padded sequences cost what
+// their real length costs.
 func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
 	ak := attentionK{heads: heads}
 	if b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v) {
@@ -118,18 +120,37 @@ func (k attentionK) dims(a *kargs) attnDims {
 	return attnDims{B: q[0], Tq: q[1], Tk: kk[1], D: q[2], dh: q[2] / k.heads}
 }
 
-// probs computes the attention probabilities of batch b, head h into p
-// [Tq, Tk].
-func probs[T float](d attnDims, q, kk, mask, p []T, b, h int) {
+// keys returns how many leading keys of batch b take part: all Tk without
+// a mask, else up to the last real one. Keys after it are padding, whose
+// probabilities are exactly 0 in the full softmax (e^(−1e9) underflows),
+// so the products and the softmax stop there and give the same numbers.
+// A fully masked row keeps all Tk keys: its softmax is uniform over them.
+func keys[T float](d attnDims, mask []T, b int) int {
+	if mask == nil {
+		return d.Tk
+	}
+	m := mask[b*d.Tk : (b+1)*d.Tk]
+	for n := d.Tk; n > 0; n-- {
+		if m[n-1] != 0 {
+			return n
+		}
+	}
+	return d.Tk
+}
+
+// probs computes the attention probabilities of batch b, head h over its
+// first n keys into p [Tq, Tk] (row stride Tk; columns from n on are
+// left as they are).
+func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n int) {
 	qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
 	scale := T(1 / math.Sqrt(float64(d.dh)))
-	gemmSerial(false, true, d.Tq, d.Tk, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
+	gemmSerial(false, true, d.Tq, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
 	var m []T
 	if mask != nil {
-		m = mask[b*d.Tk : (b+1)*d.Tk]
+		m = mask[b*d.Tk : b*d.Tk+n]
 	}
 	for i := 0; i < d.Tq; i++ {
-		row := p[i*d.Tk : (i+1)*d.Tk]
+		row := p[i*d.Tk : i*d.Tk+n]
 		softmaxRow(row, m, row)
 	}
 }
@@ -155,9 +176,10 @@ func attnFwd[T float](k attentionK, a *kargs) {
 			if all != nil {
 				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 			}
-			probs(d, q, kk, mask, p, b, h)
+			n := keys(d, mask, b)
+			probs(d, q, kk, mask, p, b, h, n)
 			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+h*d.dh
-			gemmSerial(false, false, d.Tq, d.dh, d.Tk, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
+			gemmSerial(false, false, d.Tq, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
 		}
 	})
 	if k.cache != nil {
@@ -188,25 +210,28 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/k.heads, bh%k.heads
 			qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+			// Keys past n have zero probability: their dV and dK rows stay
+			// as the backward op zeroed them.
+			n := keys(d, mask, b)
 			if all != nil {
 				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 			} else {
-				probs(d, q, kk, mask, p, b, h)
+				probs(d, q, kk, mask, p, b, h, n)
 			}
 			if gv != nil { // dV = Pᵀ·dO
-				gemmSerial(true, false, d.Tk, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
+				gemmSerial(true, false, n, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
 			}
 			// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-			gemmSerial(false, true, d.Tq, d.Tk, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+			gemmSerial(false, true, d.Tq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
 			for i := 0; i < d.Tq; i++ {
 				r := i * d.Tk
-				softmaxRowBwd(p[r:r+d.Tk], dp[r:r+d.Tk], dp[r:r+d.Tk])
+				softmaxRowBwd(p[r:r+n], dp[r:r+n], dp[r:r+n])
 			}
 			if gq != nil { // dQ = dS·K·scale
-				gemmSerial(false, false, d.Tq, d.dh, d.Tk, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
+				gemmSerial(false, false, d.Tq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
 			}
 			if gk != nil { // dK = dSᵀ·Q·scale
-				gemmSerial(true, false, d.Tk, d.dh, d.Tq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
+				gemmSerial(true, false, n, d.dh, d.Tq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
 			}
 		}
 	})
