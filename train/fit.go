@@ -256,11 +256,17 @@ func (f *fitter) logf(format string, args ...any) {
 }
 
 // fillBank runs the evaluation graph over the training split and writes
-// every sample's r and s_m into the bank (before the first epoch).
+// every sample's r and s_m into the bank (before the first epoch), with a
+// progress bar: on MOSEI it is minutes of work.
 func (f *fitter) fillBank() error {
 	batch := f.trainB.NewBatch()
 	ep := f.trainB.Epoch(nil)
+	n, total := 0, f.trainB.NumBatches()
+	start := time.Now()
 	for ep.Next(batch) {
+		if err := f.ctx.Err(); err != nil {
+			return fmt.Errorf("train: interrupted while filling the memory bank: %w; nothing was saved", err)
+		}
 		out, err := f.m.Predict(batch)
 		if err != nil {
 			return err
@@ -268,7 +274,10 @@ func (f *fitter) fillBank() error {
 		if err := f.storeBank(batch, out); err != nil {
 			return err
 		}
+		n++
+		f.progress("memory bank", n, total, start, "")
 	}
+	f.clearProgress()
 	return nil
 }
 
@@ -336,20 +345,28 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 		st.TrainLCL += w * out.LCL
 		weight += w
 		n++
-		f.progress(epoch, n, total, start, st.TrainLoss/weight)
+		if f.o.Progress != nil {
+			f.progress(fmt.Sprintf("epoch %d", epoch), n, total, start, fmt.Sprintf("loss %.4f  ", st.TrainLoss/weight))
+		}
 	}
 	st.TrainLoss /= weight
 	st.TrainMAE /= weight
 	st.TrainLCL /= weight
 	st.Seconds = time.Since(start).Seconds()
-	if f.o.Progress != nil {
-		fmt.Fprint(f.o.Progress, "\r\033[K")
-	}
+	f.clearProgress()
 	return st, nil
 }
 
-// progress draws "epoch 3 [#####.....] 12/41 loss 0.8123 ETA 0:12".
-func (f *fitter) progress(epoch, n, total int, start time.Time, loss float64) {
+// clearProgress erases the progress bar's line.
+func (f *fitter) clearProgress() {
+	if f.o.Progress != nil {
+		fmt.Fprint(f.o.Progress, "\r\033[K")
+	}
+}
+
+// progress draws "epoch 3 [#####.....] 12/41  loss 0.8123  ETA 12s": what,
+// a bar of n of total steps, the note, and the time left at the rate so far.
+func (f *fitter) progress(what string, n, total int, start time.Time, note string) {
 	if f.o.Progress == nil {
 		return
 	}
@@ -363,7 +380,7 @@ func (f *fitter) progress(epoch, n, total int, start time.Time, loss float64) {
 		}
 	}
 	eta := time.Duration(float64(time.Since(start)) / float64(n) * float64(total-n)).Round(time.Second)
-	fmt.Fprintf(f.o.Progress, "\repoch %d [%s] %d/%d  loss %.4f  ETA %v", epoch, bar, n, total, loss, eta)
+	fmt.Fprintf(f.o.Progress, "\r%s [%s] %d/%d  %sETA %v", what, bar, n, total, note, eta)
 }
 
 // evalOut gathers per-sample outputs of an evaluation pass, in split order.

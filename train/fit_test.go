@@ -1,10 +1,13 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fdcmdie/fdcmdie/datasets"
@@ -81,16 +84,35 @@ func TestFitProtocol(t *testing.T) {
 	}
 }
 
+// TestFitCancelled interrupts a run in its first epoch, which keeps the
+// epoch-0 checkpoint, and another while it fills the memory bank, which
+// stops at once and saves nothing. Both show their progress bars.
 func TestFitCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	dir := t.TempDir()
 	data := Data{Train: randomSplit("train", 20, 1), Valid: randomSplit("valid", 5, 2), Test: randomSplit("test", 5, 3)}
-	_, err := Fit(ctx, tinyConfig(), data, Options{BatchSize: 8, Epochs: 2, TextFeats: true, OutDir: dir})
-	if err == nil {
-		t.Fatal("a cancelled run returned no error")
-	}
-	if _, serr := os.Stat(filepath.Join(dir, "last.safetensors")); serr != nil {
-		t.Fatalf("no last checkpoint after interruption: %v (%v)", serr, err)
+	for _, c := range []struct{ mark, wantErr, wantFile string }{
+		{"epoch 1 [", "interrupted in epoch 1", "last.safetensors"},
+		{"memory bank [", "interrupted while filling the memory bank", ""},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		dir := t.TempDir()
+		var log bytes.Buffer
+		progress := io.MultiWriter(&log, &cancelAt{mark: c.mark, cancel: cancel})
+		_, err := Fit(ctx, tinyConfig(), data, Options{BatchSize: 8, Epochs: 2, TextFeats: true, OutDir: dir, Progress: progress})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+			t.Fatalf("cancelled at %q: error %v, want %q", c.mark, err, c.wantErr)
+		}
+		if !strings.Contains(log.String(), "memory bank [") || !strings.Contains(log.String(), "ETA") {
+			t.Fatalf("cancelled at %q: progress %q has no memory-bank bar", c.mark, log.String())
+		}
+		files, _ := os.ReadDir(dir)
+		switch {
+		case c.wantFile == "" && len(files) > 0:
+			t.Fatalf("cancelled at %q: %d files written", c.mark, len(files))
+		case c.wantFile != "":
+			if _, serr := os.Stat(filepath.Join(dir, c.wantFile)); serr != nil {
+				t.Fatalf("cancelled at %q: no %s (%v)", c.mark, c.wantFile, serr)
+			}
+		}
 	}
 }

@@ -48,32 +48,19 @@ func Serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 
 // product is Sgemm on at most workers goroutines.
 func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
-	}
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
+	checkDims(m, n, k)
 	br, bc := k, n
 	if tB {
 		br, bc = n, k
 	}
-	checkMatrix("a", a, ar, ac, lda)
 	checkMatrix("b", b, br, bc, ldb)
-	checkMatrix("c", c, m, n, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	if trivial(tA, m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
 	}
 	if m*n*k < smallWork {
 		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-
 	if m*n*k < parallelWork {
 		workers = 1
 	}
@@ -118,6 +105,33 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		}(lo, hi)
 	}
 	wg.Wait()
+}
+
+// checkDims panics on a negative dimension.
+func checkDims(m, n, k int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+}
+
+// trivial checks op(A) and C, and carries out the products that need no
+// multiplication (an empty C, k = 0 or alpha = 0); it reports whether the
+// product is done.
+func trivial(tA bool, m, n, k int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	checkMatrix("a", a, ar, ac, lda)
+	checkMatrix("c", c, m, n, ldc)
+	if m == 0 || n == 0 {
+		return true
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return true
+	}
+	return false
 }
 
 // checkMatrix panics unless s holds a rows×cols row-major matrix with row
@@ -288,23 +302,12 @@ func PackB(p *PackedB, tB bool, k, n int, b []float32, ldb int) *PackedB {
 
 // SerialPacked is Serial with op(B) given packed: C = alpha·op(A)·B +
 // beta·C with op(A) m×k and B = pb (k×n). Its results are bitwise those of
-// Serial with the unpacked B.
+// Serial with the unpacked B, except for products under smallWork, which
+// Serial computes with a plain loop.
 func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
 	k, n := pb.k, pb.n
-	if m < 0 {
-		panic(fmt.Sprintf("sgemm: negative dimension m=%d", m))
-	}
-	ar, ac := m, k
-	if tA {
-		ar, ac = k, m
-	}
-	checkMatrix("a", a, ar, ac, lda)
-	checkMatrix("c", c, m, n, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	checkDims(m, n, k)
+	if trivial(tA, m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
 	}
 	buf := bufPool.Get().(*buffers)
