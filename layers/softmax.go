@@ -2,11 +2,16 @@ package layers
 
 import (
 	"fmt"
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
 	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// useAVX2 selects the assembly loops of float32 softmax rows (package
+// vec); tests clear it to compare them with the Go loops.
+var useAVX2 = vec.AVX2
 
 // MaskNeg is the additive score of a padded key (SPEC §2: a large negative
 // number, never −inf), so a fully masked row stays finite.
@@ -105,9 +110,9 @@ func softmaxRow32(x, mask, p []float32) {
 	n8 := n &^ 7
 	var mx float32
 	if mask == nil {
-		mx = maxCopyAVX2(&x[0], &p[0], n8)
+		mx = vec.MaxCopy(&x[0], &p[0], n8)
 	} else {
-		mx = maxMaskedAVX2(&x[0], &mask[0], &p[0], n8)
+		mx = vec.MaxMasked(&x[0], &mask[0], &p[0], n8)
 	}
 	for j := n8; j < n; j++ {
 		v := x[j]
@@ -117,14 +122,14 @@ func softmaxRow32(x, mask, p []float32) {
 		p[j] = v
 		mx = max(mx, v)
 	}
-	sum := expSumAVX2(&p[0], n8, mx)
+	sum := vec.ExpSum(&p[0], n8, mx)
 	for j := n8; j < n; j++ {
 		e := expNeg(p[j] - mx)
 		p[j] = e
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
-	scaleAVX2(&p[0], n8, inv)
+	vec.Scale(&p[0], n8, inv)
 	for j := n8; j < n; j++ {
 		p[j] *= inv
 	}
@@ -151,13 +156,13 @@ func softmaxRowBwd[T float](p, gp, gx []T) {
 	p32, ok := any(p).([]float32)
 	if ok && useAVX2 && len(p) >= 8 {
 		n8 = len(p) &^ 7
-		dot = dotAVX2(&p32[0], &any(gp).([]float32)[0], n8)
+		dot = vec.Dot(&p32[0], &any(gp).([]float32)[0], n8)
 	}
 	for j := n8; j < len(p); j++ {
 		dot += float64(gp[j]) * float64(p[j])
 	}
 	if n8 > 0 {
-		softmaxGradAVX2(&p32[0], &any(gp).([]float32)[0], &any(gx).([]float32)[0], n8, float32(dot))
+		vec.SoftmaxGrad(&p32[0], &any(gp).([]float32)[0], &any(gx).([]float32)[0], n8, float32(dot))
 	}
 	for j := n8; j < len(p); j++ {
 		gx[j] = p[j] * (gp[j] - T(dot))

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -19,7 +20,7 @@ func TestExpSumAVX2MatchesExpNeg(t *testing.T) {
 		vals = append(vals, -float32(rng.ExpFloat64()*20))
 	}
 	p := append([]float32(nil), vals...)
-	if sum := expSumAVX2(&p[0], len(p), 0); sum == sum {
+	if sum := vec.ExpSum(&p[0], len(p), 0); sum == sum {
 		t.Fatal("the sum of a row holding NaN is not NaN")
 	}
 	for j, v := range vals {
@@ -34,7 +35,7 @@ func TestExpSumAVX2MatchesExpNeg(t *testing.T) {
 	for _, v := range clean {
 		want += float64(expNeg(v))
 	}
-	got := expSumAVX2(&clean[0], len(clean), 0)
+	got := vec.ExpSum(&clean[0], len(clean), 0)
 	if math.Abs(got-want) > 1e-13*want {
 		t.Fatalf("sum %v, sequential %v", got, want)
 	}

@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// Constants of expNeg (expneg.go), broadcast from memory.
+// Constants of layers.expNeg (layers/expneg.go), broadcast from memory.
 DATA expc<>+0(SB)/4, $-87.33654
 DATA expc<>+4(SB)/4, $1.44269504088896341
 DATA expc<>+8(SB)/4, $0.5
@@ -18,10 +18,10 @@ DATA expc<>+52(SB)/4, $-1e9
 DATA expc<>+56(SB)/4, $0xff800000 // −inf
 GLOBL expc<>(SB), RODATA|NOPTR, $60
 
-// func maxCopyAVX2(x, p *float32, n int) float32
+// func MaxCopy(x, p *float32, n int) float32
 //
 // p[j] = x[j] for j < n (n a positive multiple of 8); returns max p[j].
-TEXT ·maxCopyAVX2(SB), NOSPLIT, $0-28
+TEXT ·MaxCopy(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ p+8(FP), DI
 	MOVQ n+16(FP), CX
@@ -44,11 +44,11 @@ loopc:
 	VZEROUPPER
 	RET
 
-// func maxMaskedAVX2(x, mask, p *float32, n int) float32
+// func MaxMasked(x, mask, p *float32, n int) float32
 //
 // p[j] = x[j] + (mask[j] == 0 ? -1e9 : 0) for j < n (n a positive multiple
 // of 8); returns max p[j].
-TEXT ·maxMaskedAVX2(SB), NOSPLIT, $0-36
+TEXT ·MaxMasked(SB), NOSPLIT, $0-36
 	MOVQ x+0(FP), SI
 	MOVQ mask+8(FP), BX
 	MOVQ p+16(FP), DI
@@ -79,13 +79,13 @@ loopm:
 	VZEROUPPER
 	RET
 
-// func expSumAVX2(p *float32, n int, mx float32) float64
+// func ExpSum(p *float32, n int, mx float32) float64
 //
 // p[j] = expNeg(p[j] − mx) for j < n (n a positive multiple of 8), with the
 // arithmetic of expneg.go operation for operation (no fused multiply-add),
 // so each value is bitwise expNeg's. Returns Σ p[j] in float64: two
 // 4-lane accumulators, added lane by lane at the end in a fixed order.
-TEXT ·expSumAVX2(SB), NOSPLIT, $0-32
+TEXT ·ExpSum(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS mx+16(FP), Y15
@@ -152,10 +152,10 @@ loope:
 	VZEROUPPER
 	RET
 
-// func scaleAVX2(p *float32, n int, s float32)
+// func Scale(p *float32, n int, s float32)
 //
 // p[j] *= s for j < n (n a positive multiple of 8).
-TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+TEXT ·Scale(SB), NOSPLIT, $0-20
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS s+16(FP), Y1
@@ -169,11 +169,11 @@ loops:
 	VZEROUPPER
 	RET
 
-// func dotAVX2(a, b *float32, n int) float64
+// func Dot(a, b *float32, n int) float64
 //
 // Σ a[j]·b[j] for j < n (n a positive multiple of 8), products and sums in
 // float64: two 4-lane accumulators added in a fixed order at the end.
-TEXT ·dotAVX2(SB), NOSPLIT, $0-32
+TEXT ·Dot(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
@@ -199,10 +199,10 @@ loopd:
 	VZEROUPPER
 	RET
 
-// func softmaxGradAVX2(p, gp, gx *float32, n int, dot float32)
+// func SoftmaxGrad(p, gp, gx *float32, n int, dot float32)
 //
 // gx[j] = p[j]·(gp[j] − dot) for j < n (n a positive multiple of 8).
-TEXT ·softmaxGradAVX2(SB), NOSPLIT, $0-36
+TEXT ·SoftmaxGrad(SB), NOSPLIT, $0-36
 	MOVQ p+0(FP), SI
 	MOVQ gp+8(FP), BX
 	MOVQ gx+16(FP), DI

@@ -1,0 +1,42 @@
+package vec
+
+import "golang.org/x/sys/cpu"
+
+// AVX2 reports whether the CPU runs this package's loops.
+var AVX2 = cpu.X86.HasAVX2
+
+// The functions below take n, a positive multiple of 8, elements
+// (vec_amd64.s).
+
+// MaxCopy sets p[j] = x[j] and returns the largest.
+//
+//go:noescape
+func MaxCopy(x, p *float32, n int) float32
+
+// MaxMasked sets p[j] = x[j] + (mask[j] == 0 ? −1e9 : 0) and returns the
+// largest.
+//
+//go:noescape
+func MaxMasked(x, mask, p *float32, n int) float32
+
+// ExpSum replaces p[j] by e^(p[j]−mx), bitwise as layers.expNeg computes
+// it, and returns their sum in float64 (eight lanes, added in a fixed
+// order).
+//
+//go:noescape
+func ExpSum(p *float32, n int, mx float32) float64
+
+// Scale multiplies p[j] by s.
+//
+//go:noescape
+func Scale(p *float32, n int, s float32)
+
+// Dot returns Σ a[j]·b[j] in float64 (eight lanes, added in a fixed order).
+//
+//go:noescape
+func Dot(a, b *float32, n int) float64
+
+// SoftmaxGrad sets gx[j] = p[j]·(gp[j] − dot).
+//
+//go:noescape
+func SoftmaxGrad(p, gp, gx *float32, n int, dot float32)

@@ -1,0 +1,19 @@
+//go:build !amd64
+
+package vec
+
+// AVX2 is false: there are no assembly loops on this architecture, and the
+// functions below must not be called.
+var AVX2 = false
+
+func MaxCopy(x, p *float32, n int) float32 { panic("vec: no AVX2") }
+
+func MaxMasked(x, mask, p *float32, n int) float32 { panic("vec: no AVX2") }
+
+func ExpSum(p *float32, n int, mx float32) float64 { panic("vec: no AVX2") }
+
+func Scale(p *float32, n int, s float32) { panic("vec: no AVX2") }
+
+func Dot(a, b *float32, n int) float64 { panic("vec: no AVX2") }
+
+func SoftmaxGrad(p, gp, gx *float32, n int, dot float32) { panic("vec: no AVX2") }
