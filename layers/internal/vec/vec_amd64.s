@@ -1,5 +1,23 @@
 #include "textflag.h"
 
+// HMAX_Y0 leaves the largest of Y0's eight floats in X0's lowest lane.
+#define HMAX_Y0 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VMAXPS X1, X0, X0 \
+	VPERMILPS $0x4e, X0, X1 \
+	VMAXPS X1, X0, X0 \
+	VPERMILPS $0xb1, X0, X1 \
+	VMAXPS X1, X0, X0
+
+// HSUM_Y6_Y7 adds the eight doubles of Y6 and Y7, in a fixed order, into
+// X6's lowest lane.
+#define HSUM_Y6_Y7 \
+	VADDPD Y7, Y6, Y6 \
+	VEXTRACTF128 $1, Y6, X7 \
+	VADDPD X7, X6, X6 \
+	VPERMILPD $1, X6, X7 \
+	VADDSD X7, X6, X6
+
 // Constants of layers.expNeg (layers/expneg.go), broadcast from memory.
 DATA expc<>+0(SB)/4, $-87.33654
 DATA expc<>+4(SB)/4, $1.44269504088896341
@@ -34,12 +52,7 @@ loopc:
 	ADDQ $32, DI
 	SUBQ $8, CX
 	JNZ loopc
-	VEXTRACTF128 $1, Y0, X1
-	VMAXPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VMAXPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VMAXPS X1, X0, X0
+	HMAX_Y0
 	MOVSS X0, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -69,12 +82,7 @@ loopm:
 	ADDQ $32, DI
 	SUBQ $8, CX
 	JNZ loopm
-	VEXTRACTF128 $1, Y0, X1
-	VMAXPS X1, X0, X0
-	VPERMILPS $0x4e, X0, X1
-	VMAXPS X1, X0, X0
-	VPERMILPS $0xb1, X0, X1
-	VMAXPS X1, X0, X0
+	HMAX_Y0
 	MOVSS X0, ret+32(FP)
 	VZEROUPPER
 	RET
@@ -143,11 +151,7 @@ loope:
 	ADDQ $32, DI
 	SUBQ $8, CX
 	JNZ loope
-	VADDPD Y7, Y6, Y6
-	VEXTRACTF128 $1, Y6, X7
-	VADDPD X7, X6, X6
-	VPERMILPD $1, X6, X7
-	VADDSD X7, X6, X6
+	HSUM_Y6_Y7
 	MOVSD X6, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -190,11 +194,7 @@ loopd:
 	ADDQ $32, DI
 	SUBQ $8, CX
 	JNZ loopd
-	VADDPD Y7, Y6, Y6
-	VEXTRACTF128 $1, Y6, X7
-	VADDPD X7, X6, X6
-	VPERMILPD $1, X6, X7
-	VADDSD X7, X6, X6
+	HSUM_Y6_Y7
 	MOVSD X6, ret+24(FP)
 	VZEROUPPER
 	RET
