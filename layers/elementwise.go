@@ -42,7 +42,7 @@ func (f Activation) apply(x float64) float64 {
 	case Tanh:
 		return math.Tanh(x)
 	case Sigmoid:
-		return 1 / (1 + math.Exp(-x))
+		return sigmoid(x)
 	}
 	return x
 }
