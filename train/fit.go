@@ -32,10 +32,11 @@ type Options struct {
 	TextFeats bool
 	// Lt, La, Lv fix the batch lengths; 0 takes the data's.
 	Lt, La, Lv int
-	// OutDir receives best.safetensors, last.safetensors and the training
-	// state last.state.safetensors, all written atomically at every epoch
-	// boundary (epoch 0 included: after the memory bank is filled); empty
-	// keeps the best weights in memory only and cannot be resumed.
+	// OutDir receives the training state last.state.safetensors (weights,
+	// optimizer, memory bank, counters) and the weights best.safetensors
+	// and last.safetensors, all written atomically at every epoch boundary
+	// (epoch 0 included: after the memory bank is filled); empty keeps the
+	// best weights in memory only and cannot be resumed.
 	OutDir string
 	// Resume continues the run whose last checkpoint and state are in
 	// OutDir from the epoch after the last completed one, with the same
@@ -121,10 +122,13 @@ func Fit(ctx context.Context, cfg graph.Config, data Data, o Options) (*Result, 
 		if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
+		if err := removeStaleTemps(o.OutDir); err != nil {
+			return nil, err
+		}
 	}
 	src := rand.NewPCG(o.Model.Seed, 0x5eed)
 	f := &fitter{ctx: ctx, cfg: cfg, o: o, m: m, trainB: trainB, validB: validB, testB: testB,
-		trainN: data.Train.Len(), shuffle: rand.New(src), shuffleSrc: src, bestLoss: math.Inf(1)}
+		trainN: data.Train.Len(), shuffle: rand.New(src), shuffleSrc: src, bestLoss: math.Inf(1), saved: -1}
 	return f.run(data)
 }
 
@@ -139,6 +143,9 @@ type fitter struct {
 	shuffleSrc            *rand.PCG // shuffle's source, saved in the training state
 	bank                  *contrastive.Bank
 	best                  map[string][]float32 // best weights when there is no OutDir
+	bar                   bool                 // a progress bar is on the current line
+
+	saved int // the epoch boundary in StateFile, -1 before the first
 
 	// Progress at the last epoch boundary, saved in the training state.
 	done      int // epochs completed
@@ -213,20 +220,52 @@ func (f *fitter) start(data Data) error {
 	return f.checkpoint(false)
 }
 
-// checkpoint saves the epoch boundary f.done: the last weights, the best
-// weights when this epoch improved, and last of all the training state,
-// which records a fingerprint of the last weights and the best epoch, so
-// that a crash between the writes is detected on resume.
+// checkpoint saves the epoch boundary f.done. StateFile, which holds the
+// weights with the rest of the training state, is written first and is the
+// commit point: one atomic rename replaces the previous boundary, which
+// stays intact until then, so a kill or a full disk at any moment leaves a
+// resumable state. BestFile (when this epoch improved) and LastFile follow
+// as copies of the state's weights; resume rewrites them when the run
+// stopped before they were written.
 func (f *fitter) checkpoint(improved bool) error {
-	if err := f.save(LastFile); err != nil {
-		return err
+	if err := f.saveState(); err != nil {
+		if f.saved < 0 {
+			return fmt.Errorf("%w; nothing was saved", err)
+		}
+		return fmt.Errorf("%w; %s still holds epoch %d", err, f.path(StateFile), f.saved)
 	}
+	f.saved = f.done
 	if improved {
 		if err := f.keepBest(); err != nil {
-			return err
+			return fmt.Errorf("%w; %s holds epoch %d, and Resume rewrites this file", err, f.path(StateFile), f.saved)
 		}
 	}
-	return f.saveState()
+	if err := f.save(LastFile); err != nil {
+		return fmt.Errorf("%w; %s holds epoch %d, and Resume rewrites this file", err, f.path(StateFile), f.saved)
+	}
+	return nil
+}
+
+// writeFile runs write, which writes path atomically; tests replace it to
+// inject faults (a kill or a full disk) before any file of a checkpoint.
+var writeFile = func(path string, write func() error) error { return write() }
+
+// removeStaleTemps deletes the temporary files that a run killed while
+// writing a checkpoint leaves in dir (".last.safetensors.tmp-123", as
+// safetensors.Write names them).
+func removeStaleTemps(dir string) error {
+	for _, name := range []string{BestFile, LastFile, StateFile} {
+		stale, err := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
+		if err != nil {
+			return fmt.Errorf("train: %s: %w", dir, err)
+		}
+		for _, p := range stale {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("train: stale temporary file: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // kept says which files hold the last good state, for an error that stops
@@ -265,6 +304,7 @@ func (f *fitter) fillBank() error {
 	start := time.Now()
 	for ep.Next(batch) {
 		if err := f.ctx.Err(); err != nil {
+			f.endProgress()
 			return fmt.Errorf("train: interrupted while filling the memory bank: %w; nothing was saved", err)
 		}
 		out, err := f.m.Predict(batch)
@@ -317,6 +357,7 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 	var weight float64
 	for ep.Next(batch) {
 		if err := f.ctx.Err(); err != nil {
+			f.endProgress()
 			return st, fmt.Errorf("train: interrupted in epoch %d before batch %d of %d: %w%s (Resume restarts epoch %d)",
 				epoch, n+1, total, err, f.kept(), epoch)
 		}
@@ -329,6 +370,7 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 		}
 		out, err := f.m.TrainStep(batch, p)
 		if err != nil {
+			f.endProgress()
 			return st, fmt.Errorf("train: epoch %d, batch %d of %d: %w; stopped%s", epoch, n+1, total, err, f.kept())
 		}
 		if f.bank != nil {
@@ -359,8 +401,18 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 
 // clearProgress erases the progress bar's line.
 func (f *fitter) clearProgress() {
-	if f.o.Progress != nil {
+	if f.bar {
 		fmt.Fprint(f.o.Progress, "\r\033[K")
+		f.bar = false
+	}
+}
+
+// endProgress ends the progress bar's line, so that an error printed
+// after it starts on a line of its own.
+func (f *fitter) endProgress() {
+	if f.bar {
+		fmt.Fprintln(f.o.Progress)
+		f.bar = false
 	}
 }
 
@@ -381,6 +433,7 @@ func (f *fitter) progress(what string, n, total int, start time.Time, note strin
 	}
 	eta := time.Duration(float64(time.Since(start)) / float64(n) * float64(total-n)).Round(time.Second)
 	fmt.Fprintf(f.o.Progress, "\r%s [%s] %d/%d  %sETA %v", what, bar, n, total, note, eta)
+	f.bar = true
 }
 
 // evalOut gathers per-sample outputs of an evaluation pass, in split order.
@@ -446,7 +499,8 @@ func (f *fitter) save(name string) error {
 	meta := make(map[string]string, len(f.o.Meta)+1)
 	maps.Copy(meta, f.o.Meta)
 	meta[epochKey] = strconv.Itoa(f.done)
-	return f.m.Save(f.path(name), meta)
+	path := f.path(name)
+	return writeFile(path, func() error { return f.m.Save(path, meta) })
 }
 
 // keepBest saves the best checkpoint, or keeps a copy of the weights in

@@ -105,6 +105,9 @@ func TestFitCancelled(t *testing.T) {
 		if !strings.Contains(log.String(), "memory bank [") || !strings.Contains(log.String(), "ETA") {
 			t.Fatalf("cancelled at %q: progress %q has no memory-bank bar", c.mark, log.String())
 		}
+		if !strings.HasSuffix(log.String(), "\n") { // the error printed next starts its own line
+			t.Fatalf("cancelled at %q: progress %q does not end its line", c.mark, log.String())
+		}
 		files, _ := os.ReadDir(dir)
 		switch {
 		case c.wantFile == "" && len(files) > 0:

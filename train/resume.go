@@ -23,10 +23,12 @@ import (
 const (
 	// BestFile holds the weights of the best validation epoch.
 	BestFile = "best.safetensors"
-	// LastFile holds the weights of the last completed epoch.
+	// LastFile holds the weights of the last completed epoch, a copy of
+	// those in StateFile for prediction.
 	LastFile = "last.safetensors"
-	// StateFile holds the rest of the training state at the end of the
-	// epoch in LastFile: the AdamW moments as "<param>.exp_avg" and
+	// StateFile holds the whole training state at the end of the last
+	// completed epoch, in one file so that it is replaced atomically: the
+	// weights under their parameter names, the AdamW moments as "<param>.exp_avg" and
 	// "<param>.exp_avg_sq", the memory bank as "memory_bank.r" [N, 3d],
 	// "memory_bank.s_t", "memory_bank.s_v", "memory_bank.s_a" [N, d] and
 	// "memory_bank.written" [N] (1 for a written row), and in its
@@ -54,7 +56,7 @@ type savedState struct {
 	ShuffleRNG []byte         `json:"shuffle_pcg"` // rand.PCG.MarshalBinary, base64 in JSON
 	DropoutRNG []byte         `json:"dropout_pcg"`
 	AdamWSteps map[string]int `json:"adamw_steps"`   // per parameter with optimizer state
-	Weights    string         `json:"weights_fnv64"` // fingerprint of LastFile's weights
+	Weights    string         `json:"weights_fnv64"` // fingerprint of the weights in the file
 	BankRows   int            `json:"bank_rows"`     // 0 without the memory bank
 }
 
@@ -80,7 +82,8 @@ func (f *fitter) settings() runSettings {
 		TrainSamples: f.trainN}
 }
 
-// saveState writes StateFile for the boundary f.done, atomically.
+// saveState writes StateFile for the boundary f.done, atomically: the file
+// is the commit point of a checkpoint (see checkpoint).
 func (f *fitter) saveState() error {
 	if f.o.OutDir == "" {
 		return nil
@@ -105,6 +108,10 @@ func (f *fitter) saveState() error {
 	}
 	shapes := paramShapes(f.m.Graph())
 	var ts []safetensors.Tensor
+	for _, p := range f.m.Graph().B.Params() {
+		w, _ := p.Node.Value().Data().([]float32)
+		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: w})
+	}
 	for name, s := range f.m.OptimizerState().Tensors {
 		shape, ok := shapes[name]
 		if !ok {
@@ -123,7 +130,7 @@ func (f *fitter) saveState() error {
 		return fmt.Errorf("train: %s: %s: %w", path, stateKey, err)
 	}
 	meta := map[string]string{graph.ConfigKey: cfg, settingsKey: string(settings), stateKey: string(js)}
-	if err := safetensors.Write(path, ts, meta); err != nil {
+	if err := writeFile(path, func() error { return safetensors.Write(path, ts, meta) }); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return nil
@@ -154,15 +161,12 @@ func (f *fitter) resume(data Data) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := f.m.Load(f.path(LastFile)); err != nil {
-		return false, fmt.Errorf("train: resume: %w", err)
-	}
-	if fp := weightsFingerprint(f.m.Graph()); fp != st.Weights {
-		return false, fmt.Errorf("train: resume: %s does not hold the weights %s was saved with (epoch %d): "+
-			"the run stopped while saving them; start a fresh run", f.path(LastFile), path, st.Epoch)
-	}
-	if err := f.checkBest(st.BestEpoch); err != nil {
+	if err := readWeights(file, f.m.Graph()); err != nil {
 		return false, err
+	}
+	f.m.stale = true
+	if fp := weightsFingerprint(f.m.Graph()); fp != st.Weights {
+		return false, fmt.Errorf("train: resume: %s: the weights do not match their fingerprint: the file is damaged; start a fresh run", path)
 	}
 	opt, err := readOptimizer(file, st.AdamWSteps, paramShapes(f.m.Graph()))
 	if err != nil {
@@ -189,6 +193,10 @@ func (f *fitter) resume(data Data) (bool, error) {
 		return false, fmt.Errorf("train: resume: %s: best_valid_loss: %w", path, err)
 	}
 	f.done, f.bestEpoch, f.bad, f.history = st.Epoch, st.BestEpoch, st.Bad, st.History
+	f.saved = st.Epoch
+	if err := f.repairCopies(); err != nil {
+		return false, err
+	}
 	f.logf("resume: %s: epoch %d done, best epoch %d (valid MAE %.4f)\n", f.o.OutDir, f.done, f.bestEpoch, f.bestLoss)
 	return true, nil
 }
@@ -230,22 +238,57 @@ func (f *fitter) checkState(file *safetensors.File) (savedState, error) {
 	return st, nil
 }
 
-// checkBest checks that BestFile holds the best epoch of the state.
-func (f *fitter) checkBest(bestEpoch int) error {
-	if bestEpoch == 0 {
+// repairCopies rewrites the weight files a run stopped from writing after
+// it committed StateFile at boundary f.done (see checkpoint): BestFile when
+// that boundary was the best epoch, LastFile when it holds another epoch.
+// A BestFile of an earlier best epoch was written before that epoch's state
+// and untouched since, so it must hold that epoch.
+func (f *fitter) repairCopies() error {
+	if f.fileEpoch(LastFile) != strconv.Itoa(f.done) {
+		f.logf("resume: rewriting %s from %s\n", LastFile, StateFile)
+		if err := f.save(LastFile); err != nil {
+			return fmt.Errorf("train: resume: %w", err)
+		}
+	}
+	if f.bestEpoch == 0 {
 		return nil
 	}
-	path := f.path(BestFile)
-	cfg, meta, err := graph.ReadCheckpointMeta(path)
-	if err != nil {
-		return fmt.Errorf("train: resume: %w", err)
+	got := f.fileEpoch(BestFile)
+	switch {
+	case got == strconv.Itoa(f.bestEpoch):
+		return nil
+	case f.bestEpoch == f.done:
+		f.logf("resume: rewriting %s from %s\n", BestFile, StateFile)
+		if err := f.save(BestFile); err != nil {
+			return fmt.Errorf("train: resume: %w", err)
+		}
+		return nil
 	}
-	if cfg != f.cfg {
-		return fmt.Errorf("train: resume: %s was written for another config (%s)", path, strings.Join(jsonDiff(cfg, f.cfg), ", "))
+	return fmt.Errorf("train: resume: %s holds epoch %q but the best epoch of %s is %d; start a fresh run",
+		f.path(BestFile), got, StateFile, f.bestEpoch)
+}
+
+// fileEpoch is the epoch a weights file in OutDir holds, or "" when it is
+// missing, unreadable or written for another config.
+func (f *fitter) fileEpoch(name string) string {
+	cfg, meta, err := graph.ReadCheckpointMeta(f.path(name))
+	if err != nil || cfg != f.cfg {
+		return ""
 	}
-	if got := meta[epochKey]; got != strconv.Itoa(bestEpoch) {
-		return fmt.Errorf("train: resume: %s holds epoch %q but the best epoch of %s is %d: the run stopped while saving; start a fresh run",
-			path, got, StateFile, bestEpoch)
+	return meta[epochKey]
+}
+
+// readWeights copies the parameters saved in a state file into m.
+func readWeights(file *safetensors.File, m *graph.Model) error {
+	for _, p := range m.B.Params() {
+		if _, ok := file.Info(p.Name); !ok {
+			return fmt.Errorf("train: resume: %s holds no weights for %s: written by an older fdcmdie; start a fresh run",
+				file.Path(), p.Name)
+		}
+		w, _ := p.Node.Value().Data().([]float32)
+		if err := file.ReadFloat32(p.Name, w); err != nil {
+			return fmt.Errorf("train: resume: %w", err)
+		}
 	}
 	return nil
 }
@@ -288,7 +331,7 @@ func paramShapes(m *graph.Model) map[string][]int {
 }
 
 // weightsFingerprint is an FNV-1a hash of the parameters' names and
-// float32 bits, which ties a state file to the weights saved beside it.
+// float32 bits, which a state file records to detect damaged weights.
 func weightsFingerprint(m *graph.Model) string {
 	h := fnv.New64a()
 	buf := make([]byte, 0, 1<<16)

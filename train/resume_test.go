@@ -3,13 +3,17 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/fdcmdie/fdcmdie/graph"
@@ -279,14 +283,8 @@ func TestResumeRefusesMismatch(t *testing.T) {
 	smallBatch := resumeOptions(dir, 2, true)
 	smallBatch.BatchSize = 4
 	noDir := resumeOptions("", 2, true)
-	// A state file from another run (epoch 2 of the same config) beside
-	// these weights: the weights fingerprint differs.
-	other := t.TempDir()
-	fit(t, context.Background(), cfg, resumeData(), resumeOptions(other, 2, false))
-	otherState, err := os.ReadFile(filepath.Join(other, StateFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The state with one bit of a weight flipped: the fingerprint differs.
+	damaged := flipWeightBit(t, filepath.Join(dir, StateFile), state)
 
 	for _, c := range []struct {
 		name  string
@@ -298,7 +296,7 @@ func TestResumeRefusesMismatch(t *testing.T) {
 		{"config", otherCfg, resumeOptions(dir, 2, true), state, "another config (dropout: saved 0.1, now 0.2)"},
 		{"batch size", cfg, smallBatch, state, "other settings (batch_size: saved 8, now 4)"},
 		{"no OutDir", cfg, noDir, state, "Resume needs the OutDir"},
-		{"torn save", cfg, resumeOptions(dir, 2, true), otherState, "does not hold the weights"},
+		{"damaged weights", cfg, resumeOptions(dir, 2, true), damaged, "do not match their fingerprint"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, StateFile), c.state, 0o644); err != nil {
@@ -310,6 +308,30 @@ func TestResumeRefusesMismatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flipWeightBit returns the state file's bytes with one bit of the first
+// weight's first element flipped.
+func flipWeightBit(t *testing.T, path string, state []byte) []byte {
+	t.Helper()
+	f, err := safetensors.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := NewModel(tinyConfig(), tinyShape, ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	info, ok := f.Info(m.Graph().B.Params()[0].Name)
+	if !ok {
+		t.Fatal("the state holds no weights")
+	}
+	start := 8 + binary.LittleEndian.Uint64(state) + uint64(info.Offsets[0])
+	damaged := bytes.Clone(state)
+	damaged[start] ^= 1
+	return damaged
 }
 
 // nanAudio puts NaN in the first audio frame of training sample i.
@@ -388,4 +410,60 @@ func TestFitNaNLossKeepsLastGoodCheckpoint(t *testing.T) {
 			t.Fatalf("error %v, want the memory bank refusing a non-finite row", err)
 		}
 	})
+}
+
+// TestCheckpointFaults stops a run before each file write of its
+// checkpoints, that is right after the previous write's rename, with a full
+// disk (ENOSPC) and the temporary file a killed write leaves, then resumes
+// it: from every point the resumed run gives the uninterrupted run's
+// results, and the temporary file is gone.
+func TestCheckpointFaults(t *testing.T) {
+	cfg := tinyConfig()
+	const epochs = 2
+	straight := fit(t, context.Background(), cfg, resumeData(), resumeOptions(t.TempDir(), epochs, false))
+	orig := writeFile
+	defer func() { writeFile = orig }()
+
+	var writes []string
+	writeFile = func(path string, write func() error) error {
+		writes = append(writes, filepath.Base(path))
+		return write()
+	}
+	fit(t, context.Background(), cfg, resumeData(), resumeOptions(t.TempDir(), epochs, false))
+	// Boundaries 0, 1, 2: state and last, and best after an improvement.
+	if len(writes) < 6 || writes[0] != StateFile || writes[1] != LastFile {
+		t.Fatalf("checkpoint writes %v, want the state first, then the weights", writes)
+	}
+
+	for k, name := range writes {
+		t.Run(fmt.Sprintf("before write %d (%s)", k+1, name), func(t *testing.T) {
+			dir := t.TempDir()
+			n := 0
+			writeFile = func(path string, write func() error) error {
+				if n++; n <= k {
+					return write()
+				}
+				stale := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-123")
+				if err := os.WriteFile(stale, []byte("partial"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return &fs.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+			}
+			_, err := Fit(context.Background(), cfg, resumeData(), resumeOptions(dir, epochs, false))
+			writeFile = orig
+			if err == nil || !strings.Contains(err.Error(), name+": no space left on device") {
+				t.Fatalf("error %v, want one naming %s and the full disk", err, name)
+			}
+			resumed := fit(t, context.Background(), cfg, resumeData(), resumeOptions(dir, epochs, true))
+			sameRun(t, straight, resumed)
+			if stale, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(stale) > 0 {
+				t.Errorf("temporary files left after the resumed run: %v", stale)
+			}
+			for _, f := range []string{LastFile, BestFile} {
+				if got, want := checkpointEpoch(t, filepath.Join(dir, f)), map[string]string{LastFile: "2", BestFile: strconv.Itoa(straight.BestEpoch)}[f]; got != want {
+					t.Errorf("%s holds epoch %s, want %s", f, got, want)
+				}
+			}
+		})
+	}
 }
