@@ -165,9 +165,9 @@ func (m *Model) build() {
 	// §5 CMDIE, §6 head input z [B, 6d].
 	var z *G.Node
 	if cfg.NoCMDIE {
-		z = b.Must(G.Concat(1, m.S[0], m.S[1], m.S[2], m.D[0], m.D[1], m.D[2]))
+		z = layers.Concat(b, 1, m.S[0], m.S[1], m.S[2], m.D[0], m.D[1], m.D[2])
 	} else {
-		g := b.Must(G.Concat(1, toToken(b, m.S[0]), toToken(b, m.S[1]), toToken(b, m.S[2]))) // G⁰ [B, 3, d]
+		g := layers.Concat(b, 1, toToken(b, m.S[0]), toToken(b, m.S[1]), toToken(b, m.S[2])) // G⁰ [B, 3, d]
 		x := private3
 		for l, ly := range stack {
 			var gs [3]*G.Node
@@ -186,8 +186,8 @@ func (m *Model) build() {
 				g = layers.Mix(b, b.Constant(fmt.Sprintf("cmdie.%d.mean_weights", l), third, s.B, 3), gs[0], gs[1], gs[2])
 			}
 		}
-		z = b.Must(G.Concat(1, flatten(b, g),
-			layers.Pool(b, x[0], masks[0]), layers.Pool(b, x[1], masks[1]), layers.Pool(b, x[2], masks[2])))
+		z = layers.Concat(b, 1, flatten(b, g),
+			layers.Pool(b, x[0], masks[0]), layers.Pool(b, x[1], masks[1]), layers.Pool(b, x[2], masks[2]))
 	}
 	m.Pred = b.Must(G.Reshape(hd.fwd(b, z), []int{s.B}))
 

@@ -112,7 +112,7 @@ func (p *gap) fwd(b *layers.Builder, gs [3]*G.Node) (*G.Node, *G.Node) {
 		s := b.Act(layers.Tanh, p.score1.Fwd(b, flatten(b, gated[i]))) // Score's hidden layer
 		scores[i] = p.score2.Fwd(b, s)                                 // S_M [B, 1]
 	}
-	alpha := layers.Softmax(b, b.Must(G.Concat(1, scores[0], scores[1], scores[2])), nil) // α [B, 3]
+	alpha := layers.Softmax(b, layers.Concat(b, 1, scores[0], scores[1], scores[2]), nil) // α [B, 3]
 	return layers.Mix(b, alpha, gated[0], gated[1], gated[2]), alpha
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 
 	G "gorgonia.org/gorgonia"
@@ -46,6 +47,7 @@ type Builder struct {
 	params   []*Param
 	byNode   map[*G.Node]*Param
 	names    map[string]bool
+	made     map[*G.Node]madeBy
 	data     map[*G.Node]bool
 	dropouts []*Dropout
 	frozen   map[string]bool
@@ -66,6 +68,7 @@ func NewBuilder(dt tensor.Dtype, seed uint64, train bool) *Builder {
 		rng:    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		byNode: map[*G.Node]*Param{},
 		names:  map[string]bool{},
+		made:   map[*G.Node]madeBy{},
 		data:   map[*G.Node]bool{},
 		frozen: map[string]bool{},
 	}
@@ -205,10 +208,23 @@ func (b *Builder) apply(k kernel, inputs ...*G.Node) *G.Node {
 		b.Fail(err)
 		return b.placeholder(inputs[0].Shape())
 	}
+	if !b.sameKernel(out, k, inputs) {
+		b.fresh(out, k, madeBy{k, inputs})
+	}
 	if !slices.Contains(need, true) {
 		b.data[out] = true
 	}
 	return out
+}
+
+// sameKernel reports whether out, returned for kernel k on inputs, is an
+// earlier application of an equal kernel to the same inputs: the common
+// subexpression that Gorgonia rightly shares (attention over one key
+// sequence projects its keys once). A node that merely shares the hash is
+// not one.
+func (b *Builder) sameKernel(out *G.Node, k kernel, inputs []*G.Node) bool {
+	by, ok := b.made[out]
+	return ok && by.k != nil && reflect.DeepEqual(by.k, k) && slices.Equal(by.in, inputs)
 }
 
 // dropoutMask adds the dropout mask input name+".mask" of x's shape, or
@@ -329,6 +345,31 @@ func PyTorchUniform(fan int) Init { return Uniform(1 / math.Sqrt(float64(fan))) 
 func (b *Builder) Must(n *G.Node, err error) *G.Node {
 	if err != nil {
 		b.Fail(fmt.Errorf("layers: %w", err))
+		return n
 	}
+	b.fresh(n, n.Op(), madeBy{})
 	return n
+}
+
+// fresh records n, the node an op application returned, and fails when
+// Gorgonia handed back a node that already existed. Gorgonia merges a new
+// node into an old one whose hash agrees, so an op whose hash loses
+// information silently turns two different computations into one
+// (GORGONIA.md: Slice hashes its bounds modulo 256). A Gorgonia built-in
+// applied through Must is meant to compute something new, so any merge is
+// an error; a kernel may be merged only with the same computation
+// (sameKernel).
+func (b *Builder) fresh(n *G.Node, op fmt.Stringer, by madeBy) {
+	if _, ok := b.made[n]; ok || b.data[n] || b.byNode[n] != nil {
+		b.Fail(fmt.Errorf("layers: %v returned the existing node %v: Gorgonia merged it with an earlier node of the same hash", op, n))
+		return
+	}
+	b.made[n] = by
+}
+
+// madeBy is the kernel and inputs a node was made from (zero for a node
+// made by a Gorgonia built-in).
+type madeBy struct {
+	k  kernel
+	in []*G.Node
 }

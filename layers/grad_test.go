@@ -79,6 +79,18 @@ var gradCases = []struct {
 		alpha := randParam(b, "alpha", 1, 2, 3)
 		return Mix(b, alpha, randParam(b, "x0", 1, 2, 3, 4), randParam(b, "x1", 1, 2, 3, 4), randParam(b, "x2", 1, 2, 3, 4))
 	}, gradcheck.Options{}},
+	{"concat_axis1_3d", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return Concat(b, 1, randParam(b, "x0", 1, 2, 1, 4), randParam(b, "x1", 1, 2, 3, 4), randParam(b, "x2", 1, 2, 2, 4))
+	}, gradcheck.Options{}},
+	{"concat_last_axis", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return Concat(b, 2, randParam(b, "x0", 1, 2, 3, 1), randParam(b, "x1", 1, 2, 3, 5))
+	}, gradcheck.Options{}},
+	// The head input z of the paper preset: blocks at offsets 384 and
+	// 640 agree mod 256, which Gorgonia's Concat gradient confused.
+	{"concat_head_d128", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		return Concat(b, 1, randParam(b, "g", 1, 2, 384), randParam(b, "pt", 1, 2, 128),
+			randParam(b, "pv", 1, 2, 128), randParam(b, "pa", 1, 2, 128))
+	}, gradcheck.Options{MaxPerParam: 32}},
 	{"mix1_scale", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		return Mix(b, randParam(b, "s", 1, 3, 1), randParam(b, "x", 1, 3, 5))
 	}, gradcheck.Options{}},
