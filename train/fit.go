@@ -51,6 +51,11 @@ type Options struct {
 	// Progress receives a progress bar during each epoch and a summary line
 	// after it; nil is silent.
 	Progress io.Writer
+	// Deadline, when not zero, is a time budget: after the first epoch, Fit
+	// starts no epoch that would end after it, judged by the duration of the
+	// previous epoch and its validation pass. A run stopped by it depends on the machine's
+	// speed, so resumed and uninterrupted runs may then differ.
+	Deadline time.Time
 }
 
 // EpochStats summarize one epoch.
@@ -70,6 +75,9 @@ type Result struct {
 	TestPred  []float32
 	BestEpoch int
 	History   []EpochStats
+	// Stop says why training ended after the last epoch of History:
+	// StopPatience, StopDeadline or StopEpochs.
+	Stop string
 	// Alpha is the mean GAP modality weight (t, v, a) per CMDIE layer over
 	// the test split (figures 6–7); empty without GAP.
 	Alpha [][3]float64
@@ -77,6 +85,16 @@ type Result struct {
 	// of the test split per modality (t, v, a), [N·d] each (figures 8–9).
 	TestS, TestD [3][]float32
 }
+
+// Reasons of Result.Stop.
+const (
+	// StopPatience: the validation MAE did not improve for Patience epochs.
+	StopPatience = "no validation improvement"
+	// StopDeadline: the next epoch would have ended after Options.Deadline.
+	StopDeadline = "time budget"
+	// StopEpochs: Options.Epochs epochs were trained.
+	StopEpochs = "maximum epochs"
+)
 
 // Fit trains cfg on data with the MMSA protocol: the memory bank is filled
 // before the first epoch, the epoch with the lowest validation loss (MAE,
@@ -167,7 +185,18 @@ func (f *fitter) run(data Data) (*Result, error) {
 			return nil, err
 		}
 	}
+	stop := StopEpochs
+	if f.bad >= f.o.Patience { // a resumed run that had stopped already
+		stop = StopPatience
+	}
+	var last time.Duration // the previous epoch with its validation pass
 	for epoch := f.done + 1; epoch <= f.o.Epochs && f.bad < f.o.Patience; epoch++ {
+		if !f.o.Deadline.IsZero() && last > 0 && time.Now().Add(last).After(f.o.Deadline) {
+			stop = StopDeadline
+			f.logf("time budget: stopping before epoch %d\n", epoch)
+			break
+		}
+		start := time.Now()
 		st, err := f.epoch(epoch)
 		if err != nil {
 			return nil, err
@@ -191,8 +220,10 @@ func (f *fitter) run(data Data) (*Result, error) {
 		f.logf("epoch %d/%d  train loss %.4f (MAE %.4f, L_cl %.4f)  valid MAE %.4f%s  %.1fs\n",
 			epoch, f.o.Epochs, st.TrainLoss, st.TrainMAE, st.TrainLCL, st.ValidMAE, mark(improved), st.Seconds)
 		if f.bad >= f.o.Patience {
+			stop = StopPatience
 			f.logf("no improvement for %d epochs: stopping\n", f.bad)
 		}
+		last = time.Since(start)
 	}
 	if err := f.restoreBest(); err != nil {
 		return nil, err
@@ -201,7 +232,7 @@ func (f *fitter) run(data Data) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Test: test, TestPred: out.pred, BestEpoch: f.bestEpoch, History: f.history,
+	return &Result{Test: test, TestPred: out.pred, BestEpoch: f.bestEpoch, History: f.history, Stop: stop,
 		Alpha: out.alpha, TestS: out.s, TestD: out.d}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fdcmdie/fdcmdie/datasets"
 )
@@ -116,6 +117,34 @@ func TestFitCancelled(t *testing.T) {
 			if _, serr := os.Stat(filepath.Join(dir, c.wantFile)); serr != nil {
 				t.Fatalf("cancelled at %q: no %s (%v)", c.mark, c.wantFile, serr)
 			}
+		}
+	}
+}
+
+// TestFitStops checks the three ways training ends and the reason Fit
+// reports: the epoch cap, a patience of one epoch (a constant learning rate
+// of 0 never improves after epoch 1), and a deadline already passed, which
+// still trains one epoch.
+func TestFitStops(t *testing.T) {
+	data := Data{Train: randomSplit("train", 16, 1), Valid: randomSplit("valid", 5, 2), Test: randomSplit("test", 5, 3)}
+	for _, c := range []struct {
+		name     string
+		o        Options
+		epochs   int
+		wantStop string
+	}{
+		{"epochs", Options{Epochs: 2}, 2, StopEpochs},
+		{"patience", Options{Epochs: 5, Patience: 1, Model: ModelOptions{AdamW: AdamWConfig{LR: 0, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}}}, 2, StopPatience},
+		{"deadline", Options{Epochs: 5, Deadline: time.Now().Add(-time.Second)}, 1, StopDeadline},
+	} {
+		o := c.o
+		o.BatchSize, o.TextFeats = 8, true
+		res, err := Fit(context.Background(), tinyConfig(), data, o)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(res.History) != c.epochs || res.Stop != c.wantStop {
+			t.Errorf("%s: %d epochs, stop %q; want %d, %q", c.name, len(res.History), res.Stop, c.epochs, c.wantStop)
 		}
 	}
 }
