@@ -12,10 +12,10 @@ import (
 	"strconv"
 )
 
-// csvHeader returns the CSV header: name, reported, seeds, then
+// csvHeader returns the CSV header: name, reported, source, seeds, then
 // "<key>_mean" and "<key>_std" for every metric key in canonical order.
 func csvHeader() []string {
-	h := []string{"name", "reported", "seeds"}
+	h := []string{"name", "reported", "source", "seeds"}
 	for _, k := range metricKeys {
 		h = append(h, k+"_mean", k+"_std")
 	}
@@ -23,7 +23,7 @@ func csvHeader() []string {
 }
 
 // WriteCSV writes rows to path as CSV with the header name, reported,
-// seeds, Acc2Has0_mean, Acc2Has0_std, …, Corr_mean, Corr_std. Values are
+// source, seeds, Acc2Has0_mean, Acc2Has0_std, …, Corr_mean, Corr_std. Values are
 // raw fractions in the shortest form that reads back exactly; a missing
 // metric is an empty cell. The file is replaced atomically.
 func WriteCSV(path string, rows []Row) error {
@@ -36,7 +36,7 @@ func WriteCSV(path string, rows []Row) error {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
 	for _, r := range rows {
-		rec := []string{r.Name, strconv.FormatBool(r.Reported), strconv.Itoa(r.Seeds)}
+		rec := []string{r.Name, strconv.FormatBool(r.Reported), r.Source, strconv.Itoa(r.Seeds)}
 		for _, k := range metricKeys {
 			rec = append(rec, formatOptional(r.Mean, k), formatOptional(r.Std, k))
 		}
@@ -96,23 +96,24 @@ func ReadCSV(path string) ([]Row, error) {
 
 // parseCSVRow parses one data record of a [WriteCSV] file.
 func parseCSVRow(rec []string) (Row, error) {
-	r := Row{Name: rec[0], Mean: map[string]float64{}, Std: map[string]float64{}}
+	const first = 4 // name, reported, source, seeds
+	r := Row{Name: rec[0], Source: rec[2], Mean: map[string]float64{}, Std: map[string]float64{}}
 	var err error
 	if r.Reported, err = strconv.ParseBool(rec[1]); err != nil {
 		return Row{}, fmt.Errorf("reported: %w", err)
 	}
-	if r.Seeds, err = strconv.Atoi(rec[2]); err != nil {
+	if r.Seeds, err = strconv.Atoi(rec[3]); err != nil {
 		return Row{}, fmt.Errorf("seeds: %w", err)
 	}
 	for i, k := range metricKeys {
 		for j, m := range []map[string]float64{r.Mean, r.Std} {
-			cell := rec[3+2*i+j]
+			cell := rec[first+2*i+j]
 			if cell == "" {
 				continue
 			}
 			v, err := strconv.ParseFloat(cell, 64)
 			if err != nil {
-				return Row{}, fmt.Errorf("%s: %w", csvHeader()[3+2*i+j], err)
+				return Row{}, fmt.Errorf("%s: %w", csvHeader()[first+2*i+j], err)
 			}
 			m[k] = v
 		}

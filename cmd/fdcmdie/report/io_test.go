@@ -30,7 +30,7 @@ func sameRows(t *testing.T, got, want []Row) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if g.Name != w.Name || g.Reported != w.Reported || g.Seeds != w.Seeds || !sameMaps(g.Mean, w.Mean) || !sameMaps(g.Std, w.Std) {
+		if g.Name != w.Name || g.Reported != w.Reported || g.Source != w.Source || g.Seeds != w.Seeds || !sameMaps(g.Mean, w.Mean) || !sameMaps(g.Std, w.Std) {
 			t.Errorf("row %d: got %+v, want %+v", i, g, w)
 		}
 	}
@@ -59,6 +59,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	rows := sampleRows()
 	rows[0].Mean[MAE] = 0.1 + 0.2 // 0.30000000000000004 must survive exactly
 	rows = append(rows, Row{Name: `quote "and", comma`, Seeds: 2, Mean: map[string]float64{Corr: 1e-300}})
+	rows[1].Source = "paper, CMU-MOSI"
 	if err := WriteCSV(path, rows); err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +75,15 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(data), "\n")
-	wantHeader := "name,reported,seeds,Acc2Has0_mean,Acc2Has0_std,Acc2Non0_mean,Acc2Non0_std,F1Has0_mean,F1Has0_std," +
+	wantHeader := "name,reported,source,seeds,Acc2Has0_mean,Acc2Has0_std,Acc2Non0_mean,Acc2Non0_std,F1Has0_mean,F1Has0_std," +
 		"F1Non0_mean,F1Non0_std,Acc7_mean,Acc7_std,Acc5_mean,Acc5_std,MAE_mean,MAE_std,Corr_mean,Corr_std"
 	if lines[0] != wantHeader {
 		t.Errorf("header\n%s\nwant\n%s", lines[0], wantHeader)
 	}
-	if want := "MISA,true,0,0.808,,0.821,,0.808,,0.82,,,,,,0.783,,0.761,"; lines[2] != want {
+	if want := `MISA,true,"paper, CMU-MOSI",0,0.808,,0.821,,0.808,,0.82,,,,,,0.783,,0.761,`; lines[2] != want {
 		t.Errorf("reported row\n%s\nwant\n%s", lines[2], want)
 	}
-	if want := `"quote ""and"", comma",false,2,,,,,,,,,,,,,,,1e-300,`; lines[4] != want {
+	if want := `"quote ""and"", comma",false,,2,,,,,,,,,,,,,,,1e-300,`; lines[4] != want {
 		t.Errorf("quoted row\n%s\nwant\n%s", lines[4], want)
 	}
 }
@@ -166,11 +167,11 @@ func TestRowFileErrors(t *testing.T) {
 		{"csv empty", func() error { _, err := ReadCSV(write("e.csv", "")); return err }, "empty file"},
 		{"csv header only", func() error { _, err := ReadCSV(write("o.csv", header+"\n")); return err }, "no rows"},
 		{"csv bad number", func() error {
-			_, err := ReadCSV(write("n.csv", header+"\na,false,1,zero"+strings.Repeat(",", 15)+"\n"))
+			_, err := ReadCSV(write("n.csv", header+"\na,false,,1,zero"+strings.Repeat(",", 15)+"\n"))
 			return err
 		}, "line 2: Acc2Has0_mean"},
 		{"csv bad bool", func() error {
-			_, err := ReadCSV(write("b.csv", header+"\na,maybe,1"+strings.Repeat(",", 16)+"\n"))
+			_, err := ReadCSV(write("b.csv", header+"\na,maybe,,1"+strings.Repeat(",", 16)+"\n"))
 			return err
 		}, "line 2: reported"},
 		{"json unknown field", func() error { _, err := ReadJSON(write("u.json", `[{"name":"a","extra":1}]`)); return err }, "unknown field"},

@@ -43,6 +43,9 @@ type Row struct {
 	// Reported marks numbers quoted from the paper rather than measured by
 	// this program; tables print such a row's name with " (paper)" appended.
 	Reported bool `json:"reported"`
+	// Source says where a reported row was published ("paper, CMU-MOSI");
+	// tables print it after the name instead of "paper".
+	Source string `json:"source,omitempty"`
 	// Seeds is the number of runs averaged into Mean (0 for reported rows).
 	Seeds int `json:"seeds"`
 	// Mean maps a metric key to its mean over the runs. A key that is

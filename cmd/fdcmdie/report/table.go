@@ -43,7 +43,8 @@ var tableColumns = []string{"Acc-2 (has0/non0)", "F1 (has0/non0)", "Acc-7", "MAE
 // Accuracies and F1 are printed ×100 with one decimal, MAE and Corr with
 // three; a pair cell reads "82.1/83.4". When a row has Seeds > 1, each value
 // is followed by its standard deviation on the same scale ("82.1±0.4"). A
-// missing metric prints as "-"; a reported row's name gets " (paper)".
+// missing metric prints as "-"; a reported row's name gets its Source in
+// parentheses, or " (paper)" without one.
 func Table(w io.Writer, title, firstColumn string, rows []Row) error {
 	if err := validateRows(rows); err != nil {
 		return fmt.Errorf("report: table %q: %w", title, err)
@@ -97,7 +98,10 @@ func AblationTable(w io.Writer, title string, rows []Row) error {
 // tableCells formats r into the cells of one table line.
 func tableCells(r Row) []string {
 	name := r.Name
-	if r.Reported {
+	switch {
+	case r.Reported && r.Source != "":
+		name += " (" + r.Source + ")"
+	case r.Reported:
 		name += " (paper)"
 	}
 	return []string{
