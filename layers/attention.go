@@ -41,13 +41,16 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // Attention is softmax(q·kᵀ/sqrt(dh) + key mask)·v per head, fused into one
 // op: q [B, Tq, D], k and v [B, Tk, D], mask [B, Tk] or nil, D = heads·dh;
 // heads are read in place from the head-major feature layout, so no 4-D
-// tensor or transpose appears in the graph. A graph that differentiates it
-// keeps the probabilities for the backward pass. Keys after a sample's
-// last real one are skipped (see keys): right-padded sequences cost what
-// their real length costs.
+// tensor or transpose appears in the graph. A training graph that
+// differentiates it keeps the probabilities [B·heads·Tq·Tk] for the
+// backward pass; any other graph computes them evalRows query rows at a
+// time in a scratch of evalRows·Tk per worker, so that its memory grows
+// linearly with the sequence length. Keys after a sample's last real one
+// are skipped (see keys): right-padded sequences cost what their real
+// length costs.
 func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
 	ak := attentionK{heads: heads}
-	if b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v) {
+	if b.Train && (b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v)) {
 		ak.cache = &probCache{}
 	}
 	if mask == nil {
@@ -56,10 +59,10 @@ func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
 	return b.apply(ak, q, k, v, mask)
 }
 
-// attentionK is the fused attention core. With a cache (graphs that
-// differentiate it) the forward pass keeps the probabilities for the
-// backward pass of the same run instead of recomputing them; the buffer
-// is reused from run to run.
+// attentionK is the fused attention core. With a cache (training graphs
+// that differentiate it) the forward pass keeps the probabilities for the
+// backward pass of the same run instead of recomputing them; the buffer is
+// reused from run to run.
 type attentionK struct {
 	heads int
 	cache *probCache
@@ -138,18 +141,24 @@ func keys[T float](d attnDims, mask []T, b int) int {
 	return d.Tk
 }
 
-// probs computes the attention probabilities of batch b, head h over its
-// first n keys into p [Tq, Tk] (row stride Tk; columns from n on are
-// left as they are).
-func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n int) {
-	qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+// evalRows is the number of query rows whose probabilities a forward pass
+// without a cache holds at once. Rows are independent (one softmax each);
+// a block's products may round differently from the whole matrix's (small
+// products take sgemm's direct loop), by float32 rounding only.
+const evalRows = 64
+
+// probs computes the attention probabilities of batch b, head h, query rows
+// [r0, r1), over its first n keys into p [r1−r0, Tk] (row stride Tk;
+// columns from n on are left as they are).
+func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int) {
+	qo, ko := b*d.Tq*d.D+r0*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
 	scale := T(1 / math.Sqrt(float64(d.dh)))
-	gemmSerial(false, true, d.Tq, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
+	gemmSerial(false, true, r1-r0, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
 	var m []T
 	if mask != nil {
 		m = mask[b*d.Tk : b*d.Tk+n]
 	}
-	for i := 0; i < d.Tq; i++ {
+	for i := 0; i < r1-r0; i++ {
 		row := p[i*d.Tk : i*d.Tk+n]
 		softmaxRow(row, m, row)
 	}
@@ -163,13 +172,15 @@ func attnFwd[T float](k attentionK, a *kargs) {
 		mask = data[T](a.in[3])
 	}
 	var all []T
+	rows := min(d.Tq, evalRows)
 	if k.cache != nil {
 		all = cacheBuffer[T](k.cache, d.B*k.heads*d.Tq*d.Tk)
+		rows = d.Tq
 	}
 	parallelFor(d.B*k.heads, func(lo, hi int) {
 		var p []T
 		if all == nil {
-			p = make([]T, d.Tq*d.Tk)
+			p = make([]T, rows*d.Tk)
 		}
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/k.heads, bh%k.heads
@@ -177,9 +188,12 @@ func attnFwd[T float](k attentionK, a *kargs) {
 				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 			}
 			n := keys(d, mask, b)
-			probs(d, q, kk, mask, p, b, h, n)
-			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+h*d.dh
-			gemmSerial(false, false, d.Tq, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
+			for r0 := 0; r0 < d.Tq; r0 += rows {
+				r1 := min(r0+rows, d.Tq)
+				probs(d, q, kk, mask, p, b, h, n, r0, r1)
+				vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
+				gemmSerial(false, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
+			}
 		}
 	})
 	if k.cache != nil {
@@ -216,7 +230,7 @@ func attnBwd[T float](k attentionK, a *kargs) {
 			if all != nil {
 				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 			} else {
-				probs(d, q, kk, mask, p, b, h, n)
+				probs(d, q, kk, mask, p, b, h, n, 0, d.Tq)
 			}
 			if gv != nil { // dV = Pᵀ·dO
 				gemmSerial(true, false, n, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)

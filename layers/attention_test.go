@@ -95,3 +95,47 @@ func runWithGrads(t *testing.T, b *Builder, out *G.Node, wrt ...*G.Node) [][]flo
 	}
 	return res
 }
+
+// TestAttentionEvalMatchesTraining runs the same attention in a training
+// graph, which keeps all probabilities for its backward pass, and in an
+// evaluation graph, which computes them evalRows query rows at a time: the
+// outputs must agree to float32 rounding, with a last block of fewer rows.
+func TestAttentionEvalMatchesTraining(t *testing.T) {
+	const B, Tq, Tk, D, heads = 2, 2*evalRows + 7, 90, 8, 2
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	qv, kv, vv := vals(B*Tq*D), vals(B*Tk*D), vals(B*Tk*D)
+	mask := make([]float64, B*Tk)
+	for i := range mask {
+		if i%Tk < Tk-11*(i/Tk) { // the second sample has 11 padded keys
+			mask[i] = 1
+		}
+	}
+	var outs [2][]float64
+	for i, train := range []bool{true, false} {
+		b := NewBuilder(tensor.Float32, 1, train)
+		q, k, v := b.Param("q", Uniform(1), B, Tq, D), b.Param("k", Uniform(1), B, Tk, D), b.Param("v", Uniform(1), B, Tk, D)
+		setInput32(t, q, qv)
+		setInput32(t, k, kv)
+		setInput32(t, v, vv)
+		m := b.Input("m", B, Tk)
+		setInput32(t, m, mask)
+		out := Attention(b, q, k, v, m, heads)
+		if got := out.Op().(*fwdOp).k.(attentionK).cache != nil; got != train {
+			t.Fatalf("train %v: probability cache %v", train, got)
+		}
+		outs[i] = runWithGrads(t, b, out, q, k, v)[0]
+	}
+	const tol = 1e-6 // relative, float32 products of 8 and 90 terms
+	for i, x := range outs[0] {
+		if y := outs[1][i]; math.Abs(x-y) > tol*max(1, math.Abs(x)) {
+			t.Fatalf("output [%d]: training graph %v, evaluation graph %v", i, x, y)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package train
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/fdcmdie/fdcmdie/contrastive"
@@ -149,5 +150,39 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	defer m3.Close()
 	if err := m3.Load(path); err == nil {
 		t.Fatal("a checkpoint of another config loaded")
+	}
+}
+
+// TestPredictMemoryLinear measures the bytes the first evaluation pass of a
+// fixed batch allocates (its kept outputs and its scratch) at two sequence
+// lengths: doubling the length must not much more than double them. A pass
+// holding the attention probabilities of all heads [B·h·T·T] would
+// allocate about four times as much.
+func TestPredictMemoryLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds models with sequences of 1024 steps")
+	}
+	cfg := tinyConfig()
+	alloc := func(l int) uint64 {
+		shape := graph.Shape{B: 4, Lt: l, La: l, Lv: l}
+		m, err := NewModel(cfg, shape, ModelOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		b := randomBatch(1, shape, cfg)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		if _, err := m.Predict(b); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	short, long := alloc(512), alloc(1024)
+	t.Logf("evaluation pass: %d bytes at 512 steps, %d at 1024", short, long)
+	if ratio := float64(long) / float64(short); ratio > 2.5 {
+		t.Errorf("evaluation pass: %d bytes at 512 steps, %d at 1024: ×%.2f, want linear growth (≤ ×2.5)", short, long, ratio)
 	}
 }
