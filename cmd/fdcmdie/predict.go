@@ -9,9 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/fdcmdie/fdcmdie/datasets"
@@ -25,6 +27,10 @@ import (
 // batch is filled up with padding rows.
 const predictBatch = 32
 
+// defaultMaxSteps is the default of --max-steps: ten times the longest
+// sequence of the paper's data (500 audio or vision steps of MOSEI).
+const defaultMaxSteps = 5000
+
 // bertMaxLength is the position table of the classic BERT encoder
 // (layers.BertConfig's default), the longest text it can read.
 const bertMaxLength = 512
@@ -36,6 +42,7 @@ type predictFlags struct {
 	split      string
 	jsonl      string
 	out        string
+	maxSteps   int
 }
 
 func parsePredictFlags(args []string, stderr io.Writer) (*predictFlags, error) {
@@ -70,7 +77,9 @@ Flags:
 	fs.StringVar(&f.data, "data", "", "MMSA pickle to predict")
 	fs.StringVar(&f.split, "split", "test", "split of --data: test, valid, train or all")
 	fs.StringVar(&f.jsonl, "jsonl", "", "JSON lines file to predict")
-	fs.StringVar(&f.out, "out", "", "output file (default stdout), written atomically")
+	fs.StringVar(&f.out, "out", "", "output file (default stdout), written atomically; never the checkpoint or the input")
+	fs.IntVar(&f.maxSteps, "max-steps", defaultMaxSteps, "longest audio, vision or text-feature sequence accepted; a longer one is an error naming the sample "+
+		"(memory grows linearly with the length, time with its square)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -86,6 +95,8 @@ Flags:
 		return nil, errors.New("predict: give exactly one of --data and --jsonl")
 	case splitSet && f.data == "":
 		return nil, errors.New("predict: --split goes with --data")
+	case f.maxSteps <= 0:
+		return nil, fmt.Errorf("predict: --max-steps %d must be positive", f.maxSteps)
 	}
 	switch f.split {
 	case "test", "valid", "train", "all":
@@ -183,17 +194,25 @@ func predict(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := checkOut(f.out, f.checkpoint, f.data, f.jsonl); err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
 	ck, err := openCheckpoint(f.checkpoint)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
 	var in *input
+	path := f.data
 	if f.data != "" {
 		in, err = readMMSA(ck, f.data, f.split)
 	} else {
+		path = f.jsonl
 		in, err = readJSONL(ck, f.jsonl)
 	}
 	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	if err := checkLengths(path, in, f.maxSteps); err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
 	preds, err := runPredictions(ctx, ck, in)
@@ -204,6 +223,70 @@ func predict(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("predict: %w", err)
 	}
 	return reportMetrics(stderr, preds)
+}
+
+// checkOut refuses an --out that cannot take the predictions before any
+// work is done: a folder, a file in a missing folder, or the checkpoint or
+// an input under any name (compared by file identity: links and other
+// spellings of the same file count).
+func checkOut(out string, inputs ...string) error {
+	if out == "" {
+		return nil
+	}
+	if dir, err := os.Stat(filepath.Dir(out)); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	} else if !dir.IsDir() {
+		return fmt.Errorf("--out %s: %s is not a directory", out, filepath.Dir(out))
+	}
+	info, err := os.Stat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("--out %s is a directory: name the output file", out)
+	}
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		if other, err := os.Stat(in); err == nil && os.SameFile(info, other) {
+			return fmt.Errorf("--out %s is the input %s: predictions would replace it", out, in)
+		}
+	}
+	return nil
+}
+
+// checkLengths refuses a sample with more than maxSteps audio, vision or
+// text-feature steps, naming it.
+func checkLengths(path string, in *input, maxSteps int) error {
+	for _, s := range in.splits {
+		lens := []struct {
+			key  string
+			lens []int
+		}{{"audio", s.AudioLen}, {"vision", s.VisionLen}}
+		if s.TextFeats.Data != nil {
+			lens = append(lens, struct {
+				key  string
+				lens []int
+			}{"text_feats", s.TextLen})
+		}
+		where := path // JSON lines: the split is the file
+		if s.Name != path {
+			where += ": " + s.Name
+		}
+		for _, m := range lens {
+			for i, n := range m.lens {
+				if n > maxSteps {
+					return fmt.Errorf("%s: sample %q (row %d): %s has %d steps, more than --max-steps %d",
+						where, s.IDs[i], i, m.key, n, maxSteps)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // readMMSA reads the chosen split(s) of an MMSA pickle, checks them
@@ -449,75 +532,122 @@ func pack(seqs [][][]float32, d int) (datasets.Seq, []int) {
 	return q, lens
 }
 
-// batchOptions fixes one batch shape for all splits: the longest
-// sequences of the data, text cut at the encoder's limit.
-func (ck *checkpoint) batchOptions(splits []*datasets.Split) datasets.BatchOptions {
-	o := datasets.BatchOptions{Size: predictBatch, TextFeats: ck.cfg.TextFeats}
-	for _, s := range splits {
-		o.La, o.Lv = max(o.La, s.Audio.T), max(o.Lv, s.Vision.T)
-		if ck.cfg.TextFeats {
-			o.Lt = max(o.Lt, s.TextFeats.T)
-			continue
-		}
-		for _, l := range s.TextLen {
-			o.Lt = max(o.Lt, min(l, ck.textLimit()))
-		}
+// lengths are the steps sample i of s takes in a batch: text cut at the
+// encoder's limit, and at least one step each (a batch length is ≥ 1).
+func (ck *checkpoint) lengths(s *datasets.Split, i int) (lt, la, lv int) {
+	lt = s.TextLen[i]
+	if !ck.cfg.TextFeats {
+		lt = min(lt, ck.textLimit())
 	}
-	return o
+	return max(lt, 1), max(s.AudioLen[i], 1), max(s.VisionLen[i], 1)
 }
 
-// runPredictions builds the evaluation graph for the data's batch shape,
-// loads the weights (strictly) and predicts every sample in order.
-func runPredictions(ctx context.Context, ck *checkpoint, in *input) ([]prediction, error) {
-	bo := ck.batchOptions(in.splits)
-	var batchers []*datasets.Batcher
-	for _, s := range in.splits {
-		b, err := datasets.NewBatcher(s, bo)
-		if err != nil {
-			return nil, err
-		}
-		batchers = append(batchers, b)
+// predictGroup is a run of batches that share one graph shape.
+type predictGroup struct {
+	bo      datasets.BatchOptions
+	batches [][]int // sample indices per batch
+}
+
+// lengthGroups sorts the samples of s by length and cuts them into batches
+// of predictBatch, each as long per modality as its longest sample rounded
+// up to a power of two; consecutive batches of the same shape share a
+// graph. Short samples are then not padded to the longest one of the data.
+func (ck *checkpoint) lengthGroups(s *datasets.Split) []predictGroup {
+	order := make([]int, s.Len())
+	for i := range order {
+		order[i] = i
 	}
-	m, err := graph.Build(ck.cfg, graph.Shape{B: bo.Size, Lt: bo.Lt, La: bo.La, Lv: bo.Lv}, graph.Options{})
+	cost := func(i int) int { lt, la, lv := ck.lengths(s, i); return lt + la + lv }
+	sort.SliceStable(order, func(a, b int) bool { return cost(order[a]) < cost(order[b]) })
+	var groups []predictGroup
+	for lo := 0; lo < len(order); lo += predictBatch {
+		idx := order[lo:min(lo+predictBatch, len(order))]
+		bo := datasets.BatchOptions{Size: predictBatch, TextFeats: ck.cfg.TextFeats}
+		for _, i := range idx {
+			lt, la, lv := ck.lengths(s, i)
+			bo.Lt, bo.La, bo.Lv = max(bo.Lt, lt), max(bo.La, la), max(bo.Lv, lv)
+		}
+		bo.Lt, bo.La, bo.Lv = roundUp(bo.Lt), roundUp(bo.La), roundUp(bo.Lv)
+		if n := len(groups); n > 0 && groups[n-1].bo == bo {
+			groups[n-1].batches = append(groups[n-1].batches, idx)
+			continue
+		}
+		groups = append(groups, predictGroup{bo: bo, batches: [][]int{idx}})
+	}
+	return groups
+}
+
+// roundUp is the smallest power of two ≥ n.
+func roundUp(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
+}
+
+// runPredictions predicts every sample in input order, one evaluation graph
+// per group of batches of similar lengths (lengthGroups), each loaded with
+// the checkpoint's weights (strictly) and released before the next.
+func runPredictions(ctx context.Context, ck *checkpoint, in *input) ([]prediction, error) {
+	var preds []prediction
+	for si, s := range in.splits {
+		ps := make([]prediction, s.Len())
+		for _, g := range ck.lengthGroups(s) {
+			if err := ck.predictGroup(ctx, s, in.known[si], g, ps); err != nil {
+				return nil, err
+			}
+		}
+		preds = append(preds, ps...)
+	}
+	return preds, nil
+}
+
+// predictGroup predicts the batches of g into ps, by sample index.
+func (ck *checkpoint) predictGroup(ctx context.Context, s *datasets.Split, known []bool, g predictGroup, ps []prediction) error {
+	b, err := datasets.NewBatcher(s, g.bo)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ck.path, err)
+		return err
+	}
+	m, err := graph.Build(ck.cfg, graph.Shape{B: g.bo.Size, Lt: g.bo.Lt, La: g.bo.La, Lv: g.bo.Lv}, graph.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", ck.path, err)
 	}
 	if err := graph.Load(ck.path, m); err != nil {
-		return nil, err
+		return err
 	}
 	r, err := graph.NewRunner(m, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer r.Close()
-	var preds []prediction
-	for si, b := range batchers {
-		s := in.splits[si]
-		batch := b.NewBatch()
-		for ep := b.Epoch(nil); ep.Next(batch); {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	batch := b.NewBatch()
+	for _, idx := range g.batches {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.Fill(batch, idx); err != nil {
+			return err
+		}
+		if err := r.SetBatch(batch, nil); err != nil {
+			return err
+		}
+		if err := r.Run(); err != nil {
+			return err
+		}
+		out := r.Outputs()
+		for row, i := range batch.Index {
+			if i < 0 {
+				continue
 			}
-			if err := r.SetBatch(batch, nil); err != nil {
-				return nil, err
+			p, err := newPrediction(s, known[i], i, row, out)
+			if err != nil {
+				return err
 			}
-			if err := r.Run(); err != nil {
-				return nil, err
-			}
-			out := r.Outputs()
-			for row, idx := range batch.Index {
-				if idx < 0 {
-					continue
-				}
-				p, err := newPrediction(s, in.known[si][idx], idx, row, out)
-				if err != nil {
-					return nil, err
-				}
-				preds = append(preds, p)
-			}
+			ps[i] = p
 		}
 	}
-	return preds, nil
+	return nil
 }
 
 // newPrediction gathers the outputs of one batch row, sample idx of s.

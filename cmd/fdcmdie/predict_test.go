@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -484,5 +486,137 @@ func TestPredictMMSAModels(t *testing.T) {
 				t.Errorf("no %s: error %v, want one naming line 1 and %q", c.textKey, err, c.noText)
 			}
 		})
+	}
+}
+
+// TestPredictOutRefused gives --out as a folder, as a link to the
+// checkpoint and as a hard link to the input: each is refused before the
+// checkpoint is even read (these inputs are not valid), and no file
+// changes.
+func TestPredictOutRefused(t *testing.T) {
+	dir := t.TempDir()
+	ckpt, in := filepath.Join(dir, "model.safetensors"), filepath.Join(dir, "in.jsonl")
+	for _, p := range []string{ckpt, in} {
+		if err := os.WriteFile(p, []byte("precious "+p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link, hard := filepath.Join(dir, "link.jsonl"), filepath.Join(dir, "hard.jsonl")
+	if err := os.Symlink(ckpt, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(in, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ out, want string }{
+		{dir, "is a directory"},
+		{link, "is the input " + ckpt},
+		{hard, "is the input " + in},
+		{filepath.Join(dir, "missing", "out.jsonl"), "no such file or directory"},
+	} {
+		_, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in, "--out", c.out)
+		if err == nil || !strings.Contains(err.Error(), "--out "+c.out) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--out %s: error %v, want one naming --out and %q", c.out, err, c.want)
+		}
+	}
+	for _, p := range []string{ckpt, in} {
+		if b, err := os.ReadFile(p); err != nil || string(b) != "precious "+p {
+			t.Errorf("%s changed: %q, %v", p, b, err)
+		}
+	}
+}
+
+// TestPredictLengthGroups: samples are batched by length, each batch as
+// long as its longest sample rounded up to a power of two, and batches of
+// one shape share a group.
+func TestPredictLengthGroups(t *testing.T) {
+	const n = 2*predictBatch + 5
+	s := &datasets.Split{Name: "test"}
+	for i := 0; i < n; i++ {
+		// Every third sample is long; the others are short.
+		la := 3 + i%5
+		if i%3 == 0 {
+			la = 300 + i
+		}
+		s.AudioLen = append(s.AudioLen, la)
+		s.VisionLen = append(s.VisionLen, 2)
+		s.TextLen = append(s.TextLen, 4)
+		s.Labels = append(s.Labels, 0)
+	}
+	ck := &checkpoint{cfg: graph.Config{TextFeats: true}}
+	groups := ck.lengthGroups(s)
+	seen := map[int]bool{}
+	var las []int
+	for _, g := range groups {
+		for _, idx := range g.batches {
+			if len(idx) > predictBatch {
+				t.Fatalf("batch of %d samples", len(idx))
+			}
+			for _, i := range idx {
+				if seen[i] || s.AudioLen[i] > g.bo.La {
+					t.Fatalf("sample %d (audio %d) twice or in a batch of %d steps", i, s.AudioLen[i], g.bo.La)
+				}
+				seen[i] = true
+			}
+		}
+		las = append(las, g.bo.La)
+	}
+	if len(seen) != n {
+		t.Fatalf("%d of %d samples predicted", len(seen), n)
+	}
+	// 46 short samples (≤ 7 steps) and 23 long ones: a batch of 32 short
+	// ones in 8 steps, then a mixed batch and a long one in 512.
+	if want := []int{8, 512}; !slices.Equal(las, want) {
+		t.Errorf("audio lengths of the groups %v, want %v", las, want)
+	}
+}
+
+// TestPredictLongInputs predicts samples of very different lengths
+// together and one at a time (the same numbers), and refuses one longer
+// than --max-steps, naming it.
+func TestPredictLongInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the tiny preset on the synthetic corpus; run without -short")
+	}
+	ckpt := trainTiny(t)
+	dir := t.TempDir()
+	sample := func(id string, steps int) map[string]any {
+		audio := make([][]float32, steps)
+		for k := range audio {
+			audio[k] = []float32{float32(k % 7), 1, -1, 0.5, float32(k%3) - 1}
+		}
+		return map[string]any{"id": id, "text": "it was fine", "audio": audio, "vision": [][]float32{make([]float32, 20)}}
+	}
+	var values []any
+	for i, steps := range []int{2, 700, 5, 60} {
+		values = append(values, sample(fmt.Sprintf("s%d", i), steps))
+	}
+	all := filepath.Join(dir, "all.jsonl")
+	writeLines(t, all, values)
+	stdout, stderr, err := runPredict("--checkpoint", ckpt, "--jsonl", all)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	together := parseOutput(t, stdout)
+	if len(together) != len(values) {
+		t.Fatalf("%d lines for %d samples", len(together), len(values))
+	}
+	for i, v := range values {
+		one := filepath.Join(dir, fmt.Sprintf("one%d.jsonl", i))
+		writeLines(t, one, []any{v})
+		stdout, stderr, err := runPredict("--checkpoint", ckpt, "--jsonl", one)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		alone := parseOutput(t, stdout)
+		if together[i].ID != alone[0].ID || math.Abs(together[i].Pred-alone[0].Pred) > predTol {
+			t.Errorf("sample %d: %s %v together, %s %v alone", i, together[i].ID, together[i].Pred, alone[0].ID, alone[0].Pred)
+		}
+	}
+
+	_, _, err = runPredict("--checkpoint", ckpt, "--jsonl", all, "--max-steps", "600")
+	want := all + `: sample "s1" (row 1): audio has 700 steps, more than --max-steps 600`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }
