@@ -21,12 +21,13 @@ Run with Debian's interpreter: /usr/bin/python3 tools/parity_dump.py ...
 
   make  --dir DIR [--seed 1] [--text neobert|bert|feats] [--no-gap] [--no-crossatt2] [--no-cmdie]
         [--no-cl] [--d-model 16] [--heads 2] [--layers 2] [--batch 4] [--lt 7] [--la 9] [--lv 8]
-        [--audio-dim 5] [--vision-dim 6] [--text-dim 12] [--k-cl 3] [--dropout-masks]
+        [--audio-dim 5] [--vision-dim 6] [--text-dim 12] [--k-cl 3] [--dropout-masks] [--f64-only]
         Creates, from the seed, DIR/model.safetensors (F32, PyTorch default init, config in metadata),
         DIR/batch.safetensors (F32, right-padded random batch with partners; rows 1 and 2 exercise
         empty partner sets) and the dumps of `run` on them: DIR/expected_f32.safetensors and
         DIR/expected_f64.safetensors (same F32 inputs, computed in float64). With --dropout-masks the
         batch also holds dropmask.<site> tensors drawn in a training-mode pass, and both dumps use them.
+        --f64-only writes only the float64 dump (the paper-size parity matrix needs no other).
 """
 
 import argparse
@@ -138,7 +139,7 @@ def cmd_make(a):
         model.dctx.record = None
     bpath = os.path.join(a.dir, "batch.safetensors")
     R.st_write(bpath, arrays, {"seed": str(a.seed)})
-    for dt in ("float32", "float64"):
+    for dt in ("float64",) if a.f64_only else ("float32", "float64"):
         cmd_run(argparse.Namespace(ckpt=ckpt, batch=bpath, out=os.path.join(a.dir, f"expected_f{dt[-2:]}.safetensors"),
                                    dtype=dt))
 
@@ -155,7 +156,7 @@ def main(argv=None):
     m.add_argument("--dir", required=True)
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--text", default="neobert", choices=("neobert", "bert", "feats"))
-    for flag in ("no-gap", "no-crossatt2", "no-cmdie", "no-cl", "dropout-masks"):
+    for flag in ("no-gap", "no-crossatt2", "no-cmdie", "no-cl", "dropout-masks", "f64-only"):
         m.add_argument(f"--{flag}", action="store_true")
     for name, dflt in (("d-model", 16), ("heads", 2), ("layers", 2), ("batch", 4), ("lt", 7), ("la", 9),
                        ("lv", 8), ("audio-dim", 5), ("vision-dim", 6), ("text-dim", 12), ("k-cl", 3)):
