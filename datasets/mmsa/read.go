@@ -24,6 +24,10 @@ type Options struct {
 	// Name is the Dataset's name; empty guesses it from the path
 	// ("mosei", "mosi", else the file's base name).
 	Name string
+	// Vocab, when positive, is the text encoder's vocabulary size: a
+	// text_bert id ≥ Vocab within a sample's length is an error naming the
+	// split, the sample and the id, in every split, before any training.
+	Vocab int
 }
 
 // Report says what Read changed or found doubtful in the data. Map keys
@@ -31,12 +35,16 @@ type Options struct {
 type Report struct {
 	NaN      map[string]int // NaNs set to 0
 	NegInf   map[string]int // −inf set to 0 (audio only, as MMSA does)
-	Inf      map[string]int // other infinities, left in place
-	Warnings []string       // padding not at the end, text mask with holes, ...
+	Warnings []string       // padding not at the end, text mask with holes, values above FeatureBound, ...
 }
 
+// FeatureBound is the magnitude above which a feature value is reported as
+// a warning: standardized MMSA features (COVAREP, Facet, BERT) stay far
+// below it, and values near float32's limit overflow the model's sums.
+const FeatureBound = 1e6
+
 func newReport() *Report {
-	return &Report{NaN: map[string]int{}, NegInf: map[string]int{}, Inf: map[string]int{}}
+	return &Report{NaN: map[string]int{}, NegInf: map[string]int{}}
 }
 
 func (r *Report) warnf(format string, args ...any) {
@@ -49,7 +57,7 @@ func (r *Report) String() string {
 	for _, c := range []struct {
 		what string
 		m    map[string]int
-	}{{"NaN set to 0", r.NaN}, {"-inf set to 0", r.NegInf}, {"inf left in place", r.Inf}} {
+	}{{"NaN set to 0", r.NaN}, {"-inf set to 0", r.NegInf}} {
 		keys := make([]string, 0, len(c.m))
 		for k := range c.m {
 			keys = append(keys, k)
@@ -139,7 +147,7 @@ func Decode(r io.Reader, size int64, name string, opts Options) (*datasets.Datas
 		if !ok {
 			return nil, nil, fmt.Errorf("mmsa: %s: %s: is a %s, not a dict", name, s.name, typeName(v))
 		}
-		sp, err := convertSplit(s.name, d, opts.DropTextFeats, rep)
+		sp, err := convertSplit(s.name, d, opts, rep)
 		if err != nil {
 			return nil, nil, fmt.Errorf("mmsa: %s: %w", name, err)
 		}
@@ -213,7 +221,8 @@ func (s *splitReader) floats(key string, rank, n int) (*ndarray, error) {
 }
 
 // seq fetches a [N, T, D] feature array and cleans it: NaN → 0, and for
-// audio −inf → 0, counting both in the report.
+// audio −inf → 0, counting both in the report. Any other infinity is an
+// error; values above FeatureBound are a warning.
 func (s *splitReader) seq(key string, n int) (datasets.Seq, error) {
 	a, err := s.floats(key, 3, n)
 	if err != nil {
@@ -223,7 +232,8 @@ func (s *splitReader) seq(key string, n int) (datasets.Seq, error) {
 		return datasets.Seq{}, nil
 	}
 	q := datasets.Seq{N: a.shape[0], T: a.shape[1], D: a.shape[2], Data: a.f32}
-	var nan, negInf, inf int
+	var nan, negInf, big int
+	var peak float64
 	for i, x := range q.Data {
 		switch {
 		case x != x:
@@ -233,7 +243,11 @@ func (s *splitReader) seq(key string, n int) (datasets.Seq, error) {
 			q.Data[i] = 0
 			negInf++
 		case math.IsInf(float64(x), 0):
-			inf++
+			row, step := i/(q.T*q.D), i/q.D%q.T
+			return datasets.Seq{}, s.errf(key, "value %v at row %d, step %d, feature %d is not finite", x, row, step, i%q.D)
+		case math.Abs(float64(x)) > FeatureBound:
+			big++
+			peak = max(peak, math.Abs(float64(x)))
 		}
 	}
 	at := s.split + "/" + key
@@ -243,9 +257,8 @@ func (s *splitReader) seq(key string, n int) (datasets.Seq, error) {
 	if negInf > 0 {
 		s.rep.NegInf[at] += negInf
 	}
-	if inf > 0 {
-		s.rep.Inf[at] += inf
-		s.rep.warnf("%s: %d infinite values left in place", at, inf)
+	if big > 0 {
+		s.rep.warnf("%s: %d values above %g in magnitude (up to %.3g): check the features' scale", at, big, float64(FeatureBound), peak)
 	}
 	return q, nil
 }
@@ -333,7 +346,7 @@ func intAt(a *ndarray, i int) (int64, bool) {
 	return int64(x), true
 }
 
-func convertSplit(name string, d *dict, dropText bool, rep *Report) (*datasets.Split, error) {
+func convertSplit(name string, d *dict, opts Options, rep *Report) (*datasets.Split, error) {
 	s := &splitReader{split: name, d: d, rep: rep}
 	sp := &datasets.Split{Name: name}
 
@@ -358,6 +371,9 @@ func convertSplit(name string, d *dict, dropText bool, rep *Report) (*datasets.S
 	if err := s.textBert(sp, n); err != nil {
 		return nil, err
 	}
+	if err := s.checkVocab(sp, opts.Vocab); err != nil {
+		return nil, err
+	}
 	if sp.Audio, err = s.seq("audio", n); err != nil {
 		return nil, err
 	}
@@ -365,7 +381,7 @@ func convertSplit(name string, d *dict, dropText bool, rep *Report) (*datasets.S
 		return nil, err
 	}
 	if _, ok := d.get("text"); ok {
-		if dropText {
+		if opts.DropTextFeats {
 			// Large payloads were skipped while reading; small ones are
 			// dropped here. The shape is checked either way.
 			if _, err := s.floats("text", 3, n); err != nil {
@@ -430,6 +446,23 @@ func (s *splitReader) textBert(sp *datasets.Split, n int) error {
 	}
 	if holes > 0 {
 		s.rep.warnf("%s/%s: %d rows have an attention mask with holes, padding is not at the end (first: row %d)", s.split, key, holes, firstHole)
+	}
+	return nil
+}
+
+// checkVocab refuses a token id the text encoder has no embedding for
+// (vocab ≤ 0: no check).
+func (s *splitReader) checkVocab(sp *datasets.Split, vocab int) error {
+	if vocab <= 0 {
+		return nil
+	}
+	for i, row := range sp.TextIDs {
+		for t, id := range row[:sp.TextLen[i]] {
+			if int(id) >= vocab {
+				return s.errf("text_bert", "sample %q (row %d): token id %d at position %d is outside the text encoder's vocabulary of %d ids",
+					sp.IDs[i], i, id, t, vocab)
+			}
+		}
 	}
 	return nil
 }

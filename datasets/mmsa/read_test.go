@@ -2,12 +2,14 @@ package mmsa
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -324,4 +326,82 @@ func ExampleRead() {
 		tr.Name, tr.Len(), tr.Audio.N, tr.Audio.T, tr.Audio.D, tr.Vision.N, tr.Vision.T, tr.Vision.D,
 		len(tr.TextIDs[0]), tr.TextFeats.Data == nil)
 	// Output: train: 3 samples, audio 3×6×3, vision 3×7×4, text ids 8, text feats dropped: true
+}
+
+// patchFloat32 returns the file's bytes with the float32 value old, which
+// must occur exactly once, replaced by new.
+func patchFloat32(t *testing.T, raw []byte, old, new float32) []byte {
+	t.Helper()
+	var o, n [4]byte
+	binary.LittleEndian.PutUint32(o[:], math.Float32bits(old))
+	binary.LittleEndian.PutUint32(n[:], math.Float32bits(new))
+	if c := bytes.Count(raw, o[:]); c != 1 {
+		t.Fatalf("value %v occurs %d times in the file", old, c)
+	}
+	return bytes.Replace(raw, o[:], n[:], 1)
+}
+
+// TestReadChecksValues: an infinite feature is an error naming the file,
+// split, key and position; a value above FeatureBound a warning naming
+// split and key; a token id outside Options.Vocab an error naming the
+// sample and the id.
+func TestReadChecksValues(t *testing.T) {
+	path := filepath.Join("testdata", "good_p4.pkl")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Read(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ds.Valid.Audio
+	v := a.Data[1*a.T*a.D+1*a.D+2] // valid row 1, step 1, feature 2
+	decode := func(b []byte, opts Options) (*Report, error) {
+		_, rep, err := Decode(bytes.NewReader(b), int64(len(b)), path, opts)
+		return rep, err
+	}
+
+	_, err = decode(patchFloat32(t, raw, v, float32(math.Inf(1))), Options{})
+	want := "mmsa: " + path + ": valid/audio: value +Inf at row 1, step 1, feature 2 is not finite"
+	if err == nil || err.Error() != want {
+		t.Errorf("infinite audio: error %v, want %q", err, want)
+	}
+
+	rep, err := decode(patchFloat32(t, raw, v, 1e30), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "valid/audio: 1 values above 1e+06 in magnitude (up to 1e+30): check the features' scale"
+	if !slices.Contains(rep.Warnings, want) || strings.Count(rep.String(), "valid/audio") != 1 {
+		t.Errorf("huge audio: report %q, want the warning %q once", rep.String(), want)
+	}
+
+	// The largest id of the file is out of a vocabulary of that size; the
+	// error names its first occurrence in reading order.
+	top := int32(0)
+	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
+		for i, row := range s.TextIDs {
+			for _, id := range row[:s.TextLen[i]] {
+				top = max(top, id)
+			}
+		}
+	}
+	want = ""
+	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
+		for i, row := range s.TextIDs {
+			for p, id := range row[:s.TextLen[i]] {
+				if id == top && want == "" {
+					want = fmt.Sprintf("%s/text_bert: sample %q (row %d): token id %d at position %d is outside the text encoder's vocabulary of %d ids",
+						s.Name, s.IDs[i], i, id, p, top)
+				}
+			}
+		}
+	}
+	if _, err := Read(path, Options{Vocab: int(top)}); err == nil || err.Error() != "mmsa: "+path+": "+want {
+		t.Errorf("vocabulary %d: error %v, want %q", top, err, want)
+	}
+	if _, err := Read(path, Options{Vocab: int(top) + 1}); err != nil {
+		t.Errorf("vocabulary %d: %v", top+1, err)
+	}
 }
