@@ -360,15 +360,19 @@ func checkVocab(s *datasets.Split, vocab int) error {
 	return nil
 }
 
-// jsonSample is one line of --jsonl input.
+// jsonSample is one line of --jsonl input. Feature values are decoded as
+// pointers so that a null is an error instead of a silent 0; the checked
+// values are in audio, vision and feats.
 type jsonSample struct {
-	ID        *string     `json:"id"`
-	Text      *string     `json:"text"`
-	TextIDs   []int32     `json:"text_ids"`
-	TextFeats [][]float32 `json:"text_feats"`
-	Audio     [][]float32 `json:"audio"`
-	Vision    [][]float32 `json:"vision"`
-	Label     *float32    `json:"label"`
+	ID        *string      `json:"id"`
+	Text      *string      `json:"text"`
+	TextIDs   []int32      `json:"text_ids"`
+	TextFeats [][]*float32 `json:"text_feats"`
+	Audio     [][]*float32 `json:"audio"`
+	Vision    [][]*float32 `json:"vision"`
+	Label     *float32     `json:"label"`
+
+	audio, vision, feats [][]float32
 }
 
 // readJSONL reads JSON lines into one split, checked against the model
@@ -428,17 +432,22 @@ func parseSample(ck *checkpoint, raw []byte) (jsonSample, []int32, error) {
 	if s.ID == nil {
 		return s, nil, errors.New("id: missing")
 	}
-	if err := checkSteps("audio", s.Audio, cfg.AudioDim, "audio_dim"); err != nil {
+	if s.Label != nil && !(*s.Label >= -3 && *s.Label <= 3) {
+		return s, nil, fmt.Errorf("label: %v outside [-3, 3]", *s.Label)
+	}
+	var err error
+	if s.audio, err = checkSteps("audio", s.Audio, cfg.AudioDim, "audio_dim"); err != nil {
 		return s, nil, err
 	}
-	if err := checkSteps("vision", s.Vision, cfg.VisionDim, "vision_dim"); err != nil {
+	if s.vision, err = checkSteps("vision", s.Vision, cfg.VisionDim, "vision_dim"); err != nil {
 		return s, nil, err
 	}
 	if cfg.TextFeats {
 		if s.TextFeats == nil {
 			return s, nil, fmt.Errorf("text_feats: missing: the checkpoint's model reads %d-d precomputed text features, not text", cfg.TextDim)
 		}
-		return s, nil, checkSteps("text_feats", s.TextFeats, cfg.TextDim, "text_dim")
+		s.feats, err = checkSteps("text_feats", s.TextFeats, cfg.TextDim, "text_dim")
+		return s, nil, err
 	}
 	ids, err := ck.textIDs(s)
 	return s, ids, err
@@ -471,18 +480,27 @@ func (ck *checkpoint) textIDs(s jsonSample) ([]int32, error) {
 	return ids, nil
 }
 
-// checkSteps checks a [T][dim] sequence: at least one step, each of dim
-// values (field names the config entry).
-func checkSteps(key string, steps [][]float32, dim int, field string) error {
+// checkSteps checks a [T][dim] sequence, at least one step, each of dim
+// values and none null (field names the config entry), and returns its
+// values.
+func checkSteps(key string, steps [][]*float32, dim int, field string) ([][]float32, error) {
 	if len(steps) == 0 {
-		return fmt.Errorf("%s: missing or empty: want at least one step of %d features", key, dim)
+		return nil, fmt.Errorf("%s: missing or empty: want at least one step of %d features", key, dim)
 	}
+	vals := make([][]float32, len(steps))
 	for t, x := range steps {
 		if len(x) != dim {
-			return fmt.Errorf("%s[%d]: %d features, the checkpoint's model takes %d (%s)", key, t, len(x), dim, field)
+			return nil, fmt.Errorf("%s[%d]: %d features, the checkpoint's model takes %d (%s)", key, t, len(x), dim, field)
+		}
+		vals[t] = make([]float32, dim)
+		for j, v := range x {
+			if v == nil {
+				return nil, fmt.Errorf("%s[%d][%d]: null, want a number", key, t, j)
+			}
+			vals[t][j] = *v
 		}
 	}
-	return nil
+	return vals, nil
 }
 
 // buildSplit lays checked samples out as a right-padded split.
@@ -496,9 +514,9 @@ func buildSplit(cfg graph.Config, name string, samples []jsonSample, text [][]in
 		if x.Label != nil {
 			s.Labels[i], known[i] = *x.Label, true
 		}
-		audio = append(audio, x.Audio)
-		vision = append(vision, x.Vision)
-		feats = append(feats, x.TextFeats)
+		audio = append(audio, x.audio)
+		vision = append(vision, x.vision)
+		feats = append(feats, x.feats)
 	}
 	s.Audio, s.AudioLen = pack(audio, cfg.AudioDim)
 	s.Vision, s.VisionLen = pack(vision, cfg.VisionDim)

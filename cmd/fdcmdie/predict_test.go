@@ -337,6 +337,10 @@ func TestPredictSynthetic(t *testing.T) {
 		delete(noID, "id")
 		noText := synthSample(raw.Test, picked[1])
 		delete(noText, "text")
+		nullAudio := synthSample(raw.Test, picked[1])
+		nullAudio["audio"] = [][]any{{1, 2, 3, 4, 5}, {1, 2, nil, 4, 5}}
+		label9 := synthSample(raw.Test, picked[1])
+		label9["label"] = 9
 		file := func(name string, lines ...any) string {
 			p := filepath.Join(dir, name)
 			writeLines(t, p, lines)
@@ -367,6 +371,10 @@ func TestPredictSynthetic(t *testing.T) {
 				[]string{"line 3", "audio"}},
 			{"no id", []string{"--checkpoint", ckpt, "--jsonl", file("noid.jsonl", noID)}, []string{"line 1", "id"}},
 			{"no text", []string{"--checkpoint", ckpt, "--jsonl", file("notext.jsonl", noText)}, []string{"line 1", "text"}},
+			{"null feature", []string{"--checkpoint", ckpt, "--jsonl", file("null.jsonl", good, nullAudio)},
+				[]string{"line 2", "audio[1][2]: null"}},
+			{"label out of range", []string{"--checkpoint", ckpt, "--jsonl", file("label.jsonl", label9)},
+				[]string{"line 1", "label: 9 outside [-3, 3]"}},
 			{"audio not numbers", []string{"--checkpoint", ckpt, "--jsonl", file("str.jsonl", map[string]any{"id": "s", "audio": "loud"})},
 				[]string{"line 1", "audio"}},
 			{"malformed JSON", []string{"--checkpoint", ckpt, "--jsonl", malformed}, []string{"line 3", "malformed JSON"}},
