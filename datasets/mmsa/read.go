@@ -97,6 +97,9 @@ func ReadReport(path string, opts Options) (*datasets.Dataset, *Report, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mmsa: %s: %w", path, err)
 	}
+	if st.IsDir() {
+		return nil, nil, fmt.Errorf("mmsa: %s: is a directory, not a pickle file (e.g. unaligned_50.pkl)", path)
+	}
 	if opts.Name == "" {
 		opts.Name = guessName(path)
 	}

@@ -250,6 +250,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad_not_dict.pkl", []string{"top level is a list"}},
 		{"bad_out_of_band.pkl", []string{"out-of-band buffers"}},
 		{"does_not_exist.pkl", []string{"does_not_exist.pkl", "no such file"}},
+		{"", []string{"is a directory"}}, // testdata itself
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
