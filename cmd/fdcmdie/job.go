@@ -80,26 +80,37 @@ func load(f *flags, tmp string, log io.Writer) (*prepared, error) {
 		p.meta["tokenizer"] = string(raw)
 		p.vocab = tok.VocabSize()
 	} else {
+		p.textFeats = f.textFeatures
+		p.vocab = 30522 // text_bert holds bert-base-uncased ids, NeoBERT's vocabulary
+		if p.pre != nil {
+			p.vocab = p.pre.cfg.VocabSize
+		}
+		opts := mmsa.Options{DropTextFeats: !f.textFeatures}
+		if !f.textFeatures { // every split's ids are checked now, not at its first evaluation
+			opts.Vocab = p.vocab
+		}
 		rep := &mmsa.Report{}
-		if ds, rep, err = mmsa.ReadReport(f.data, mmsa.Options{DropTextFeats: !f.textFeatures}); err != nil {
+		if ds, rep, err = mmsa.ReadReport(f.data, opts); err != nil {
 			return nil, err
 		}
 		if s := rep.String(); s != "" {
 			fmt.Fprintln(log, s)
 		}
-		p.textFeats = f.textFeatures
-		p.vocab = 30522 // text_bert holds bert-base-uncased ids, NeoBERT's vocabulary
 	}
 	if p.pre != nil {
 		p.vocab = p.pre.cfg.VocabSize
 	}
+	source := "the synthetic corpus"
+	if f.data != "" {
+		source = f.data
+	}
 	st, err := datasets.FitStandardizer(ds.Train)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
 		if err := st.Apply(s); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", source, err)
 		}
 	}
 	raw, err := json.Marshal(st)
