@@ -1,27 +1,62 @@
+// go-tsne draws its initial embedding from math/rand's global source;
+// Go 1.24 made rand.Seed a no-op unless this setting restores it, and
+// figures 8 and 9 must come out the same on every run.
+//
+//go:debug randseednop=0
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
+
+	"github.com/danaugrs/go-tsne/tsne"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/fdcmdie/fdcmdie/cmd/fdcmdie/report"
 	"github.com/fdcmdie/fdcmdie/train"
 )
 
-// mapSamples caps the points of the 2-D feature maps (figures 8–9).
-const mapSamples = 150
+// The t-SNE of figures 8 and 9: the first mapSamples test samples of each
+// of the six feature groups, with a fixed seed, perplexity, learning rate
+// and number of iterations (all written in the figure's caption).
+const (
+	mapSamples   = 60
+	tsneSeed     = 1
+	tsnePerplex  = 30
+	tsneRate     = 10
+	tsneIters    = 300
+	tsneDims     = 2
+	tsneMinPoint = 3 * tsnePerplex // below this the perplexity cannot be met
+)
 
 // figures draws the paper's figures that the table's runs can feed and
-// returns their paths:
-//   - table 3: mean GAP modality weights per CMDIE layer (figs 6–7);
-//   - table 4: metrics against k_cl (figs 4–5);
-//   - table 7: ablation bars (figs 10–11) and the 2-D maps of the decoupled
-//     features with and without CL (figs 8–9, PCA instead of t-SNE).
-func figures(f *flags, dir string, vs []variant, rows []report.Row, results [][]*train.Result) ([]string, error) {
+// returns their paths; the number of each follows the paper's dataset
+// (MOSI: 4, 6, 10; MOSEI: 5, 7, 11):
+//   - tables 4 and 5: Acc-2 and F1 against k_cl beside the paper's curve
+//     (figs 4–5);
+//   - tables 3 and 7: the mean GAP modality weights of the full model
+//     (figs 6–7);
+//   - table 7: the ablation bars beside the paper's (figs 10–11) and the
+//     t-SNE maps of the decoupled test features without (fig 8) and with
+//     (fig 9) the contrastive loss.
+func figures(j *job, dir string, vs []variant, rows, paper []report.Row, results [][]*train.Result) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	mosei := j.paperKey == report.MOSEI
+	num := func(mosi, moseiFig int) int {
+		if mosei {
+			return moseiFig
+		}
+		return mosi
+	}
+	data := fmt.Sprintf("measured on %s, test split, %d seed(s)", j.p.name, len(j.f.seeds))
+	if j.key != j.paperKey {
+		data += fmt.Sprintf("; the paper's numbers are on %s: not comparable number-for-number", report.DatasetName(j.paperKey))
 	}
 	var paths []string
 	add := func(name string, draw func(string) error) error {
@@ -29,114 +64,111 @@ func figures(f *flags, dir string, vs []variant, rows []report.Row, results [][]
 		if err := draw(p); err != nil {
 			return fmt.Errorf("figure %s: %w", name, err)
 		}
-		paths = append(paths, p)
+		paths = append(paths, p, report.SVGPath(p))
 		return nil
 	}
-	switch f.table {
-	case "3":
-		if alpha := meanAlpha(results[0]); len(alpha) > 0 {
-			groups := make([]string, len(alpha))
-			series := []report.BarSeries{{Name: "alpha_t"}, {Name: "alpha_v"}, {Name: "alpha_a"}}
-			for l, a := range alpha {
-				groups[l] = fmt.Sprintf("layer %d", l+1)
-				for m := range series {
-					series[m].Values = append(series[m].Values, a[m])
-				}
-			}
-			if err := add("fig6_gap_weights.png", func(p string) error {
-				return report.Bars(p, report.Stacked, "Mean GAP modality weights (test split)", "alpha", groups, series)
-			}); err != nil {
-				return nil, err
-			}
-		}
-	case "4":
-		var acc, f1, mae report.Series
-		acc.Name, f1.Name, mae.Name = "Acc-2 non0 (%)", "F1 non0 (%)", "MAE x100"
-		for i, v := range vs {
-			x := float64(v.cfg.KCL)
-			acc.X, acc.Y = append(acc.X, x), append(acc.Y, 100*rows[i].Mean[report.Acc2Non0])
-			f1.X, f1.Y = append(f1.X, x), append(f1.Y, 100*rows[i].Mean[report.F1Non0])
-			mae.X, mae.Y = append(mae.X, x), append(mae.Y, 100*rows[i].Mean[report.MAE])
-		}
-		if err := add("fig4_kcl.png", func(p string) error {
-			return report.LineChart(p, "Effect of k_cl (test split)", "k_cl", "score", []report.Series{acc, f1, mae})
+	switch j.table {
+	case "4", "5":
+		n := num(4, 5)
+		title := fmt.Sprintf("Figure %d: Acc-2 and F1 against k_cl", n)
+		caption := data + fmt.Sprintf("\npaper: table %s, %s (dashed); non0: negative vs positive, zero labels left out", j.table, report.DatasetName(j.paperKey))
+		if err := add(fmt.Sprintf("fig%d_kcl.png", n), func(p string) error {
+			return report.SweepFigure(p, title, "k_cl", caption, rows, paper)
 		}); err != nil {
 			return nil, err
 		}
 	case "7":
-		groups := make([]string, len(rows))
-		acc := report.BarSeries{Name: "Acc-2 non0 (%)"}
-		f1 := report.BarSeries{Name: "F1 non0 (%)"}
-		for i, r := range rows {
-			groups[i] = r.Name
-			acc.Values = append(acc.Values, 100*r.Mean[report.Acc2Non0])
-			f1.Values = append(f1.Values, 100*r.Mean[report.F1Non0])
-		}
-		if err := add("fig10_ablations.png", func(p string) error {
-			return report.Bars(p, report.Grouped, "Ablations (test split)", "score", groups, []report.BarSeries{acc, f1})
+		n := num(10, 11)
+		title := fmt.Sprintf("Figure %d: ablations", n)
+		caption := data + fmt.Sprintf("\npaper: table 7, %s (grey bars)", report.DatasetName(j.paperKey))
+		if err := add(fmt.Sprintf("fig%d_ablations.png", n), func(p string) error {
+			return report.AblationFigure(p, title, caption, rows, paper)
 		}); err != nil {
 			return nil, err
 		}
 		for i, v := range vs {
-			name := map[string]string{report.AblationFull: "fig8_features_with_cl.png", report.AblationNoCL: "fig9_features_without_cl.png"}[v.name]
-			if name == "" || len(results[i]) == 0 {
+			var n int
+			var what string
+			switch v.name {
+			case report.AblationNoCL:
+				n, what = 8, "without"
+			case report.AblationFull:
+				n, what = 9, "with"
+			default:
 				continue
 			}
-			res, title := results[i][0], "Decoupled test features, PCA ("+v.name+")"
-			if err := add(name, func(p string) error { return featureMap(p, title, res, v.cfg.DModel) }); err != nil {
+			res := results[i][0]
+			title := fmt.Sprintf("Figure %d: decoupled test features %s contrastive learning (t-SNE)", n, what)
+			if err := add(fmt.Sprintf("fig%d_tsne_%s_cl.png", n, what), func(p string) error {
+				return featureMap(p, title, j.p.name, res, v.cfg.DModel, j.f.seeds[0])
+			}); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for i, v := range vs {
+		if (v.name != "FD-CMDIE" && v.name != report.AblationFull) || len(results[i][0].Alpha) == 0 {
+			continue
+		}
+		var alpha [][][3]float64
+		for _, r := range results[i] {
+			alpha = append(alpha, r.Alpha)
+		}
+		n := num(6, 7)
+		title := fmt.Sprintf("Figure %d: mean GAP modality weights of %s", n, v.name)
+		caption := data + "\nbars: mean of α over the test samples; error bars: population std over seeds (none with one seed)"
+		if err := add(fmt.Sprintf("fig%d_gap_weights.png", n), func(p string) error {
+			return report.GAPFigure(p, title, caption, alpha)
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return paths, nil
 }
 
-// meanAlpha averages the GAP weights of several seeds.
-func meanAlpha(rs []*train.Result) [][3]float64 {
-	if len(rs) == 0 || len(rs[0].Alpha) == 0 {
-		return nil
-	}
-	out := make([][3]float64, len(rs[0].Alpha))
-	for _, r := range rs {
-		for l, a := range r.Alpha {
-			for m := range a {
-				out[l][m] += a[m] / float64(len(rs))
-			}
-		}
-	}
-	return out
-}
-
-// featureMap projects the pooled similarity (s_m) and dissimilarity (d_m)
-// features of the first test samples to 2-D and draws them by kind.
-func featureMap(path, title string, res *train.Result, d int) error {
-	names := []string{"s_t", "s_v", "s_a", "d_t", "d_v", "d_a"}
+// featureMap projects the pooled similar (s_m) and different (d_m)
+// features of the first test samples to 2-D with t-SNE and draws them by
+// group.
+func featureMap(path, title, data string, res *train.Result, d int, seed uint64) error {
 	sets := [6][]float32{res.TestS[0], res.TestS[1], res.TestS[2], res.TestD[0], res.TestD[1], res.TestD[2]}
-	var x [][]float64
+	var x []float64
 	var group []int
 	for g, set := range sets {
 		n := min(len(set)/d, mapSamples)
-		for i := 0; i < n; i++ {
-			row := make([]float64, d)
-			for j := range row {
-				row[j] = float64(set[i*d+j])
-			}
-			x, group = append(x, row), append(group, g)
+		for i := 0; i < n*d; i++ {
+			x = append(x, float64(set[i]))
+		}
+		for range n {
+			group = append(group, g)
 		}
 	}
-	if len(x) < 2 {
-		return fmt.Errorf("no test features to map")
+	if len(group) < tsneMinPoint {
+		return fmt.Errorf("%d test feature vectors, t-SNE with perplexity %d needs %d", len(group), tsnePerplex, tsneMinPoint)
 	}
-	xy, err := report.PCA2(x)
+	xy, err := embed(mat.NewDense(len(group), d, x))
 	if err != nil {
 		return err
 	}
-	pts := make([]report.Point, len(xy))
-	for i, p := range xy {
-		if math.IsNaN(p[0]) || math.IsNaN(p[1]) {
-			return fmt.Errorf("PCA gave NaN")
+	caption := fmt.Sprintf("%s, model seed %d; the first %d test samples' pooled s_m and d_m (d = %d)\n"+
+		"t-SNE (github.com/danaugrs/go-tsne): seed %d, perplexity %d, learning rate %d, %d iterations",
+		data, seed, mapSamples, d, tsneSeed, tsnePerplex, tsneRate, tsneIters)
+	return report.FeatureMap(path, title, caption, xy, group)
+}
+
+// embed runs the t-SNE of figures 8 and 9 on the rows of x.
+func embed(x *mat.Dense) ([][2]float64, error) {
+	// go-tsne draws from the global source, seeded here (see the go:debug
+	// line at the top of this file).
+	//lint:ignore SA1019 rand.Seed is the only way to seed go-tsne
+	rand.Seed(tsneSeed)
+	y := tsne.NewTSNE(tsneDims, tsnePerplex, tsneRate, tsneIters, false).EmbedData(x, nil)
+	n, _ := y.Dims()
+	xy := make([][2]float64, n)
+	for i := range xy {
+		xy[i] = [2]float64{y.At(i, 0), y.At(i, 1)}
+		if math.IsNaN(xy[i][0]) || math.IsNaN(xy[i][1]) {
+			return nil, errors.New("t-SNE gave NaN")
 		}
-		pts[i] = report.Point{X: p[0], Y: p[1], Group: group[i]}
 	}
-	return report.Scatter(path, title, "PC 1", "PC 2", names, pts)
+	return xy, nil
 }

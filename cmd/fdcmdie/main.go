@@ -6,7 +6,8 @@
 // With no arguments it trains a small preset on the embedded synthetic
 // MOSI-like corpus, plus a text-only baseline, and prints table 3's layout.
 // With --data it reads an MMSA pickle (CMU-MOSI, CMU-MOSEI); --table picks
-// the table (3, 4, 6, 7), --out writes CSV, JSON, figures and checkpoints.
+// the table (3, 4, 5, 6, 7, 8), each printed above the paper's own rows,
+// and --out writes CSV, JSON, figures and checkpoints.
 // "fdcmdie predict" turns a checkpoint and data into predictions.
 package main
 
@@ -18,8 +19,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fdcmdie/fdcmdie/train"
 )
@@ -56,6 +59,36 @@ type flags struct {
 	noCL         bool
 	noCMDIE      bool
 	noNeoBERT    bool
+	values       intList       // --values: the sweep of tables 4, 5, 6
+	timeBudget   time.Duration // per training run; 0: the setting's
+	checkpoint   string        // --table 8: analyse this model instead of training one
+	cases        []string      // --table 8: test ids to analyse
+}
+
+// intList parses "2,4,8" into distinct positive integers.
+type intList []int
+
+func (l *intList) String() string {
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *intList) Set(v string) error {
+	*l = nil
+	for _, p := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 {
+			return fmt.Errorf("value %q is not a positive integer", p)
+		}
+		if slices.Contains(*l, n) {
+			return fmt.Errorf("value %d is repeated", n)
+		}
+		*l = append(*l, n)
+	}
+	return nil
 }
 
 // seedList parses "1111,1112,1113".
@@ -109,7 +142,12 @@ Flags:
 	fs.Var(&seeds, "seeds", "comma-separated seeds; several give mean ± population std (paper: 1111,1112,1113)")
 	fs.IntVar(&f.epochs, "epochs", 0, "maximum epochs (default: the preset's)")
 	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON) and checkpoints")
-	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep, tables 4/5), 6 (CMDIE layer sweep) or 7 (ablations)")
+	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep; table 5 on MOSEI), 5 (k_cl sweep of MOSEI), 6 (CMDIE layer sweep), 7 (ablations) or 8 (case analysis)")
+	fs.Var(&f.values, "values", "values of the sweep of --table 4, 5 or 6 (default: the paper's; a short subset on the embedded corpus)")
+	fs.DurationVar(&f.timeBudget, "time-budget", 0, "stop each training run before an epoch that would end later than this (default: 1m50s on the embedded corpus, none with --data)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "--table 8: analyse this checkpoint (best.safetensors) instead of training a model")
+	cases := ""
+	fs.StringVar(&cases, "cases", "", "--table 8: comma-separated test ids to analyse instead of the default choice (README, table 8)")
 	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip the global gradient norm to this value (0: no clipping, as the paper)")
@@ -127,10 +165,13 @@ Flags:
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	f.seeds = seeds
+	if cases != "" {
+		f.cases = strings.Split(cases, ",")
+	}
 	switch f.table {
-	case "3", "4", "6", "7":
+	case "3", "4", "5", "6", "7", "8":
 	default:
-		return nil, fmt.Errorf("--table %q: want 3, 4, 6 or 7", f.table)
+		return nil, fmt.Errorf("--table %q: want 3, 4, 5, 6, 7 or 8", f.table)
 	}
 	switch f.dataset {
 	case "", "mosi", "mosei":
@@ -160,7 +201,54 @@ Flags:
 	if f.textFeatures && f.data == "" {
 		return nil, errors.New("--text-features needs --data: the synthetic corpus has no precomputed text features")
 	}
+	if err := f.conflicts(); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// conflicts refuses combinations of flags whose results would be
+// mislabelled or whose flags would be ignored.
+func (f *flags) conflicts() error {
+	var ablations []string
+	for _, a := range []struct {
+		on   bool
+		name string
+	}{{f.noNeoBERT, "--no-neobert"}, {f.noCL, "--no-cl"}, {f.noCMDIE, "--no-cmdie"}, {f.noGAP, "--no-gap"}, {f.noCrossAtt2, "--no-crossatt2"}} {
+		if a.on {
+			ablations = append(ablations, a.name)
+		}
+	}
+	for i, s := range f.seeds {
+		if slices.Contains(f.seeds[:i], s) {
+			return fmt.Errorf("--seeds: seed %d is repeated: the mean and std would count one run twice", s)
+		}
+	}
+	switch {
+	case f.table == "7" && len(ablations) > 0:
+		return fmt.Errorf("%s with --table 7: the ablation table trains every ablation itself", strings.Join(ablations, " "))
+	case f.table == "8" && len(ablations) > 0:
+		return fmt.Errorf("%s with --table 8: the case analysis is of the full model", strings.Join(ablations, " "))
+	case f.noCL && (f.table == "4" || f.table == "5"):
+		return fmt.Errorf("--no-cl with --table %s: the k_cl sweep needs the contrastive loss", f.table)
+	case f.noNeoBERT && f.textFeatures:
+		return errors.New("--no-neobert with --text-features: precomputed text features use no text encoder")
+	case f.noNeoBERT && f.neobert != "":
+		return errors.New("--no-neobert with --neobert: pick one text encoder")
+	case len(f.values) > 0 && f.table != "4" && f.table != "5" && f.table != "6":
+		return fmt.Errorf("--values with --table %s: only the sweeps of tables 4, 5 and 6 take values", f.table)
+	case f.checkpoint != "" && f.table != "8":
+		return errors.New("--checkpoint needs --table 8 (fdcmdie predict runs a checkpoint on other data)")
+	case len(f.cases) > 0 && f.table != "8":
+		return errors.New("--cases needs --table 8")
+	case f.table == "8" && len(f.seeds) > 1:
+		return errors.New("--table 8 analyses one model: give one seed")
+	case f.checkpoint != "" && (f.resume || f.neobert != "" || f.textFeatures):
+		return errors.New("--checkpoint with --resume, --neobert or --text-features: the checkpoint fixes the model and its text input")
+	case f.timeBudget < 0:
+		return fmt.Errorf("--time-budget %v must not be negative", f.timeBudget)
+	}
+	return nil
 }
 
 // run parses args and runs the requested job, writing results to stdout.

@@ -22,7 +22,6 @@ func TestHelp(t *testing.T) {
 func TestFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--no-such-flag"},
-		{"--table", "5"},
 		{"--table", "2"},
 		{"--dataset", "imdb"},
 		{"--seeds", "1,x"},

@@ -3,7 +3,6 @@ package report_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/fdcmdie/fdcmdie/cmd/fdcmdie/report"
 )
@@ -49,24 +48,4 @@ func ExampleSummarize() {
 	fmt.Printf("%s over %d seeds: MAE %.3f ± %.4f\n", row.Name, row.Seeds, row.Mean[report.MAE], row.Std[report.MAE])
 	// Output:
 	// FD-CMDIE over 3 seeds: MAE 0.720 ± 0.0163
-}
-
-// Project features to 2-D and draw them colored by group.
-func ExamplePCA2() {
-	features := [][]float64{{0, 0, 1}, {1, 2, 1}, {2, 4, 1}, {3, 6, 1.5}}
-	xy, err := report.PCA2(features)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	points := make([]report.Point, len(xy))
-	for i, p := range xy {
-		points[i] = report.Point{X: p[0], Y: p[1], Group: i % 2}
-	}
-	path := filepath.Join(os.TempDir(), "fdcmdie-example-map.png")
-	defer os.Remove(path)
-	err = report.Scatter(path, "Decoupled features (PCA)", "PC 1", "PC 2", []string{"even", "odd"}, points)
-	fmt.Println(len(xy), err)
-	// Output:
-	// 4 <nil>
 }
