@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHelp(t *testing.T) {
@@ -39,13 +40,57 @@ func TestFlagErrors(t *testing.T) {
 
 func TestFlagsParsed(t *testing.T) {
 	var errb bytes.Buffer
-	f, err := parseFlags([]string{"--seeds", "1111,1112,1113", "--epochs", "3", "--table", "7", "--no-gap", "--no-crossatt2",
-		"--no-cl", "--no-cmdie", "--no-neobert", "--out", "o", "--dataset", "mosei", "--preset", "paper", "--quiet", "--clip-norm", "5"}, &errb)
+	f, err := parseFlags([]string{"--seeds", "1111,1112,1113", "--epochs", "3", "--table", "6", "--no-gap", "--no-crossatt2",
+		"--no-cl", "--no-cmdie", "--no-neobert", "--out", "o", "--dataset", "mosei", "--preset", "paper", "--quiet", "--clip-norm", "5",
+		"--values", "1,3", "--time-budget", "90s"}, &errb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.seeds) != 3 || f.seeds[2] != 1113 || f.epochs != 3 || f.table != "7" || !f.noGAP || !f.noCrossAtt2 ||
-		!f.noCL || !f.noCMDIE || !f.noNeoBERT || f.out != "o" || f.dataset != "mosei" || f.preset != "paper" || !f.quiet || f.clipNorm != 5 {
+	if len(f.seeds) != 3 || f.seeds[2] != 1113 || f.epochs != 3 || f.table != "6" || !f.noGAP || !f.noCrossAtt2 ||
+		!f.noCL || !f.noCMDIE || !f.noNeoBERT || f.out != "o" || f.dataset != "mosei" || f.preset != "paper" || !f.quiet || f.clipNorm != 5 ||
+		len(f.values) != 2 || f.values[1] != 3 || f.timeBudget != 90*time.Second {
 		t.Fatalf("parsed %+v", f)
+	}
+}
+
+// TestConflictingFlags: combinations whose table would be mislabelled, or
+// whose flags would be ignored, are refused with a message naming them.
+func TestConflictingFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--table", "7", "--no-gap"}, "--no-gap with --table 7"},
+		{[]string{"--table", "7", "--no-cl", "--no-cmdie"}, "--no-cl --no-cmdie with --table 7"},
+		{[]string{"--table", "8", "--no-neobert"}, "--no-neobert with --table 8"},
+		{[]string{"--table", "4", "--no-cl"}, "--no-cl with --table 4"},
+		{[]string{"--table", "5", "--no-cl"}, "--no-cl with --table 5"},
+		{[]string{"--data", "x.pkl", "--text-features", "--no-neobert"}, "--no-neobert with --text-features"},
+		{[]string{"--neobert", "dir", "--no-neobert"}, "--no-neobert with --neobert"},
+		{[]string{"--seeds", "1111,1112,1111"}, "seed 1111 is repeated"},
+		{[]string{"--table", "3", "--values", "2,4"}, "--values with --table 3"},
+		{[]string{"--table", "4", "--values", "2,2"}, "value 2 is repeated"},
+		{[]string{"--table", "4", "--values", "0"}, "not a positive integer"},
+		{[]string{"--checkpoint", "best.safetensors"}, "--checkpoint needs --table 8"},
+		{[]string{"--cases", "a,b"}, "--cases needs --table 8"},
+		{[]string{"--table", "8", "--seeds", "1,2"}, "give one seed"},
+		{[]string{"--time-budget", "-1s"}, "must not be negative"},
+	} {
+		var errb bytes.Buffer
+		_, err := parseFlags(c.args, &errb)
+		if err == nil || !strings.Contains(err.Error()+errb.String(), c.want) {
+			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.want)
+		}
+	}
+	for _, ok := range [][]string{
+		{"--table", "4", "--values", "2,4,8"},
+		{"--table", "6", "--no-cl"},
+		{"--table", "8", "--cases", "a$_$1,b$_$2"},
+		{"--no-neobert", "--no-gap", "--seeds", "1,2"},
+	} {
+		var errb bytes.Buffer
+		if _, err := parseFlags(ok, &errb); err != nil {
+			t.Errorf("%v refused: %v", ok, err)
+		}
 	}
 }

@@ -11,21 +11,21 @@
 // wrappers for tables 3, 4/5, 6 and 7. [WriteCSV] and [WriteJSON] store the
 // same rows (and [ReadCSV] and [ReadJSON] read them back).
 //
-// Figures: [LineChart] (figs 4/5, a metric against k_cl), [Bars] in grouped
-// or stacked mode (figs 6/7, mean GAP modality weights per CMDIE layer;
-// figs 10/11, a metric per ablation) and [Scatter] (figs 8/9, 2-D maps of the
-// decoupled features). Every figure is an 800×500 PNG drawn with the
-// standard library and the 7×13 bitmap font of golang.org/x/image, with a
-// title, axis tick labels and a legend. Labels are ASCII; a few Greek letters
-// are spelled out (α → "alpha") and other non-ASCII runes print as the
-// font's replacement box.
+// The paper's own numbers are embedded (paper_results.json, a copy of the
+// shared transcription of its tables 1–8): [PaperRows] gives tables 3–7 as
+// reported rows labelled "paper, CMU-MOSI" or "paper, CMU-MOSEI", and
+// [PaperCases] table 8. They are shown beside measured rows, never used
+// as targets. [CaseTable] and [PaperCaseTable] print table 8.
 //
-// The paper draws its 2-D feature maps with t-SNE. This package uses [PCA2]
-// instead: principal component analysis is deterministic, needs no tuning
-// (perplexity, learning rate, seed) and no dependency, and its axes mean
-// something (directions of largest variance). The maps therefore look
-// different from the paper's: clusters that t-SNE separates non-linearly
-// may overlap in a linear projection.
+// Figures are drawn with gonum.org/v1/plot, 900 pixels wide at 100 dpi,
+// each as a PNG and an SVG beside it ([SVGPath]), with a title, axis
+// labels, a legend and a caption that says what was measured:
+// [SweepFigure] (figs 4/5, Acc-2 and F1 against k_cl, the paper's curve
+// dashed), [GAPFigure] (figs 6/7, mean GAP weight per modality and CMDIE
+// layer with the seed spread), [FeatureMap] (figs 8/9, a 2-D projection
+// of the decoupled features; the CLI computes it with t-SNE, as the paper
+// does) and [AblationFigure] (figs 10/11, measured bars beside the
+// paper's).
 //
 // Every file is written atomically: to a temporary file in the destination
 // folder, then renamed over the destination, so an interrupted run never
