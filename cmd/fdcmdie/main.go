@@ -144,7 +144,7 @@ Flags:
 	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON) and checkpoints")
 	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep; table 5 on MOSEI), 5 (k_cl sweep of MOSEI), 6 (CMDIE layer sweep), 7 (ablations) or 8 (case analysis)")
 	fs.Var(&f.values, "values", "values of the sweep of --table 4, 5 or 6 (default: the paper's; a short subset on the embedded corpus)")
-	fs.DurationVar(&f.timeBudget, "time-budget", 0, "stop each training run before an epoch that would end later than this (default: 1m50s on the embedded corpus, none with --data)")
+	fs.DurationVar(&f.timeBudget, "time-budget", 0, "time budget of each full-model training run, a sixth of it for the text-only baseline, unused time passing to the next run; an epoch that would end later is not started (default: 2m5s on the embedded corpus, none with --data)")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "--table 8: analyse this checkpoint (best.safetensors) instead of training a model")
 	cases := ""
 	fs.StringVar(&cases, "cases", "", "--table 8: comma-separated test ids to analyse instead of the default choice (README, table 8)")
