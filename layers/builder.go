@@ -51,6 +51,9 @@ type Builder struct {
 	data     map[*G.Node]bool
 	dropouts []*Dropout
 	frozen   map[string]bool
+	shared   map[string]*Param // parameters of the graph this one shares its weights with
+	arena    *Arena
+	kernels  int // kernels applied so far: the next one's block of the arena
 	err      error
 	// wrap, when set, replaces every kernel before it enters the graph
 	// (tests use it to perturb backward passes).
@@ -85,6 +88,22 @@ func (b *Builder) Fail(err error) error {
 	}
 	return b.err
 }
+
+// ShareParams makes every parameter created after this call hold the value
+// tensor of src's parameter of the same name and shape, instead of new
+// values: the two graphs then compute with one set of weights, and an
+// update of one (AdamW writes in place) is an update of both. A parameter
+// src does not have is an error.
+func (b *Builder) ShareParams(src *Builder) {
+	b.shared = make(map[string]*Param, len(src.params))
+	for _, p := range src.params {
+		b.shared[p.Name] = p
+	}
+}
+
+// UseArena makes the kernels applied after this call keep their outputs,
+// gradients and scratch buffers in a (see Arena).
+func (b *Builder) UseArena(a *Arena) { b.arena = a }
 
 // Freeze marks every parameter whose name starts with prefix, created after
 // this call, as frozen.
@@ -124,14 +143,30 @@ func Const(v float64) Init {
 	}
 }
 
-// Param creates a trainable tensor named name (SPEC §7) initialized by init.
+// Param creates a trainable tensor named name (SPEC §7) initialized by init,
+// or holding the tensor of the graph given to ShareParams.
 func (b *Builder) Param(name string, init Init, shape ...int) *G.Node {
 	if !b.claim(name) {
 		return b.placeholder(shape)
 	}
-	vals := make([]float64, tensor.Shape(shape).TotalSize())
-	init(b.rng, vals)
-	n := G.NewTensor(b.G, b.Dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(b.tensorOf(vals, shape)))
+	var value *tensor.Dense
+	if b.shared != nil {
+		src := b.shared[name]
+		if src == nil {
+			b.Fail(fmt.Errorf("layers: parameter %q: the graph it shares weights with has none of that name", name))
+			return b.placeholder(shape)
+		}
+		value, _ = src.Node.Value().(*tensor.Dense)
+		if !slices.Equal(src.Shape, shape) || value == nil || value.Dtype() != b.Dtype {
+			b.Fail(fmt.Errorf("layers: parameter %q %v %v: the shared one is %v %v", name, b.Dtype, shape, src.Node.Dtype(), src.Shape))
+			return b.placeholder(shape)
+		}
+	} else {
+		vals := make([]float64, tensor.Shape(shape).TotalSize())
+		init(b.rng, vals)
+		value = b.tensorOf(vals, shape)
+	}
+	n := G.NewTensor(b.G, b.Dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(value))
 	p := &Param{Name: name, Node: n, Shape: append([]int(nil), shape...)}
 	for prefix := range b.frozen {
 		if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
@@ -203,7 +238,8 @@ func (b *Builder) apply(k kernel, inputs ...*G.Node) *G.Node {
 	for i, n := range inputs {
 		need[i] = b.needsGrad(n)
 	}
-	out, err := applyKernel(k, need, inputs...)
+	out, err := applyKernel(k, b.arena.at(b.kernels), need, inputs...)
+	b.kernels++
 	if err != nil {
 		b.Fail(err)
 		return b.placeholder(inputs[0].Shape())
@@ -258,9 +294,13 @@ func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
 // FillDropouts sets every dropout mask: in training each element keeps with
 // probability 1−p and is scaled by 1/(1−p); otherwise all ones. A mask's
 // tensor is reused from the previous call. In training each mask takes one
-// seed from rng and is drawn in fixed chunks of maskChunk elements, each
-// from its own stream, on all cores: the masks depend on rng alone, not
-// on the number of cores.
+// seed from rng, and the features of sample i at step t (row (i, t) of a
+// mask [B, T, F]; a mask [B, F] has the one step t = 0) are drawn from a
+// stream of their own keyed by (i, t). A mask's values therefore depend on
+// rng alone: not on the number of cores, and not on the sequence length
+// the graph was built for: the mask of a batch cut to its first T' steps
+// is the leading block of the mask of the uncut batch, so a run gives the
+// same numbers whatever lengths its batches are cut to.
 func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	for _, d := range b.dropouts {
 		v, _ := d.Node.Value().(*tensor.Dense)
@@ -271,11 +311,15 @@ func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 		if train {
 			seed = rng.Uint64()
 		}
+		rows, steps, err := maskRows(v.Shape())
+		if err != nil {
+			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
+		}
 		switch m := v.Data().(type) {
 		case []float32:
-			fillMask(m, seed, d.P, train)
+			fillMask(m, rows, steps, seed, d.P, train)
 		case []float64:
-			fillMask(m, seed, d.P, train)
+			fillMask(m, rows, steps, seed, d.P, train)
 		}
 		if err := G.Let(d.Node, v); err != nil {
 			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
@@ -284,13 +328,25 @@ func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	return nil
 }
 
-// maskChunk is the number of mask elements drawn from one random stream.
-const maskChunk = 1 << 14
+// maskRows returns the samples and steps of a dropout mask's shape: [B, T, F]
+// has B samples of T steps, [B, F] B samples of one step, [F] one.
+func maskRows(s tensor.Shape) (samples, steps int, err error) {
+	switch s.Dims() {
+	case 1:
+		return 1, 1, nil
+	case 2:
+		return s[0], 1, nil
+	case 3:
+		return s[0], s[1], nil
+	}
+	return 0, 0, fmt.Errorf("mask shape %v: want [B, T, F], [B, F] or [F]", s)
+}
 
-// fillMask draws one dropout mask from seed, or sets it to ones outside
-// training. An element is dropped when a uniform 32-bit draw falls below
+// fillMask draws a dropout mask of samples×steps rows from seed, or sets it
+// to ones outside training. Row (i, t) comes from the stream keyed by
+// i·2³² + t; an element is dropped when a uniform 32-bit draw falls below
 // p·2³², two draws per 64-bit number.
-func fillMask[T float](m []T, seed uint64, p float64, train bool) {
+func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train bool) {
 	if !train {
 		for i := range m {
 			m[i] = 1
@@ -299,16 +355,17 @@ func fillMask[T float](m []T, seed uint64, p float64, train bool) {
 	}
 	keep := T(1 / (1 - p))
 	drop := uint32(min(p*(1<<32), math.MaxUint32))
-	chunks := (len(m) + maskChunk - 1) / maskChunk
-	parallelFor(chunks, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			src := rand.NewPCG(seed, uint64(c))
-			part := m[c*maskChunk : min((c+1)*maskChunk, len(m))]
-			for i := 0; i < len(part); i += 2 {
+	width := len(m) / (samples * steps)
+	parallelFor(samples*steps, func(lo, hi int) {
+		var src rand.PCG
+		for r := lo; r < hi; r++ {
+			src.Seed(seed, uint64(r/steps)<<32|uint64(r%steps))
+			row := m[r*width : (r+1)*width]
+			for i := 0; i < len(row); i += 2 {
 				u := src.Uint64()
-				part[i] = keepOrDrop(uint32(u), drop, keep)
-				if i+1 < len(part) {
-					part[i+1] = keepOrDrop(uint32(u>>32), drop, keep)
+				row[i] = keepOrDrop(uint32(u), drop, keep)
+				if i+1 < len(row) {
+					row[i+1] = keepOrDrop(uint32(u>>32), drop, keep)
 				}
 			}
 		}

@@ -96,37 +96,42 @@ func TestDropoutMasks(t *testing.T) {
 	}
 }
 
-// TestDropoutMasksAcrossChunks draws a mask of several chunks on one core
-// and on two: the masks must be equal, and every chunk must drop about p
-// of its elements and differ from the others.
-func TestDropoutMasksAcrossChunks(t *testing.T) {
-	n := 3*maskChunk + 5
-	draw := func(procs int) []float64 {
+// TestDropoutMasksByRow draws a mask [B, T, F] on one core and on two, and
+// at fewer steps: the masks must be equal on one and two cores, the mask of
+// T' < T steps must be the leading block of the one of T steps (a batch cut
+// to its real length drops the same elements as the uncut batch), every
+// row must drop about p of the mask, and rows must differ.
+func TestDropoutMasksByRow(t *testing.T) {
+	const samples, steps, width, p = 3, 400, 33, 0.3
+	draw := func(procs, steps int) []float64 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		m := make([]float64, n)
-		fillMask(m, 42, 0.3, true)
+		m := make([]float64, samples*steps*width)
+		fillMask(m, samples, steps, 42, p, true)
 		return m
 	}
-	one, two := draw(1), draw(2)
-	for i := range one {
-		if one[i] != two[i] {
-			t.Fatalf("element %d: %v on one core, %v on two", i, one[i], two[i])
+	one, two := draw(1, steps), draw(2, steps)
+	if !slices.Equal(one, two) {
+		t.Fatal("the mask drawn on two cores differs from the one drawn on one")
+	}
+	const cut = 250
+	short := draw(2, cut)
+	for i := 0; i < samples; i++ {
+		if !slices.Equal(short[i*cut*width:(i+1)*cut*width], one[i*steps*width:(i*steps+cut)*width]) {
+			t.Fatalf("sample %d: the mask of %d steps is not the leading block of the mask of %d", i, cut, steps)
 		}
 	}
-	for c := 0; c*maskChunk < n; c++ {
-		part := one[c*maskChunk : min((c+1)*maskChunk, n)]
-		dropped := 0
-		for _, v := range part {
-			if v == 0 {
-				dropped++
-			}
+	dropped := 0
+	for _, v := range one {
+		if v == 0 {
+			dropped++
 		}
-		if len(part) > 1000 && math.Abs(float64(dropped)/float64(len(part))-0.3) > 0.02 {
-			t.Errorf("chunk %d drops %d of %d, want about 30%%", c, dropped, len(part))
-		}
-		if c > 0 && len(part) >= 100 && slices.Equal(part[:100], one[:100]) {
-			t.Errorf("chunk %d repeats chunk 0", c)
-		}
+	}
+	if frac := float64(dropped) / float64(len(one)); math.Abs(frac-p) > 0.01 { // sd ≈ 0.002
+		t.Errorf("%d of %d dropped (%.3f), want about %v", dropped, len(one), frac, p)
+	}
+	row := func(i, s int) []float64 { return one[(i*steps+s)*width : (i*steps+s+1)*width] }
+	if slices.Equal(row(0, 0), row(0, 1)) || slices.Equal(row(0, 0), row(1, 0)) {
+		t.Error("two rows of the mask repeat each other")
 	}
 }
 

@@ -49,21 +49,81 @@ type kargs struct {
 	scr   *scratch
 }
 
-// scratch holds an op's working buffers from run to run.
-type scratch struct{ bufs []any }
+// scratch holds an op's working memory from run to run: the backing
+// slices of its results (an output, gradients) and its scratch buffers.
+// Ops of graphs built with one Arena share it (see Arena), so a buffer
+// keeps the capacity of the largest graph's use and is resliced to the
+// length each run needs.
+type scratch struct{ vals, bufs []any }
 
 // scratchOf returns buffer i of the op running a, with n elements of type
-// T. Its contents are whatever the previous run left there.
+// T. Its contents are whatever an earlier run left there.
 func scratchOf[T float](a *kargs, i, n int) []T {
 	for len(a.scr.bufs) <= i {
 		a.scr.bufs = append(a.scr.bufs, nil)
 	}
-	if b, ok := a.scr.bufs[i].([]T); ok && len(b) == n {
-		return b
+	return grow[T](&a.scr.bufs[i], n)
+}
+
+// grow returns *slot's slice resliced to n elements, after replacing it by a
+// new one when it is not a []T of capacity n.
+func grow[T float](slot *any, n int) []T {
+	if b, ok := (*slot).([]T); ok && cap(b) >= n {
+		return b[:n]
 	}
 	b := make([]T, n)
-	a.scr.bufs[i] = b
+	*slot = b
 	return b
+}
+
+// result returns a tensor of type dt and shape s backed by result slot i of
+// scr; *hdr keeps the tensor header from run to run while it wraps that
+// memory. Its contents are whatever an earlier run left there.
+func (scr *scratch) result(i int, hdr **tensor.Dense, dt tensor.Dtype, s tensor.Shape) *tensor.Dense {
+	for len(scr.vals) <= i {
+		scr.vals = append(scr.vals, nil)
+	}
+	if dt == tensor.Float32 {
+		return header(grow[float32](&scr.vals[i], s.TotalSize()), hdr, s)
+	}
+	return header(grow[float64](&scr.vals[i], s.TotalSize()), hdr, s)
+}
+
+func header[T float](mem []T, hdr **tensor.Dense, s tensor.Shape) *tensor.Dense {
+	if t := *hdr; t != nil && t.Shape().Eq(s) {
+		if d, ok := t.Data().([]T); ok && len(d) == len(mem) && &d[0] == &mem[0] {
+			return t
+		}
+	}
+	*hdr = tensor.New(tensor.WithShape(s.Clone()...), tensor.WithBacking(mem))
+	return *hdr
+}
+
+// Arena is working memory shared by the graphs built with it
+// (Builder.UseArena): the outputs, gradients and scratch buffers of their
+// kernels. The k-th kernel applied by each such graph uses the k-th block
+// of the arena, grown to the largest use, so graphs of one model built for
+// several batch shapes together hold the memory of the largest one, not
+// the sum. Only one of them may run at a time, and the values of a run (its
+// outputs, its gradients) are overwritten by the next run of any of them.
+type Arena struct{ ops []*opMemory }
+
+// NewArena returns an empty arena.
+func NewArena() *Arena { return &Arena{} }
+
+// opMemory is the working memory of one kernel application: its forward
+// and its backward op.
+type opMemory struct{ fwd, bwd scratch }
+
+// at returns block k of the arena, or fresh memory for a nil arena.
+func (a *Arena) at(k int) *opMemory {
+	if a == nil {
+		return &opMemory{}
+	}
+	for len(a.ops) <= k {
+		a.ops = append(a.ops, &opMemory{})
+	}
+	return a.ops[k]
 }
 
 // data returns the backing slice of t, or nil for a nil tensor.
@@ -76,7 +136,7 @@ func data[T float](t *tensor.Dense) []T {
 
 // applyKernel adds k to the graph with the given inputs. needGrad[i] says
 // whether input i receives a gradient; data inputs and masks do not.
-func applyKernel(k kernel, needGrad []bool, inputs ...*G.Node) (*G.Node, error) {
+func applyKernel(k kernel, mem *opMemory, needGrad []bool, inputs ...*G.Node) (*G.Node, error) {
 	if len(needGrad) != len(inputs) {
 		return nil, fmt.Errorf("%v: %d inputs, %d gradient flags", k, len(inputs), len(needGrad))
 	}
@@ -91,7 +151,7 @@ func applyKernel(k kernel, needGrad []bool, inputs ...*G.Node) (*G.Node, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", k, err)
 	}
-	op := &fwdOp{k: k, in: shapes, out: out, need: append([]bool(nil), needGrad...)}
+	op := &fwdOp{k: k, in: shapes, out: out, need: append([]bool(nil), needGrad...), mem: mem}
 	return G.ApplyOp(op, inputs...)
 }
 
@@ -102,14 +162,15 @@ func applyKernel(k kernel, needGrad []bool, inputs ...*G.Node) (*G.Node, error) 
 // the step). Gorgonia only overwrites a value once no op reads it any more
 // in that run, and the kernel writes every element of it in the next, so
 // reuse gives the numbers fresh tensors would. A graph with such ops must
-// not run on two machines at once.
+// not run on two machines at once; graphs sharing an Arena must not run at
+// the same time.
 type fwdOp struct {
 	k    kernel
 	in   []tensor.Shape
 	out  tensor.Shape
 	need []bool
+	mem  *opMemory
 	buf  *tensor.Dense
-	scr  scratch
 }
 
 func tensorType(dims int) G.TensorType {
@@ -169,24 +230,14 @@ func denseAll(vs []G.Value) ([]*tensor.Dense, error) {
 	return ds, nil
 }
 
-// reuse returns *buf if it holds a tensor of type dt and shape s, and
-// otherwise a new zeroed one that it keeps in *buf.
-func reuse(buf **tensor.Dense, dt tensor.Dtype, s tensor.Shape) *tensor.Dense {
-	if t := *buf; t != nil && t.Dtype() == dt && t.Shape().Eq(s) {
-		return t
-	}
-	*buf = tensor.New(tensor.Of(dt), tensor.WithShape(s.Clone()...))
-	return *buf
-}
-
 func (op *fwdOp) Do(vs ...G.Value) (G.Value, error) {
 	in, err := denseAll(vs)
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op.k, err)
 	}
 	dt := in[0].Dtype()
-	out := reuse(&op.buf, dt, op.out)
-	op.k.forward(&kargs{dt: dt, in: in, shape: op.in, out: out, scr: &op.scr})
+	out := op.mem.fwd.result(0, &op.buf, dt, op.out)
+	op.k.forward(&kargs{dt: dt, in: in, shape: op.in, out: out, scr: &op.mem.fwd})
 	return out, nil
 }
 
@@ -217,7 +268,6 @@ type bwdOp struct {
 	f     *fwdOp
 	grads []*tensor.Dense
 	token *tensor.Dense
-	scr   scratch
 }
 
 func (op *bwdOp) Arity() int { return len(op.f.in) + 2 }
@@ -243,15 +293,16 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	n := len(op.f.in)
 	dt := all[0].Dtype()
-	a := &kargs{dt: dt, in: all[:n], shape: op.f.in, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, n), scr: &op.scr}
+	scr := &op.f.mem.bwd
+	a := &kargs{dt: dt, in: all[:n], shape: op.f.in, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, n), scr: scr}
 	for i, s := range op.f.in {
 		if op.f.need[i] {
-			a.grads[i] = reuse(&op.grads[i], dt, s)
+			a.grads[i] = scr.result(i, &op.grads[i], dt, s)
 			a.grads[i].Zero()
 		}
 	}
 	op.f.k.backward(a)
-	return reuse(&op.token, dt, tensor.Shape{1}), nil
+	return scr.result(n, &op.token, dt, tensor.Shape{1}), nil
 }
 
 // pickOp returns the gradient of input i computed by a backward op.
