@@ -51,6 +51,14 @@ type Options struct {
 	// FreezeText freezes the text encoder: no gradient, no optimizer state.
 	FreezeText bool
 	Seed       uint64 // parameter initialization
+	// Share, when set, gives the graph Share's weights instead of new ones:
+	// every parameter holds the tensor of Share's parameter of the same
+	// name (graphs of one model for several batch shapes).
+	Share *Model
+	// Arena, when set, holds the working memory of the graph's kernels,
+	// shared with the other graphs built with it; only one of them may run
+	// at a time (layers.Arena).
+	Arena *layers.Arena
 }
 
 // Build creates the model graph for one batch shape.
@@ -72,6 +80,10 @@ func Build(cfg Config, shape Shape, o Options) (*Model, error) {
 	if o.FreezeText {
 		b.Freeze("text_encoder.")
 	}
+	if o.Share != nil {
+		b.ShareParams(o.Share.B)
+	}
+	b.UseArena(o.Arena)
 	m := &Model{Cfg: cfg, Shape: shape, B: b, WithCL: withCL}
 	m.build()
 	if err := b.Err(); err != nil {

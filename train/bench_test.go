@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -54,30 +55,95 @@ func benchBatch(p benchPreset) (*datasets.Batch, *contrastive.PartnerBatch) {
 	return b, pb
 }
 
+// paddedBatches are n batches of bp's shape with right-padded sequences
+// as MMSA files have them: each sample's length is a fraction u of the
+// padded length, one u per sample for all three modalities (they record one
+// utterance), u log-normal with mean 0.3 and log-sd 0.5, capped at 1. The
+// batches are the ones an epoch would cut to different length buckets.
+func paddedBatches(p benchPreset, n int) ([]*datasets.Batch, *contrastive.PartnerBatch) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const mean, sd = 0.3, 0.5
+	mu := math.Log(mean) - sd*sd/2
+	var out []*datasets.Batch
+	var pb *contrastive.PartnerBatch
+	for i := 0; i < n; i++ {
+		b, partners := benchBatch(p)
+		pb = partners
+		s := p.shape
+		for r := 0; r < s.B; r++ {
+			u := math.Min(1, math.Exp(mu+sd*rng.NormFloat64()))
+			for _, m := range []struct {
+				x, mask []float32
+				steps   int
+			}{{b.TextFeats, b.TextMask, s.Lt}, {b.TextIDs, b.TextMask, s.Lt}, {b.Audio, b.AudioMask, s.La}, {b.Vision, b.VisionMask, s.Lv}} {
+				if m.x == nil {
+					continue
+				}
+				d := len(m.x) / (s.B * m.steps)
+				real := max(1, int(math.Ceil(u*float64(m.steps))))
+				clear(m.mask[r*m.steps+real : (r+1)*m.steps])
+				clear(m.x[(r*m.steps+real)*d : (r+1)*m.steps*d])
+			}
+		}
+		out = append(out, b)
+	}
+	return out, pb
+}
+
 // BenchmarkTrainStep times forward + backward + AdamW on one batch of 32,
 // with the garbage collector set as the command line sets it (TuneGC).
+// The presets run dense batches (every step real); their -padded variants
+// cycle through eight right-padded batches (paddedBatches), each cut to
+// its length bucket, after one untimed pass that compiles the buckets'
+// graphs. Each reports run-frac, the mean fraction of the padded steps
+// (Lt + La + Lv) its batches' buckets run, and real-frac, the fraction the
+// samples hold.
 func BenchmarkTrainStep(bm *testing.B) {
 	TuneGC()
 	for _, p := range benchPresets() {
-		bm.Run(p.name, func(bm *testing.B) {
-			m, err := NewModel(p.cfg, p.shape, ModelOptions{Seed: 1})
-			if err != nil {
-				bm.Fatal(err)
+		for _, padded := range []bool{false, true} {
+			name := p.name
+			batches, pb := []*datasets.Batch{nil}, (*contrastive.PartnerBatch)(nil)
+			if padded {
+				name += "-padded"
+				batches, pb = paddedBatches(p, 8)
+			} else {
+				batches[0], pb = benchBatch(p)
 			}
-			defer m.Close()
-			b, pb := benchBatch(p)
-			if _, err := m.TrainStep(b, pb); err != nil { // warm up
-				bm.Fatal(err)
-			}
-			bm.ReportAllocs()
-			bm.ResetTimer()
-			for i := 0; i < bm.N; i++ {
-				if _, err := m.TrainStep(b, pb); err != nil {
+			bm.Run(name, func(bm *testing.B) {
+				m, err := NewModel(p.cfg, p.shape, ModelOptions{Seed: 1})
+				if err != nil {
 					bm.Fatal(err)
 				}
-			}
-			bm.ReportMetric(float64(p.shape.B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
-		})
+				defer m.Close()
+				s := p.shape
+				var run, real float64       // fractions of the padded steps the buckets run and the samples hold
+				for _, b := range batches { // warm up, and compile every bucket
+					if _, err := m.TrainStep(b, pb); err != nil {
+						bm.Fatal(err)
+					}
+					lt, la, lv := b.RealLengths()
+					run += float64(bucketLength(lt, s.Lt)+bucketLength(la, s.La)+bucketLength(lv, s.Lv)) / float64(s.Lt+s.La+s.Lv)
+					var n float64
+					for _, mask := range [][]float32{b.TextMask, b.AudioMask, b.VisionMask} {
+						for _, v := range mask {
+							n += float64(v)
+						}
+					}
+					real += n / float64(s.B*(s.Lt+s.La+s.Lv))
+				}
+				bm.ReportAllocs()
+				bm.ResetTimer()
+				for i := 0; i < bm.N; i++ {
+					if _, err := m.TrainStep(batches[i%len(batches)], pb); err != nil {
+						bm.Fatal(err)
+					}
+				}
+				bm.ReportMetric(float64(p.shape.B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
+				bm.ReportMetric(run/float64(len(batches)), "run-frac")
+				bm.ReportMetric(real/float64(len(batches)), "real-frac")
+			})
+		}
 	}
 }
 

@@ -559,6 +559,5 @@ func (f *fitter) restoreBest() error {
 		w, _ := p.Node.Value().Data().([]float32)
 		copy(w, f.best[p.Name])
 	}
-	f.m.stale = true
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/fdcmdie/fdcmdie/contrastive"
 	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/graph"
+	"github.com/fdcmdie/fdcmdie/layers"
 )
 
 // ModelOptions configure a Model beyond its graph.Config.
@@ -19,26 +20,51 @@ type ModelOptions struct {
 	// Init, when set, runs once on the training graph after it is built,
 	// e.g. to load released text-encoder weights (layers.NeoBERT.Load).
 	Init func(*graph.Model) error
+	// FullLength runs every batch at the model's full shape instead of
+	// cutting it to its real lengths: slower on padded data, and the same
+	// numbers up to float32 rounding. For comparisons.
+	FullLength bool
 }
 
 // Model is one FD-CMDIE configuration ready to train and predict on
-// batches of a fixed shape: a training graph (dropout, gradients, the
-// contrastive loss when on) and an evaluation graph that shares its
-// weights, with an AdamW optimizer.
+// batches of a fixed shape, with an AdamW optimizer.
+//
+// A batch is cut to its real lengths before it runs: per modality, to the
+// steps that hold a real step of some sample (datasets.Batch.RealLengths),
+// rounded up to a length bucket (bucketLength: at most eight per
+// modality). Each bucket's shape has its own training graph (dropout,
+// gradients, the contrastive loss when on) and evaluation graph, compiled
+// when a batch first needs it and reused for the rest of the run. They all
+// hold one set of weights, the training graph of the full shape's (graph
+// Options.Share), and one arena of working memory (layers.Arena), so the
+// graphs together take the memory of the largest. Padded steps contribute
+// exactly nothing to a sample's outputs or to the gradients, and dropout
+// masks are drawn per (sample, step), so a cut batch gives the numbers of
+// the uncut one (graph's TestCutBatchMatchesPadded) and a run does not
+// depend on its buckets.
 type Model struct {
 	Cfg   graph.Config
 	Shape graph.Shape
 
-	train, eval   *graph.Model
-	trainR, evalR *graph.Runner
-	opt           *AdamW
-	clip          float64
-	rng           *rand.Rand
-	dropoutSrc    *rand.PCG // rng's source, kept to save and restore its state on resume
-	stale         bool      // the evaluation graph's weights lag the training graph's
+	o          ModelOptions
+	train      *graph.Model // the full shape's training graph: it owns the weights
+	arena      *layers.Arena
+	runners    map[runnerKey]*graph.Runner
+	cut        datasets.Batch // the last batch cut to a bucket
+	opt        *AdamW
+	clip       float64
+	rng        *rand.Rand
+	dropoutSrc *rand.PCG // rng's source, kept to save and restore its state on resume
 }
 
-// NewModel builds and compiles both graphs.
+// runnerKey names a compiled graph: its batch shape and whether it trains.
+type runnerKey struct {
+	shape graph.Shape
+	train bool
+}
+
+// NewModel builds the training graph of the full shape, which holds the
+// weights; the graphs that run batches are compiled when first needed.
 func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, error) {
 	if o.AdamW == (AdamWConfig{}) {
 		o.AdamW = DefaultAdamWConfig()
@@ -47,7 +73,8 @@ func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	tm, err := graph.Build(cfg, shape, graph.Options{Train: true, WithCL: cfg.UsesCL(), FreezeText: o.FreezeText, Seed: o.Seed})
+	arena := layers.NewArena()
+	tm, err := graph.Build(cfg, shape, graph.Options{Train: true, WithCL: cfg.UsesCL(), FreezeText: o.FreezeText, Seed: o.Seed, Arena: arena})
 	if err != nil {
 		return nil, err
 	}
@@ -56,30 +83,75 @@ func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, erro
 			return nil, err
 		}
 	}
-	em, err := graph.Build(cfg, shape, graph.Options{FreezeText: o.FreezeText, Seed: o.Seed})
-	if err != nil {
-		return nil, err
-	}
 	src := rand.NewPCG(o.Seed, 0xd20f)
-	m := &Model{Cfg: cfg, Shape: shape, train: tm, eval: em, opt: opt, clip: o.ClipNorm,
-		rng: rand.New(src), dropoutSrc: src, stale: true}
-	if m.trainR, err = graph.NewRunner(tm, true); err != nil {
-		return nil, err
-	}
-	if m.evalR, err = graph.NewRunner(em, false); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return &Model{Cfg: cfg, Shape: shape, o: o, train: tm, arena: arena, runners: map[runnerKey]*graph.Runner{},
+		opt: opt, clip: o.ClipNorm, rng: rand.New(src), dropoutSrc: src}, nil
 }
 
-// Close releases both machines.
+// Close releases every compiled graph's machine.
 func (m *Model) Close() {
-	m.trainR.Close()
-	m.evalR.Close()
+	for _, r := range m.runners {
+		r.Close()
+	}
+	clear(m.runners)
 }
 
-// Graph returns the training graph, whose parameters are the model's.
+// Graph returns the training graph of the full shape, whose parameters are
+// the model's.
 func (m *Model) Graph() *graph.Model { return m.train }
+
+// bucketLength rounds a batch's real length n (1 ≤ n ≤ full) up to a
+// length bucket: a multiple of step = ⌈full/8⌉, itself rounded up to a
+// multiple of 8 when it is at least 8 (vector-friendly lengths), or full.
+// A modality thus has at most eight buckets, and a batch runs at most
+// about full/8 padded steps past its longest sample: the paper's lengths
+// 50/375/500 have the buckets 7, 14, …, 49, 50; 48, 96, …, 336, 375; and
+// 64, 128, …, 448, 500.
+func bucketLength(n, full int) int {
+	step := (full + 7) / 8
+	if step >= 8 {
+		step = (step + 7) / 8 * 8
+	}
+	return min(full, (n+step-1)/step*step)
+}
+
+// runnerFor returns the compiled graph that runs b, training or not, and b
+// cut to that graph's shape.
+func (m *Model) runnerFor(b *datasets.Batch, train bool) (*graph.Runner, *datasets.Batch, error) {
+	s := m.Shape
+	if b.B != s.B || b.Lt != s.Lt || b.La != s.La || b.Lv != s.Lv {
+		return nil, nil, fmt.Errorf("train: batch shape B=%d Lt=%d La=%d Lv=%d, model built for %+v", b.B, b.Lt, b.La, b.Lv, s)
+	}
+	if !m.o.FullLength {
+		lt, la, lv := b.RealLengths()
+		s.Lt, s.La, s.Lv = bucketLength(lt, s.Lt), bucketLength(la, s.La), bucketLength(lv, s.Lv)
+	}
+	if s != m.Shape {
+		if err := b.Cut(&m.cut, s.Lt, s.La, s.Lv); err != nil {
+			return nil, nil, fmt.Errorf("train: %w", err)
+		}
+		b = &m.cut
+	}
+	key := runnerKey{s, train}
+	if r := m.runners[key]; r != nil {
+		return r, b, nil
+	}
+	g := m.train
+	if s != m.Shape || !train {
+		var err error
+		g, err = graph.Build(m.Cfg, s, graph.Options{Train: train, WithCL: train && m.Cfg.UsesCL(), FreezeText: m.o.FreezeText,
+			Seed: m.o.Seed, Share: m.train, Arena: m.arena})
+		if err != nil {
+			return nil, nil, fmt.Errorf("train: graph for batches of %+v: %w", s, err)
+		}
+	}
+	r, err := graph.NewRunner(g, train)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.runners[key] = r
+	return r, b, nil
+}
 
 // TrainStep runs forward and backward on one batch in training mode and
 // updates the weights with AdamW. partners must be set when the
@@ -89,30 +161,34 @@ func (m *Model) TrainStep(b *datasets.Batch, partners *contrastive.PartnerBatch)
 	if !m.train.WithCL {
 		partners = nil
 	}
-	if err := m.trainR.SetBatch(b, partners); err != nil {
+	r, b, err := m.runnerFor(b, true)
+	if err != nil {
 		return graph.Outputs{}, err
 	}
-	if err := m.train.B.FillDropouts(m.rng, true); err != nil {
+	if err := r.SetBatch(b, partners); err != nil {
 		return graph.Outputs{}, err
 	}
-	if err := m.trainR.Run(); err != nil {
+	if err := r.M.B.FillDropouts(m.rng, true); err != nil {
 		return graph.Outputs{}, err
 	}
-	out := m.trainR.Outputs()
+	if err := r.Run(); err != nil {
+		return graph.Outputs{}, err
+	}
+	out := r.Outputs()
 	if math.IsNaN(out.Loss) || math.IsInf(out.Loss, 0) {
 		return out, fmt.Errorf("train: loss is %v (MAE %v, L_cl %v)", out.Loss, out.MAE, out.LCL)
 	}
 	var params []AdamWParam
 	var grads [][]float32
-	for _, p := range m.train.B.Params() {
+	for _, p := range r.M.B.Params() {
 		if p.Frozen {
 			continue
 		}
-		g, err := m.trainR.Grad(p)
+		g, err := r.Grad(p)
 		if err != nil {
 			return out, err
 		}
-		w, _ := p.Node.Value().Data().([]float32)
+		w, _ := p.Node.Value().Data().([]float32) // the full graph's tensor (Options.Share)
 		params = append(params, AdamWParam{Name: p.Name, W: w, G: g, Decay: p.Decay()})
 		grads = append(grads, g)
 	}
@@ -124,44 +200,23 @@ func (m *Model) TrainStep(b *datasets.Batch, partners *contrastive.PartnerBatch)
 	if err := m.opt.Step(params); err != nil {
 		return out, err
 	}
-	m.stale = true
 	return out, nil
 }
 
-// Predict runs the evaluation graph (dropout off, no contrastive loss) on
+// Predict runs an evaluation graph (dropout off, no contrastive loss) on
 // one batch.
 func (m *Model) Predict(b *datasets.Batch) (graph.Outputs, error) {
-	if m.stale {
-		if err := m.syncEval(); err != nil {
-			return graph.Outputs{}, err
-		}
-	}
-	if err := m.evalR.SetBatch(b, nil); err != nil {
+	r, b, err := m.runnerFor(b, false)
+	if err != nil {
 		return graph.Outputs{}, err
 	}
-	if err := m.evalR.Run(); err != nil {
+	if err := r.SetBatch(b, nil); err != nil {
 		return graph.Outputs{}, err
 	}
-	return m.evalR.Outputs(), nil
-}
-
-// syncEval copies the training graph's weights into the evaluation graph.
-func (m *Model) syncEval() error {
-	src := m.train.B.Params()
-	dst := m.eval.B.Params()
-	if len(src) != len(dst) {
-		return fmt.Errorf("train: evaluation graph has %d parameters, training graph %d", len(dst), len(src))
+	if err := r.Run(); err != nil {
+		return graph.Outputs{}, err
 	}
-	for i, p := range src {
-		if dst[i].Name != p.Name {
-			return fmt.Errorf("train: parameter %d is %s in training and %s in evaluation", i, p.Name, dst[i].Name)
-		}
-		s, _ := p.Node.Value().Data().([]float32)
-		d, _ := dst[i].Node.Value().Data().([]float32)
-		copy(d, s)
-	}
-	m.stale = false
-	return nil
+	return r.Outputs(), nil
 }
 
 // Save writes the weights and config atomically (graph.Save) with extra
@@ -173,11 +228,7 @@ func (m *Model) Save(path string, extra map[string]string) error {
 // Load reads weights saved by Save into the model; the checkpoint's config
 // must equal the model's.
 func (m *Model) Load(path string) error {
-	if err := graph.Load(path, m.train); err != nil {
-		return err
-	}
-	m.stale = true
-	return nil
+	return graph.Load(path, m.train)
 }
 
 // OptimizerState returns a copy of the AdamW state, for resuming.

@@ -164,7 +164,6 @@ func (f *fitter) resume(data Data) (bool, error) {
 	if err := readWeights(file, f.m.Graph()); err != nil {
 		return false, err
 	}
-	f.m.stale = true
 	if fp := weightsFingerprint(f.m.Graph()); fp != st.Weights {
 		return false, fmt.Errorf("train: resume: %s: the weights do not match their fingerprint: the file is damaged; start a fresh run", path)
 	}

@@ -1,0 +1,147 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/fdcmdie/fdcmdie/datasets"
+	"github.com/fdcmdie/fdcmdie/graph"
+)
+
+func TestBucketLength(t *testing.T) {
+	cases := []struct{ n, full, want int }{
+		{1, 500, 64}, {64, 500, 64}, {65, 500, 128}, {449, 500, 500}, {500, 500, 500},
+		{1, 375, 48}, {300, 375, 336}, {337, 375, 375},
+		{1, 50, 7}, {8, 50, 14}, {49, 50, 49}, {50, 50, 50},
+		{1, 5, 1}, {3, 5, 3},
+	}
+	for _, c := range cases {
+		if got := bucketLength(c.n, c.full); got != c.want {
+			t.Errorf("bucketLength(%d, %d) = %d, want %d", c.n, c.full, got, c.want)
+		}
+	}
+	for _, full := range []int{1, 5, 34, 50, 64, 375, 500, 1000} {
+		buckets := map[int]bool{}
+		for n := 1; n <= full; n++ {
+			b := bucketLength(n, full)
+			if b < n || b > full {
+				t.Fatalf("bucketLength(%d, %d) = %d, outside [n, full]", n, full, b)
+			}
+			buckets[b] = true
+		}
+		if len(buckets) > 8 {
+			t.Errorf("full length %d: %d buckets, want at most 8", full, len(buckets))
+		}
+	}
+}
+
+// cutShape is a batch shape long enough for several buckets per modality.
+var cutShape = graph.Shape{B: 4, Lt: 20, La: 24, Lv: 16}
+
+// paddedTrainBatch is randomBatch with right-padded sequences: sample
+// lengths drawn below each modality's length, row 3 padding.
+func paddedTrainBatch(seed uint64, s graph.Shape, cfg graph.Config) *datasets.Batch {
+	b := randomBatch(seed, s, cfg)
+	rng := rand.New(rand.NewPCG(seed, 17))
+	pad := func(x, mask []float32, steps, d int) {
+		for r := 0; r < s.B; r++ {
+			n := 0
+			if r < 3 {
+				n = 1 + rng.IntN(steps*2/3)
+			}
+			for t := n; t < steps; t++ {
+				mask[r*steps+t] = 0
+				clear(x[(r*steps+t)*d : (r*steps+t+1)*d])
+			}
+		}
+	}
+	pad(b.TextFeats, b.TextMask, s.Lt, cfg.TextDim)
+	pad(b.Audio, b.AudioMask, s.La, cfg.AudioDim)
+	pad(b.Vision, b.VisionMask, s.Lv, cfg.VisionDim)
+	return b
+}
+
+// weightTol bounds the difference of a weight between a cut and an uncut
+// run: the float32 products of a cut batch sum the same terms in another
+// grouping (the padded rows they skip are zeros), so the weights agree to
+// rounding, not bitwise. Biases that shift every score of a softmax
+// (attention key biases, the GAP score's output bias) have an exact
+// gradient of 0, and AdamW turns that rounding noise into steps of up to
+// the learning rate (1e-3): they get 1e-4.
+func weightTol(name string) float64 {
+	if strings.HasSuffix(name, ".k.bias") || strings.HasSuffix(name, ".score.fc2.bias") {
+		return 1e-4
+	}
+	return 1e-6
+}
+
+// TestCutTrainingMatchesFullLength trains two models of one seed for three
+// steps on right-padded batches, one cutting each batch to its length
+// bucket and one running the full length, and predicts with both: dropout
+// masks, weights after every step (AdamW included) and predictions must
+// agree to float32 rounding.
+func TestCutTrainingMatchesFullLength(t *testing.T) {
+	cfg := tinyConfig()
+	var models [2]*Model
+	for i, full := range []bool{false, true} {
+		m, err := NewModel(cfg, cutShape, ModelOptions{Seed: 5, FullLength: full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		models[i] = m
+	}
+	partners := emptyPartners(cutShape, cfg)
+	for step := 0; step < 3; step++ {
+		b := paddedTrainBatch(uint64(10+step), cutShape, cfg)
+		var losses [2]float64
+		for i, m := range models {
+			out, err := m.TrainStep(b, partners)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses[i] = out.Loss
+		}
+		if len(models[0].runners) == 0 || models[0].cut.Lt == 0 {
+			t.Fatal("the cutting model ran no cut batch")
+		}
+		if math.Abs(losses[0]-losses[1]) > 1e-6*math.Abs(losses[1]) {
+			t.Fatalf("step %d: loss %v cut, %v at full length", step, losses[0], losses[1])
+		}
+		var worst float64
+		var at string
+		for j, p := range models[1].Graph().B.Params() {
+			w := p.Node.Value().Data().([]float32)
+			c := models[0].Graph().B.Params()[j].Node.Value().Data().([]float32)
+			for k := range w {
+				if d := math.Abs(float64(c[k] - w[k])); d/weightTol(p.Name) > worst {
+					worst, at = d/weightTol(p.Name), fmt.Sprintf("%s[%d] = %v cut, %v at full length", p.Name, k, c[k], w[k])
+				}
+			}
+		}
+		t.Logf("step %d: largest weight difference %.3g of its tolerance: %s", step, worst, at)
+		if worst > 1 {
+			t.Fatalf("step %d: %s", step, at)
+		}
+	}
+	b := paddedTrainBatch(20, cutShape, cfg)
+	var preds [2][]float32
+	for i, m := range models {
+		out, err := m.Predict(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preds[i] = out.Pred
+	}
+	for r := 0; r < 3; r++ {
+		if math.Abs(float64(preds[0][r]-preds[1][r])) > 1e-5 {
+			t.Errorf("prediction of row %d: %v cut, %v at full length", r, preds[0][r], preds[1][r])
+		}
+	}
+	if n := len(models[0].runners); n < 3 {
+		t.Errorf("the cutting model compiled %d graphs: the batches hit fewer buckets than the test means to cover", n)
+	}
+}
