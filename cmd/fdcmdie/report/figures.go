@@ -198,12 +198,28 @@ func SweepFigure(path, title, xLabel, caption string, measured, paper []Row) err
 			p.Add(pl, pp)
 			p.Legend.Add("paper", pl, pp)
 		}
-		p.Legend.Top, p.Legend.Left = false, false
-		p.Y.Max += 0.25 * (p.Y.Max - p.Y.Min) // room for the legend
+		p.Legend.Top, p.Legend.Left = true, true
+		p.Y.Max += 0.3 * (p.Y.Max - p.Y.Min) // room for the legend
 		p.Y.Min -= 0.05 * (p.Y.Max - p.Y.Min)
+		p.X.Tick.Marker = sweepTicks(measured, paper)
 		fg.panels = append(fg.panels, p)
 	}
 	return fg.save(path)
+}
+
+// sweepTicks puts a labelled X tick at every swept value.
+func sweepTicks(sets ...[]Row) plot.ConstantTicks {
+	seen := map[string]bool{}
+	var ticks plot.ConstantTicks
+	for _, rows := range sets {
+		for _, r := range rows {
+			if x, err := strconv.ParseFloat(r.Name, 64); err == nil && !seen[r.Name] {
+				seen[r.Name] = true
+				ticks = append(ticks, plot.Tick{Value: x, Label: r.Name})
+			}
+		}
+	}
+	return ticks
 }
 
 // barSeries is one colour of a grouped bar chart.
