@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,5 +145,36 @@ func TestCutTrainingMatchesFullLength(t *testing.T) {
 	}
 	if n := len(models[0].runners); n < 3 {
 		t.Errorf("the cutting model compiled %d graphs: the batches hit fewer buckets than the test means to cover", n)
+	}
+}
+
+// TestCutTrainingSameOnOneAndTwoCores trains on right-padded batches, cut
+// to their buckets, with GOMAXPROCS 1 and 2: the weights must be bitwise
+// equal.
+func TestCutTrainingSameOnOneAndTwoCores(t *testing.T) {
+	cfg := tinyConfig()
+	weights := func(procs int) map[string][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		m, err := NewModel(cfg, cutShape, ModelOptions{Seed: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		for step := 0; step < 3; step++ {
+			if _, err := m.TrainStep(paddedTrainBatch(uint64(10+step), cutShape, cfg), emptyPartners(cutShape, cfg)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := map[string][]float32{}
+		for _, p := range m.Graph().B.Params() {
+			w[p.Name] = slices.Clone(p.Node.Value().Data().([]float32))
+		}
+		return w
+	}
+	one, two := weights(1), weights(2)
+	for name, w := range one {
+		if !slices.Equal(w, two[name]) {
+			t.Fatalf("%s differs between one and two cores", name)
+		}
 	}
 }
