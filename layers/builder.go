@@ -31,6 +31,9 @@ func (p *Param) Decay() bool { return len(p.Shape) >= 2 }
 type Dropout struct {
 	Node *G.Node
 	P    float64
+
+	mem *opMemory     // the mask's storage, in the builder's arena when it has one
+	hdr *tensor.Dense // the mask tensor, kept from call to call
 }
 
 // Builder wraps a Gorgonia expression graph and keeps what the model needs
@@ -101,8 +104,9 @@ func (b *Builder) ShareParams(src *Builder) {
 	}
 }
 
-// UseArena makes the kernels applied after this call keep their outputs,
-// gradients and scratch buffers in a (see Arena).
+// UseArena makes the kernels applied and dropout masks made after this
+// call keep their outputs, gradients, scratch buffers and masks in a (see
+// Arena).
 func (b *Builder) UseArena(a *Arena) { b.arena = a }
 
 // Freeze marks every parameter whose name starts with prefix, created after
@@ -270,7 +274,8 @@ func (b *Builder) dropoutMask(name string, x *G.Node, p float64) *G.Node {
 		return nil
 	}
 	m := b.Input(name+".mask", x.Shape()...)
-	b.dropouts = append(b.dropouts, &Dropout{Node: m, P: p})
+	b.dropouts = append(b.dropouts, &Dropout{Node: m, P: p, mem: b.arena.at(b.kernels)})
+	b.kernels++
 	return m
 }
 
@@ -293,7 +298,8 @@ func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
 
 // FillDropouts sets every dropout mask: in training each element keeps with
 // probability 1−p and is scaled by 1/(1−p); otherwise all ones. A mask's
-// tensor is reused from the previous call. In training each mask takes one
+// tensor is reused from the previous call (and shared through the arena,
+// see UseArena). In training each mask takes one
 // seed from rng, and the features of sample i at step t (row (i, t) of a
 // mask [B, T, F]; a mask [B, F] has the one step t = 0) are drawn from a
 // stream of their own keyed by (i, t). A mask's values therefore depend on
@@ -303,10 +309,7 @@ func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
 // same numbers whatever lengths its batches are cut to.
 func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	for _, d := range b.dropouts {
-		v, _ := d.Node.Value().(*tensor.Dense)
-		if v == nil || v.Dtype() != b.Dtype {
-			v = tensor.New(tensor.Of(b.Dtype), tensor.WithShape(d.Node.Shape()...))
-		}
+		v := d.mem.fwd.result(0, &d.hdr, b.Dtype, d.Node.Shape())
 		var seed uint64
 		if train {
 			seed = rng.Uint64()

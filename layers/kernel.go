@@ -106,6 +106,9 @@ func header[T float](mem []T, hdr **tensor.Dense, s tensor.Shape) *tensor.Dense 
 // several batch shapes together hold the memory of the largest one, not
 // the sum. Only one of them may run at a time, and the values of a run (its
 // outputs, its gradients) are overwritten by the next run of any of them.
+// A buffer that grows leaves the graphs that ran before holding the old one
+// until they run again: running the largest graph first sizes every buffer
+// once.
 type Arena struct{ ops []*opMemory }
 
 // NewArena returns an empty arena.

@@ -123,7 +123,8 @@ func BenchmarkTrainStep(bm *testing.B) {
 						bm.Fatal(err)
 					}
 					lt, la, lv := b.RealLengths()
-					run += float64(bucketLength(lt, s.Lt)+bucketLength(la, s.La)+bucketLength(lv, s.Lv)) / float64(s.Lt+s.La+s.Lv)
+					c := bucketShape(lt, la, lv, s)
+					run += float64(c.Lt+c.La+c.Lv) / float64(s.Lt+s.La+s.Lv)
 					var n float64
 					for _, mask := range [][]float32{b.TextMask, b.AudioMask, b.VisionMask} {
 						for _, v := range mask {

@@ -13,29 +13,40 @@ import (
 	"github.com/fdcmdie/fdcmdie/graph"
 )
 
-func TestBucketLength(t *testing.T) {
-	cases := []struct{ n, full, want int }{
-		{1, 500, 64}, {64, 500, 64}, {65, 500, 128}, {449, 500, 500}, {500, 500, 500},
-		{1, 375, 48}, {300, 375, 336}, {337, 375, 375},
-		{1, 50, 7}, {8, 50, 14}, {49, 50, 49}, {50, 50, 50},
-		{1, 5, 1}, {3, 5, 3},
+func TestBucketShape(t *testing.T) {
+	paper := graph.Shape{B: 32, Lt: 50, La: 375, Lv: 500}
+	cases := []struct {
+		lt, la, lv int
+		want       graph.Shape
+	}{
+		{1, 1, 1, graph.Shape{B: 32, Lt: 7, La: 48, Lv: 64}},
+		{7, 48, 64, graph.Shape{B: 32, Lt: 7, La: 48, Lv: 64}},
+		{8, 1, 1, graph.Shape{B: 32, Lt: 14, La: 96, Lv: 128}}, // text sets k = 2
+		{3, 20, 129, graph.Shape{B: 32, Lt: 21, La: 144, Lv: 192}},
+		{15, 300, 420, graph.Shape{B: 32, Lt: 49, La: 336, Lv: 448}},
+		{50, 1, 1, paper},
+		{1, 340, 1, paper},
 	}
 	for _, c := range cases {
-		if got := bucketLength(c.n, c.full); got != c.want {
-			t.Errorf("bucketLength(%d, %d) = %d, want %d", c.n, c.full, got, c.want)
+		if got := bucketShape(c.lt, c.la, c.lv, paper); got != c.want {
+			t.Errorf("bucketShape(%d, %d, %d) = %+v, want %+v", c.lt, c.la, c.lv, got, c.want)
 		}
 	}
-	for _, full := range []int{1, 5, 34, 50, 64, 375, 500, 1000} {
-		buckets := map[int]bool{}
-		for n := 1; n <= full; n++ {
-			b := bucketLength(n, full)
-			if b < n || b > full {
-				t.Fatalf("bucketLength(%d, %d) = %d, outside [n, full]", n, full, b)
+	for _, full := range []graph.Shape{paper, {B: 32, Lt: 34, La: 50, Lv: 50}, {B: 4, Lt: 5, La: 1, Lv: 1000}, cutShape} {
+		shapes := map[graph.Shape]bool{}
+		for lt := 1; lt <= full.Lt; lt++ {
+			for _, la := range []int{1, full.La / 3, full.La / 2, full.La} {
+				for lv := 1; lv <= full.Lv; lv += max(1, full.Lv/37) {
+					s := bucketShape(lt, max(la, 1), lv, full)
+					if s.Lt < lt || s.La < la || s.Lv < lv || s.Lt > full.Lt || s.La > full.La || s.Lv > full.Lv || s.B != full.B {
+						t.Fatalf("bucketShape(%d, %d, %d, %+v) = %+v: not between the real and the full lengths", lt, la, lv, full, s)
+					}
+					shapes[s] = true
+				}
 			}
-			buckets[b] = true
 		}
-		if len(buckets) > 8 {
-			t.Errorf("full length %d: %d buckets, want at most 8", full, len(buckets))
+		if len(shapes) > 8 {
+			t.Errorf("full shape %+v: %d buckets, want at most 8", full, len(shapes))
 		}
 	}
 }

@@ -31,24 +31,29 @@ type ModelOptions struct {
 //
 // A batch is cut to its real lengths before it runs: per modality, to the
 // steps that hold a real step of some sample (datasets.Batch.RealLengths),
-// rounded up to a length bucket (bucketLength: at most eight per
-// modality). Each bucket's shape has its own training graph (dropout,
+// rounded up to one of eight length buckets (bucketShape). Each bucket's
+// shape has its own training graph (dropout,
 // gradients, the contrastive loss when on) and evaluation graph, compiled
 // when a batch first needs it and reused for the rest of the run. They all
 // hold one set of weights, the training graph of the full shape's (graph
-// Options.Share), and one arena of working memory (layers.Arena), so the
-// graphs together take the memory of the largest. Padded steps contribute
-// exactly nothing to a sample's outputs or to the gradients, and dropout
-// masks are drawn per (sample, step), so a cut batch gives the numbers of
-// the uncut one (graph's TestCutBatchMatchesPadded) and a run does not
-// depend on its buckets.
+// Options.Share). The training graphs share one arena of working memory
+// (layers.Arena) and the evaluation graphs another, each sized by one run
+// of its full-shape graph before the first cut batch, so the graphs of
+// all buckets together take the memory of the full shape's two graphs, as
+// a model that never cuts does, plus each graph's own few megabytes (its
+// gradients of the weights, the values of Gorgonia's own ops). Padded
+// steps contribute exactly nothing to a sample's outputs or to the
+// gradients, and dropout masks are drawn per (sample, step), so a cut
+// batch gives the numbers of the uncut one (graph's
+// TestCutBatchMatchesPadded) and a run does not depend on its buckets.
+// Padding rows (weight 0) are no samples: their outputs may change.
 type Model struct {
 	Cfg   graph.Config
 	Shape graph.Shape
 
 	o          ModelOptions
-	train      *graph.Model // the full shape's training graph: it owns the weights
-	arena      *layers.Arena
+	train      *graph.Model           // the full shape's training graph: it owns the weights
+	arenas     map[bool]*layers.Arena // working memory of the training (true) and evaluation graphs
 	runners    map[runnerKey]*graph.Runner
 	cut        datasets.Batch // the last batch cut to a bucket
 	opt        *AdamW
@@ -73,8 +78,8 @@ func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	arena := layers.NewArena()
-	tm, err := graph.Build(cfg, shape, graph.Options{Train: true, WithCL: cfg.UsesCL(), FreezeText: o.FreezeText, Seed: o.Seed, Arena: arena})
+	arenas := map[bool]*layers.Arena{true: layers.NewArena(), false: layers.NewArena()}
+	tm, err := graph.Build(cfg, shape, graph.Options{Train: true, WithCL: cfg.UsesCL(), FreezeText: o.FreezeText, Seed: o.Seed, Arena: arenas[true]})
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +89,7 @@ func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, erro
 		}
 	}
 	src := rand.NewPCG(o.Seed, 0xd20f)
-	return &Model{Cfg: cfg, Shape: shape, o: o, train: tm, arena: arena, runners: map[runnerKey]*graph.Runner{},
+	return &Model{Cfg: cfg, Shape: shape, o: o, train: tm, arenas: arenas, runners: map[runnerKey]*graph.Runner{},
 		opt: opt, clip: o.ClipNorm, rng: rand.New(src), dropoutSrc: src}, nil
 }
 
@@ -100,19 +105,36 @@ func (m *Model) Close() {
 // the model's.
 func (m *Model) Graph() *graph.Model { return m.train }
 
-// bucketLength rounds a batch's real length n (1 ≤ n ≤ full) up to a
-// length bucket: a multiple of step = ⌈full/8⌉, itself rounded up to a
-// multiple of 8 when it is at least 8 (vector-friendly lengths), or full.
-// A modality thus has at most eight buckets, and a batch runs at most
-// about full/8 padded steps past its longest sample: the paper's lengths
-// 50/375/500 have the buckets 7, 14, …, 49, 50; 48, 96, …, 336, 375; and
-// 64, 128, …, 448, 500.
-func bucketLength(n, full int) int {
+// bucketStep is the length step of a modality's buckets: ⌈full/8⌉,
+// rounded up to a multiple of 8 when it is at least 8 (vector-friendly
+// lengths).
+func bucketStep(full int) int {
 	step := (full + 7) / 8
 	if step >= 8 {
 		step = (step + 7) / 8 * 8
 	}
-	return min(full, (n+step-1)/step*step)
+	return step
+}
+
+// bucketShape is the shape a batch of real lengths lt, la, lv runs at: the
+// smallest k (1 ≤ k ≤ 8) such that k steps of every modality hold its real
+// length, and each modality cut to k of its steps (or its full length).
+// One k for all three modalities bounds the compiled graphs to eight per
+// mode: each graph keeps a few hundred megabytes of Gorgonia's own values
+// at the paper's lengths, so independent buckets per modality (up to 8³
+// shapes) would not fit in memory. The modalities of a sample record one
+// utterance, so their real lengths rise and fall together. The paper's
+// lengths 50/375/500 run at k·(7, 48, 64) steps, capped at the full
+// lengths: a batch runs at most about an eighth of the padded length past
+// its longest sample in the modality that sets k.
+func bucketShape(lt, la, lv int, full graph.Shape) graph.Shape {
+	k := 1
+	for _, m := range [][2]int{{lt, full.Lt}, {la, full.La}, {lv, full.Lv}} {
+		step := bucketStep(m[1])
+		k = max(k, (m[0]+step-1)/step)
+	}
+	cut := func(full int) int { return min(full, k*bucketStep(full)) }
+	return graph.Shape{B: full.B, Lt: cut(full.Lt), La: cut(full.La), Lv: cut(full.Lv)}
 }
 
 // runnerFor returns the compiled graph that runs b, training or not, and b
@@ -124,7 +146,7 @@ func (m *Model) runnerFor(b *datasets.Batch, train bool) (*graph.Runner, *datase
 	}
 	if !m.o.FullLength {
 		lt, la, lv := b.RealLengths()
-		s.Lt, s.La, s.Lv = bucketLength(lt, s.Lt), bucketLength(la, s.La), bucketLength(lv, s.Lv)
+		s = bucketShape(lt, la, lv, s)
 	}
 	if s != m.Shape {
 		if err := b.Cut(&m.cut, s.Lt, s.La, s.Lv); err != nil {
@@ -132,25 +154,86 @@ func (m *Model) runnerFor(b *datasets.Batch, train bool) (*graph.Runner, *datase
 		}
 		b = &m.cut
 	}
-	key := runnerKey{s, train}
-	if r := m.runners[key]; r != nil {
+	if r := m.runners[runnerKey{s, train}]; r != nil {
 		return r, b, nil
 	}
+	full := runnerKey{m.Shape, train}
+	if s != m.Shape && m.runners[full] == nil {
+		if err := m.sizeArena(train); err != nil {
+			return nil, nil, err
+		}
+	}
+	r, err := m.compile(s, train)
+	return r, b, err
+}
+
+// compile builds and compiles the graph of shape s (the full shape's
+// training graph exists already: it holds the weights).
+func (m *Model) compile(s graph.Shape, train bool) (*graph.Runner, error) {
 	g := m.train
 	if s != m.Shape || !train {
 		var err error
 		g, err = graph.Build(m.Cfg, s, graph.Options{Train: train, WithCL: train && m.Cfg.UsesCL(), FreezeText: m.o.FreezeText,
-			Seed: m.o.Seed, Share: m.train, Arena: m.arena})
+			Seed: m.o.Seed, Share: m.train, Arena: m.arenas[train]})
 		if err != nil {
-			return nil, nil, fmt.Errorf("train: graph for batches of %+v: %w", s, err)
+			return nil, fmt.Errorf("train: graph for batches of %+v: %w", s, err)
 		}
 	}
 	r, err := graph.NewRunner(g, train)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m.runners[key] = r
-	return r, b, nil
+	m.runners[runnerKey{s, train}] = r
+	return r, nil
+}
+
+// sizeArena runs the full shape's training or evaluation graph once on a
+// batch with every step real, without dropout and without touching the
+// weights, the optimizer or the random generators: the arena's buffers
+// then have the sizes of the full shape, the largest any bucket needs, and
+// never grow. Growing them later would leave the graphs that ran before
+// holding the smaller buffers they last used, until they ran again.
+func (m *Model) sizeArena(train bool) error {
+	r, err := m.compile(m.Shape, train)
+	if err != nil {
+		return err
+	}
+	s, c := m.Shape, m.Cfg
+	b := &datasets.Batch{B: s.B, Lt: s.Lt, La: s.La, Lv: s.Lv, Da: c.AudioDim, Dv: c.VisionDim,
+		TextMask: ones(s.B * s.Lt), Audio: make([]float32, s.B*s.La*c.AudioDim), AudioMask: ones(s.B * s.La),
+		Vision: make([]float32, s.B*s.Lv*c.VisionDim), VisionMask: ones(s.B * s.Lv),
+		Label: make([]float32, s.B), Weight: ones(s.B)}
+	if c.TextFeats {
+		b.Ht, b.TextFeats = c.TextDim, make([]float32, s.B*s.Lt*c.TextDim)
+	} else {
+		b.TextIDs = make([]float32, s.B*s.Lt)
+	}
+	var p *contrastive.PartnerBatch
+	if train && c.UsesCL() {
+		n := s.B * c.KCL * c.DModel
+		p = &contrastive.PartnerBatch{B: s.B, K: c.KCL, D: c.DModel, SimT: make([]float32, n), SimV: make([]float32, n),
+			SimA: make([]float32, n), DiffT: make([]float32, n), DiffV: make([]float32, n), DiffA: make([]float32, n),
+			SimMask: ones(s.B * c.KCL), DiffMask: ones(s.B * c.KCL)}
+	}
+	if err := r.SetBatch(b, p); err != nil {
+		return fmt.Errorf("train: sizing the working memory: %w", err)
+	}
+	if err := r.M.B.FillDropouts(nil, false); err != nil {
+		return err
+	}
+	if err := r.Run(); err != nil {
+		return fmt.Errorf("train: sizing the working memory: %w", err)
+	}
+	return nil
+}
+
+// ones returns n ones (a mask with every step real).
+func ones(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
 }
 
 // TrainStep runs forward and backward on one batch in training mode and

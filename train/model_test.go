@@ -30,15 +30,6 @@ func normals(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-// ones returns n ones (a mask with every step real).
-func ones(n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = 1
-	}
-	return v
-}
-
 // randomBatch is a batch whose label depends on the text features, so a
 // model can learn it; row 3 is padding.
 func randomBatch(seed uint64, s graph.Shape, cfg graph.Config) *datasets.Batch {
