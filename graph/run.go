@@ -60,9 +60,9 @@ func NewRunner(m *Model, train bool) (*Runner, error) {
 		return nil, err
 	}
 	if train {
-		r.vm = G.NewTapeMachine(m.B.G, G.BindDualValues(m.B.Trainable()...))
+		r.vm = layers.NewTapeMachine(m.B.G, G.BindDualValues(m.B.Trainable()...))
 	} else {
-		r.vm = G.NewTapeMachine(m.B.G)
+		r.vm = layers.NewTapeMachine(m.B.G)
 	}
 	return r, nil
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -135,5 +136,46 @@ func TestRunnerReuseMatchesFresh(t *testing.T) {
 				t.Fatalf("%s[%d] after reuse %v, fresh %v", name, j, reused[name][j], g[j])
 			}
 		}
+	}
+}
+
+// TestRunnersAreFreed builds, runs and closes three training runners: the
+// memory of each must be freed once it is dropped. Gorgonia's finalizer on
+// its TapeMachine once kept every model ever built alive (a parity matrix
+// grew to 23 GB); layers.NewTapeMachine clears it.
+func TestRunnersAreFreed(t *testing.T) {
+	heap := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	base := heap()
+	var live int64
+	for i := 0; i < 3; i++ {
+		func() {
+			cfg := tinyConfig()
+			cfg.DModel, cfg.Heads = 64, 4
+			m, err := Build(cfg, Shape{B: 3, Lt: 20, La: 100, Lv: 100}, Options{Dtype: tensor.Float64, Train: true, WithCL: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fillRandom(t, m, 1)
+			r, err := NewRunner(m, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if err := r.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				live = heap() - base
+			}
+		}()
+	}
+	if grown := heap() - base; grown > live/4 {
+		t.Fatalf("heap grew by %d MB after three runners were closed; one live runner holds %d MB", grown>>20, live>>20)
 	}
 }

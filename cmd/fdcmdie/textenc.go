@@ -138,7 +138,7 @@ func (p *pretrained) encode(splits []*datasets.Split, lt int, log io.Writer) err
 	}
 	var out G.Value
 	G.Read(last, &out)
-	m := G.NewTapeMachine(b.G)
+	m := layers.NewTapeMachine(b.G)
 	defer m.Close()
 	h := p.cfg.HiddenSize
 	total := 0

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -76,6 +77,10 @@ func Check(g *G.ExprGraph, out *G.Node, wrt G.Nodes, o Options) ([]Mismatch, err
 	var costVal G.Value
 	G.Read(cost, &costVal)
 	m := G.NewTapeMachine(g, G.BindDualValues(wrt...))
+	// Gorgonia's finalizer on the machine keeps the graph in memory for
+	// good (layers.NewTapeMachine says why; this package cannot import
+	// layers, whose tests use it).
+	runtime.SetFinalizer(m, nil)
 	defer m.Close()
 	run := func() (float64, error) {
 		m.Reset()
