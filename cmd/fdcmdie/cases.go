@@ -24,8 +24,8 @@ func (j *job) caseAnalysis(ctx context.Context, stdout, log io.Writer) error {
 	model := "checkpoint " + f.checkpoint
 	if ckPath == "" {
 		seed := f.seeds[0]
-		dir := filepath.Join(j.tmpOut(), "checkpoints", "FD-CMDIE", fmt.Sprint(seed))
 		v := variant{"FD-CMDIE", j.base}
+		dir := j.checkpointDir(j.tmpOut(), v.name, seed)
 		res, err := j.fitTo(ctx, v, seed, dir, log)
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func (j *job) caseAnalysis(ctx context.Context, stdout, log io.Writer) error {
 		return err
 	}
 	if f.out != "" {
-		return report.WriteCasesJSON(filepath.Join(f.out, "table8.json"), cases, paper)
+		return report.WriteCasesJSON(filepath.Join(f.out, j.run+".json"), cases, paper)
 	}
 	return nil
 }

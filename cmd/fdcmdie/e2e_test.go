@@ -96,7 +96,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, size := range c.figs {
-				checkFigure(t, filepath.Join(out, "figures", name), size[0], size[1])
+				checkFigure(t, filepath.Join(out, "figures", "table"+c.table, name), size[0], size[1])
 			}
 		})
 	}
@@ -185,7 +185,7 @@ func TestCaseAnalysis(t *testing.T) {
 		t.Fatalf("cases %+v", trained)
 	}
 	out2 := t.TempDir()
-	ck := filepath.Join(out, "checkpoints", "FD-CMDIE", "1111", "best.safetensors")
+	ck := filepath.Join(out, "checkpoints", "table8", "FD-CMDIE", "1111", "best.safetensors")
 	stdout.Reset()
 	if err := run(context.Background(), []string{"--table", "8", "--checkpoint", ck, "--out", out2, "--quiet"}, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())

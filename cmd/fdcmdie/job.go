@@ -43,6 +43,7 @@ var settings = map[string]setting{
 // prepared is a dataset ready for training, with what its checkpoints need.
 type prepared struct {
 	name      string
+	source    string // the data file, named in data errors
 	data      train.Data
 	textFeats bool
 	vocab     int // text encoder vocabulary (token-id input)
@@ -52,9 +53,10 @@ type prepared struct {
 }
 
 // load reads --data or generates the synthetic corpus, tokenizes it when
-// needed and standardizes audio and vision with train statistics.
-func load(f *flags, tmp string, log io.Writer) (*prepared, error) {
-	p := &prepared{meta: map[string]string{}}
+// needed and standardizes audio and vision with train statistics. Progress
+// goes to log, the data's warnings to warn.
+func load(f *flags, tmp string, log, warn io.Writer) (*prepared, error) {
+	p := &prepared{meta: map[string]string{}, source: "the synthetic corpus"}
 	var ds *datasets.Dataset
 	var err error
 	if f.neobert != "" {
@@ -100,23 +102,22 @@ func load(f *flags, tmp string, log io.Writer) (*prepared, error) {
 			return nil, err
 		}
 		if s := rep.String(); s != "" {
-			fmt.Fprintln(log, s)
+			fmt.Fprintln(warn, s)
 		}
 	}
 	if p.pre != nil {
 		p.vocab = p.pre.cfg.VocabSize
 	}
-	source := "the synthetic corpus"
 	if f.data != "" {
-		source = f.data
+		p.source = f.data
 	}
 	st, err := datasets.FitStandardizer(ds.Train)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
+		return nil, fmt.Errorf("%s: %w", p.source, err)
 	}
 	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
 		if err := st.Apply(s); err != nil {
-			return nil, fmt.Errorf("%s: %w", source, err)
+			return nil, fmt.Errorf("%s: %w", p.source, err)
 		}
 	}
 	raw, err := json.Marshal(st)
@@ -295,9 +296,16 @@ func metricMap(m train.Metrics) map[string]float64 {
 // reproduce trains every row of the table over every seed and prints it
 // above the paper's rows for the same dataset.
 func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
-	log := stderr
+	log := stderr // progress; warnings go to stderr with --quiet too
 	if f.quiet {
 		log = io.Discard
+	}
+	var out *outDir
+	if f.out != "" {
+		var err error
+		if out, err = claimOut(f, resolve(f).table); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "fdcmdie-")
 	if err != nil {
@@ -305,9 +313,14 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	start := time.Now()
-	j, err := newJob(f, tmp, log)
+	j, err := newJob(f, tmp, log, stderr)
 	if err != nil {
 		return err
+	}
+	if out != nil {
+		if err := out.commit(f.overwrite, log); err != nil {
+			return err
+		}
 	}
 	if j.table == "8" {
 		return j.caseAnalysis(ctx, stdout, log)
@@ -380,13 +393,13 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 	}
 	if f.out != "" {
 		all := append(slices.Clone(rows), published...)
-		if err := report.WriteCSV(filepath.Join(f.out, "table"+j.table+".csv"), all); err != nil {
+		if err := report.WriteCSV(filepath.Join(f.out, j.run+".csv"), all); err != nil {
 			return err
 		}
-		if err := report.WriteJSON(filepath.Join(f.out, "table"+j.table+".json"), all); err != nil {
+		if err := report.WriteJSON(filepath.Join(f.out, j.run+".json"), all); err != nil {
 			return err
 		}
-		figs, err := figures(j, filepath.Join(f.out, "figures"), vs, rows, paper, results)
+		figs, err := figures(j, filepath.Join(f.out, "figures", j.run), vs, rows, paper, results)
 		if err != nil {
 			return err
 		}
@@ -402,6 +415,7 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 // table to make and the paper's dataset to compare with.
 type job struct {
 	f        *flags
+	warn     io.Writer     // data and result warnings, printed with --quiet too
 	tmp      string        // the run's temporary folder
 	start    time.Time     // when training began
 	allotted time.Duration // the time budgets of the runs so far, from start
@@ -411,34 +425,50 @@ type job struct {
 	base     graph.Config
 	table    string // 3…8; --table 4 on MOSEI is table 5
 	paperKey string // the paper's dataset of the published rows: report.MOSI or report.MOSEI
+	run      string // names the files under --out (runName)
+}
+
+// resolved is a command's setting, table and paper dataset.
+type resolved struct {
+	key      string // settings key: mosi, mosei or synthetic
+	table    string // 3…8; --table 4 on MOSEI is table 5
+	paperKey string // report.MOSI or report.MOSEI
+}
+
+// resolve takes the setting from --dataset, else from the data's name as
+// mmsa guesses it from the path; the embedded corpus stands in for
+// CMU-MOSI. Table 5 is the paper's MOSEI sweep.
+func resolve(f *flags) resolved {
+	r := resolved{key: f.dataset, table: f.table, paperKey: report.MOSI}
+	if r.key == "" {
+		r.key = "mosi"
+		if f.data == "" {
+			r.key = "synthetic"
+		} else if strings.Contains(strings.ToLower(f.data), "mosei") {
+			r.key = "mosei"
+		}
+	}
+	if r.key == "mosei" {
+		r.paperKey = report.MOSEI
+		if r.table == "4" {
+			r.table = "5"
+		}
+	}
+	if r.table == "5" {
+		r.paperKey = report.MOSEI
+	}
+	return r
 }
 
 // newJob loads the data and resolves the setting, the table and the
-// paper's dataset: --dataset, else the data's name; the embedded corpus
-// stands in for CMU-MOSI. Table 5 is the paper's MOSEI sweep.
-func newJob(f *flags, tmp string, log io.Writer) (*job, error) {
-	p, err := load(f, tmp, log)
+// paper's dataset (resolve). Progress goes to log, warnings to warn.
+func newJob(f *flags, tmp string, log, warn io.Writer) (*job, error) {
+	p, err := load(f, tmp, log, warn)
 	if err != nil {
 		return nil, err
 	}
-	j := &job{f: f, tmp: tmp, p: p, key: f.dataset, table: f.table, paperKey: report.MOSI}
-	if j.key == "" {
-		j.key = "mosi"
-		if f.data == "" {
-			j.key = "synthetic"
-		} else if strings.Contains(strings.ToLower(p.name), "mosei") {
-			j.key = "mosei"
-		}
-	}
-	if j.key == "mosei" {
-		j.paperKey = report.MOSEI
-		if j.table == "4" {
-			j.table = "5"
-		}
-	}
-	if j.table == "5" {
-		j.paperKey = report.MOSEI
-	}
+	r := resolve(f)
+	j := &job{f: f, warn: warn, tmp: tmp, p: p, key: r.key, table: r.table, paperKey: r.paperKey, run: runName(r.table, f)}
 	j.set = settings[j.key]
 	if f.epochs > 0 {
 		j.set.epochs = f.epochs
@@ -475,9 +505,15 @@ func (j *job) publishedTitle() string {
 func (j *job) fit(ctx context.Context, v variant, seed uint64, log io.Writer) (*train.Result, error) {
 	dir := ""
 	if j.f.out != "" {
-		dir = filepath.Join(j.f.out, "checkpoints", slug(v.name), fmt.Sprint(seed))
+		dir = j.checkpointDir(j.f.out, v.name, seed)
 	}
 	return j.fitTo(ctx, v, seed, dir, log)
+}
+
+// checkpointDir is the folder under root of the checkpoints of row name
+// with seed.
+func (j *job) checkpointDir(root, name string, seed uint64) string {
+	return filepath.Join(root, "checkpoints", j.run, slug(name), fmt.Sprint(seed))
 }
 
 // fitTo trains one row of a table with one seed, with checkpoints in dir
@@ -506,10 +542,11 @@ func (j *job) fitTo(ctx context.Context, v variant, seed uint64, dir string, log
 	}
 	res, err := train.Fit(ctx, v.cfg, p.data, o)
 	if err != nil {
-		return nil, fmt.Errorf("%s, seed %d: %w", v.name, seed, err)
+		// Fit checks the splits first; it does not know the file they came from.
+		return nil, fmt.Errorf("%s: %s, seed %d: %w", p.source, v.name, seed, err)
 	}
 	for _, w := range res.Test.Warnings() {
-		fmt.Fprintln(log, "warning:", w)
+		fmt.Fprintln(j.warn, "warning:", w)
 	}
 	return res, nil
 }

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"slices"
@@ -46,6 +47,7 @@ type flags struct {
 	freezeText   bool
 	cacheDir     string
 	resume       bool
+	overwrite    bool
 	clipNorm     float64
 	reported     string
 	seeds        []uint64
@@ -140,8 +142,10 @@ Flags:
 	fs.BoolVar(&f.freezeText, "freeze-text", false, "freeze the --neobert encoder: its features are computed once, cached, and reused by later runs")
 	fs.StringVar(&f.cacheDir, "cache", "", "folder of the --freeze-text feature cache (default: the user cache folder)")
 	fs.Var(&seeds, "seeds", "comma-separated seeds; several give mean ± population std (paper: 1111,1112,1113)")
-	fs.IntVar(&f.epochs, "epochs", 0, "maximum epochs (default: the preset's)")
-	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON) and checkpoints")
+	fs.IntVar(&f.epochs, "epochs", 0, fmt.Sprintf("maximum epochs; 0: the dataset's (mosi %d, mosei %d, the embedded corpus %d); negative is refused",
+		settings["mosi"].epochs, settings["mosei"].epochs, settings["synthetic"].epochs))
+	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON, figures) and checkpoints, in files named after the table and ablation flags; "+
+		"this command's earlier results there need --resume or --overwrite")
 	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep; table 5 on MOSEI), 5 (k_cl sweep of MOSEI), 6 (CMDIE layer sweep), 7 (ablations) or 8 (case analysis)")
 	fs.Var(&f.values, "values", "values of the sweep of --table 4, 5 or 6 (default: the paper's; a short subset on the embedded corpus)")
 	fs.DurationVar(&f.timeBudget, "time-budget", 0, "time budget of each full-model training run, a sixth of it for the text-only baseline, unused time passing to the next run; an epoch that would end later is not started (default: 2m5s on the embedded corpus, none with --data)")
@@ -149,10 +153,11 @@ Flags:
 	cases := ""
 	fs.StringVar(&cases, "cases", "", "--table 8: comma-separated test ids to analyse instead of the default choice (README, table 8)")
 	fs.StringVar(&f.preset, "preset", "", "model size: small (embedded default), paper (d_model 128, 3 layers) or tiny (smoke tests)")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress output (warnings still print)")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 0, "clip the global gradient norm to this value (0: no clipping, as the paper)")
 	fs.StringVar(&f.reported, "reported", "", "JSON rows (as --out writes them) of published results to print below the measured ones, labelled (paper)")
-	fs.BoolVar(&f.resume, "resume", false, "continue interrupted runs from the checkpoints under --out")
+	fs.BoolVar(&f.resume, "resume", false, "continue this command's interrupted run from its checkpoints under --out (same settings; --epochs and --time-budget may change)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace this command's earlier results under --out (its table files, figures and checkpoints) instead of refusing to start")
 	fs.BoolVar(&f.noGAP, "no-gap", false, "ablation: mean of the modality-specific global features instead of GAP")
 	fs.BoolVar(&f.noCrossAtt2, "no-crossatt2", false, "ablation: no second cross-attention in the DIPUs")
 	fs.BoolVar(&f.noCL, "no-cl", false, "ablation: no contrastive loss and no memory bank")
@@ -163,6 +168,9 @@ Flags:
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if err := finiteFloats(fs); err != nil {
+		return nil, err
 	}
 	f.seeds = seeds
 	if cases != "" {
@@ -184,13 +192,19 @@ Flags:
 		return nil, fmt.Errorf("--preset %q: want small, paper or tiny", f.preset)
 	}
 	if f.epochs < 0 {
-		return nil, fmt.Errorf("--epochs %d must be positive", f.epochs)
+		return nil, fmt.Errorf("--epochs %d: want a positive number of epochs, or 0 for the dataset's", f.epochs)
 	}
 	if f.clipNorm < 0 {
 		return nil, fmt.Errorf("--clip-norm %g must not be negative", f.clipNorm)
 	}
 	if f.resume && f.out == "" {
 		return nil, errors.New("--resume needs --out: runs resume from the checkpoints there")
+	}
+	if f.overwrite && f.out == "" {
+		return nil, errors.New("--overwrite needs --out: it replaces the results there")
+	}
+	if f.resume && f.overwrite {
+		return nil, errors.New("--resume and --overwrite exclude each other: continue the run under --out, or replace it")
 	}
 	if f.freezeText && f.neobert == "" {
 		return nil, errors.New("--freeze-text needs --neobert: a frozen encoder must come from a trained checkpoint")
@@ -207,18 +221,40 @@ Flags:
 	return f, nil
 }
 
-// conflicts refuses combinations of flags whose results would be
-// mislabelled or whose flags would be ignored.
-func (f *flags) conflicts() error {
-	var ablations []string
+// finiteFloats refuses a NaN or infinite value of any float flag that was
+// set: the flag package parses "NaN" and "Inf", which no setting means.
+func finiteFloats(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(fl *flag.Flag) {
+		g, ok := fl.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		if x, ok := g.Get().(float64); ok && err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			err = fmt.Errorf("--%s %v: want a finite number", fl.Name, x)
+		}
+	})
+	return err
+}
+
+// ablations lists the ablation flags that are set.
+func (f *flags) ablations() []string {
+	var on []string
 	for _, a := range []struct {
 		on   bool
 		name string
 	}{{f.noNeoBERT, "--no-neobert"}, {f.noCL, "--no-cl"}, {f.noCMDIE, "--no-cmdie"}, {f.noGAP, "--no-gap"}, {f.noCrossAtt2, "--no-crossatt2"}} {
 		if a.on {
-			ablations = append(ablations, a.name)
+			on = append(on, a.name)
 		}
 	}
+	return on
+}
+
+// conflicts refuses combinations of flags whose results would be
+// mislabelled or whose flags would be ignored.
+func (f *flags) conflicts() error {
+	ablations := f.ablations()
 	for i, s := range f.seeds {
 		if slices.Contains(f.seeds[:i], s) {
 			return fmt.Errorf("--seeds: seed %d is repeated: the mean and std would count one run twice", s)

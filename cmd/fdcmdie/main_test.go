@@ -13,7 +13,8 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"--help"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Usage: fdcmdie", "-no-gap", "-no-crossatt2", "-no-cl", "-no-cmdie", "-no-neobert", "-seeds"} {
+	for _, want := range []string{"Usage: fdcmdie", "-no-gap", "-no-crossatt2", "-no-cl", "-no-cmdie", "-no-neobert", "-seeds",
+		"0: the dataset's (mosi 50, mosei 12, the embedded corpus 40); negative is refused", "-overwrite"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -28,6 +29,8 @@ func TestFlagErrors(t *testing.T) {
 		{"--seeds", "1,x"},
 		{"--epochs", "-1"},
 		{"--clip-norm", "-1"},
+		{"--time-budget", "NaN"},
+		{"--time-budget", "Inf"},
 		{"--text-features"},
 		{"extra"},
 	} {
@@ -75,6 +78,12 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--cases", "a,b"}, "--cases needs --table 8"},
 		{[]string{"--table", "8", "--seeds", "1,2"}, "give one seed"},
 		{[]string{"--time-budget", "-1s"}, "must not be negative"},
+		{[]string{"--clip-norm", "NaN"}, "--clip-norm NaN: want a finite number"},
+		{[]string{"--clip-norm", "Inf"}, "--clip-norm +Inf: want a finite number"},
+		{[]string{"--clip-norm", "-inf"}, "--clip-norm -Inf: want a finite number"},
+		{[]string{"--epochs", "-1"}, "--epochs -1: want a positive number of epochs, or 0 for the dataset's"},
+		{[]string{"--overwrite"}, "--overwrite needs --out"},
+		{[]string{"--out", "o", "--resume", "--overwrite"}, "--resume and --overwrite exclude each other"},
 	} {
 		var errb bytes.Buffer
 		_, err := parseFlags(c.args, &errb)
@@ -87,6 +96,8 @@ func TestConflictingFlags(t *testing.T) {
 		{"--table", "6", "--no-cl"},
 		{"--table", "8", "--cases", "a$_$1,b$_$2"},
 		{"--no-neobert", "--no-gap", "--seeds", "1,2"},
+		{"--epochs", "0"},
+		{"--out", "o", "--overwrite"},
 	} {
 		var errb bytes.Buffer
 		if _, err := parseFlags(ok, &errb); err != nil {

@@ -41,7 +41,7 @@ func trainTiny(t *testing.T, extra ...string) string {
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("training: %v\n%s", err, stderr.String())
 	}
-	return filepath.Join(out, "checkpoints", "FD-CMDIE", "1111", "best.safetensors")
+	return filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "1111", "best.safetensors")
 }
 
 // runPredict runs `fdcmdie predict args...`.

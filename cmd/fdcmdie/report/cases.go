@@ -125,7 +125,7 @@ func WriteCasesJSON(path string, measured []Case, paper []PaperCase) error {
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error {
+	return WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

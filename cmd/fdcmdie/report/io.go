@@ -48,7 +48,7 @@ func WriteCSV(path string, rows []Row) error {
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error {
+	return WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})
@@ -136,7 +136,7 @@ func WriteJSON(path string, rows []Row) error {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
 	data = append(data, '\n')
-	return writeAtomic(path, func(w io.Writer) error {
+	return WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -160,10 +160,10 @@ func ReadJSON(path string) ([]Row, error) {
 	return rows, nil
 }
 
-// writeAtomic writes a file through fill into a temporary file next to path,
+// WriteAtomic writes a file through fill into a temporary file next to path,
 // syncs it, and renames it over path; on any error the temporary file is
 // removed and path is left as it was.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
+func WriteAtomic(path string, fill func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
