@@ -30,13 +30,29 @@ type Inputs struct {
 
 // Loss adds L_cl = mean_i ℓ_nt(i) + λ_tri·mean_i ℓ_tri(i) to the graph as one
 // fused op with a hand-written backward pass; the means run over the real
-// samples (Weight 1). The output has shape [1]. ℓ_nt follows RefNTXent's
-// reading of eq. 9 and ℓ_tri RefTriplet's of eq. 10–11.
+// samples (Weight 1). The output has shape [1]. ℓ_nt and ℓ_tri are eq. 9
+// and eq. 10–11 as the package doc reads them.
 func Loss(b *layers.Builder, cfg LossConfig, in Inputs) *G.Node {
-	nodes := []*G.Node{in.S[0], in.S[1], in.S[2], in.D[0], in.D[1], in.D[2],
-		in.Sim[0], in.Sim[1], in.Sim[2], in.Diff[0], in.Diff[1], in.Diff[2], in.SimMask, in.DiffMask, in.Weight}
+	nodes := make([]*G.Node, numInputs)
+	for m := 0; m < 3; m++ {
+		nodes[inS+m], nodes[inD+m] = in.S[m], in.D[m]
+		nodes[inSim+m], nodes[inDiff+m] = in.Sim[m], in.Diff[m]
+	}
+	nodes[inSimMask], nodes[inDiffMask], nodes[inWeight] = in.SimMask, in.DiffMask, in.Weight
 	return b.ApplyKernel(lossK{cfg}, nodes...)
 }
+
+// The fused op's inputs, in this order; each feature group is t, v, a.
+const (
+	inS        = 0  // s_t, s_v, s_a [B, d]
+	inD        = 3  // d_t, d_v, d_a [B, d]
+	inSim      = 6  // similar partners' similarity features [B, k, d]
+	inDiff     = 9  // different partners' similarity features [B, k, d]
+	inSimMask  = 12 // [B, k]: 1 where a similar partner slot is filled
+	inDiffMask = 13 // [B, k]: 1 where a different partner slot is filled
+	inWeight   = 14 // [B]: 1 for a real sample, 0 for a padding row
+	numInputs  = 15
+)
 
 type lossK struct{ cfg LossConfig }
 
@@ -45,29 +61,29 @@ func (k lossK) String() string {
 }
 
 func (k lossK) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	if len(in) != 15 {
-		return nil, fmt.Errorf("%d inputs, want 15", len(in))
+	if len(in) != numInputs {
+		return nil, fmt.Errorf("%d inputs, want %d", len(in), numInputs)
 	}
-	v := in[0]
+	v := in[inS]
 	if v.Dims() != 2 {
 		return nil, fmt.Errorf("s_t %v is not [B, d]", v)
 	}
-	for i := 1; i < 6; i++ {
+	for i := inS + 1; i < inSim; i++ {
 		if !in[i].Eq(v) {
 			return nil, fmt.Errorf("input %d is %v, s_t is %v", i, in[i], v)
 		}
 	}
-	p := in[6]
+	p := in[inSim]
 	if p.Dims() != 3 || p[0] != v[0] || p[2] != v[1] {
 		return nil, fmt.Errorf("partners %v do not match features %v", p, v)
 	}
-	for i := 7; i < 12; i++ {
+	for i := inSim + 1; i < inSimMask; i++ {
 		if !in[i].Eq(p) {
 			return nil, fmt.Errorf("input %d is %v, sim_t is %v", i, in[i], p)
 		}
 	}
-	if !in[12].Eq(tensor.Shape{p[0], p[1]}) || !in[13].Eq(tensor.Shape{p[0], p[1]}) || !in[14].Eq(tensor.Shape{v[0]}) {
-		return nil, fmt.Errorf("masks %v, %v or weights %v do not match batch %d, k %d", in[12], in[13], in[14], p[0], p[1])
+	if !in[inSimMask].Eq(tensor.Shape{p[0], p[1]}) || !in[inDiffMask].Eq(tensor.Shape{p[0], p[1]}) || !in[inWeight].Eq(tensor.Shape{v[0]}) {
+		return nil, fmt.Errorf("masks %v, %v or weights %v do not match batch %d, k %d", in[inSimMask], in[inDiffMask], in[inWeight], p[0], p[1])
 	}
 	return tensor.Shape{1}, nil
 }
@@ -107,6 +123,44 @@ func addGrad(t *tensor.Dense, off int, g []float64) {
 	}
 }
 
+// batch is the fused op's inputs in float64, with the weight w_b/Σw of
+// each sample in the means (0 for padding rows).
+type batch struct {
+	B, d, K           int
+	feats             [inSimMask][]float64
+	simMask, diffMask []float64
+	w                 []float64
+}
+
+func newBatch(in []*tensor.Dense) (*batch, bool) {
+	f := &batch{B: in[inS].Shape()[0], d: in[inS].Shape()[1], K: in[inSim].Shape()[1]}
+	for i := range f.feats {
+		f.feats[i] = layers.Float64s(in[i])
+	}
+	f.simMask, f.diffMask = layers.Float64s(in[inSimMask]), layers.Float64s(in[inDiffMask])
+	w := layers.Float64s(in[inWeight])
+	var wsum float64
+	for _, v := range w {
+		wsum += v
+	}
+	if wsum == 0 {
+		return f, false
+	}
+	f.w = make([]float64, f.B)
+	for b, v := range w {
+		f.w[b] = v / wsum
+	}
+	return f, true
+}
+
+// vec is sample b's row of input i.
+func (f *batch) vec(i, b int) []float64 { return f.feats[i][b*f.d : (b+1)*f.d] }
+
+// partner is partner slot j of sample b in input i.
+func (f *batch) partner(i, b, j int) []float64 {
+	return f.feats[i][(b*f.K+j)*f.d : (b*f.K+j+1)*f.d]
+}
+
 // pair is one (anchor, other) pair of an anchor group: the other vector, and
 // where its gradient goes (input index, or −1 for a bank constant).
 type pair struct {
@@ -119,54 +173,55 @@ type pair struct {
 // eval returns L_cl and, when grads is not nil, adds scale·∂L_cl/∂input to
 // the gradients of the six feature inputs.
 func (k lossK) eval(in []*tensor.Dense, grads []*tensor.Dense, scale float64) float64 {
-	B, d := in[0].Shape()[0], in[0].Shape()[1]
-	K := in[6].Shape()[1]
-	var feats [12][]float64
-	for i := range feats {
-		feats[i] = layers.Float64s(in[i])
-	}
-	simMask, diffMask, w := layers.Float64s(in[12]), layers.Float64s(in[13]), layers.Float64s(in[14])
-	var wsum float64
-	for _, v := range w {
-		wsum += v
-	}
-	if wsum == 0 {
+	f, ok := newBatch(in)
+	if !ok {
 		return 0
 	}
-	vec := func(i, b int) []float64 { return feats[i][b*d : (b+1)*d] }
-	partner := func(i, b, j int) []float64 { return feats[i][(b*K+j)*d : (b*K+j+1)*d] }
-	var nt, tri float64
-	grad := make([]float64, d)
-	for b := 0; b < B; b++ {
-		if w[b] == 0 {
+	return k.ntXent(f, grads, scale) + k.cfg.LambdaTri*k.triplet(f, grads, scale)
+}
+
+// group lists the pairs of anchor s_m of sample b (package doc): for s_t
+// the pairs with s_v, s_a (positive) and d_t, d_v, d_a (negative); for
+// every anchor its similar (positive) and different (negative) partners.
+func (f *batch) group(m, b int) []pair {
+	var g []pair
+	if m == 0 {
+		off := b * f.d
+		g = append(g, pair{f.vec(inS+1, b), inS + 1, off, true}, pair{f.vec(inS+2, b), inS + 2, off, true},
+			pair{f.vec(inD, b), inD, off, false}, pair{f.vec(inD+1, b), inD + 1, off, false}, pair{f.vec(inD+2, b), inD + 2, off, false})
+	}
+	for j := 0; j < f.K; j++ {
+		if f.simMask[b*f.K+j] != 0 {
+			g = append(g, pair{f.partner(inSim+m, b, j), -1, 0, true})
+		}
+	}
+	for j := 0; j < f.K; j++ {
+		if f.diffMask[b*f.K+j] != 0 {
+			g = append(g, pair{f.partner(inDiff+m, b, j), -1, 0, false})
+		}
+	}
+	return g
+}
+
+// ntXent returns mean_i ℓ_nt(i) (eq. 9) and, when grads is not nil, adds
+// scale times its gradient: each positive (α, β) of an anchor group adds
+// −cos(α,β)/τ + log Σ_{γ≠β in the group} exp(cos(α,γ)/τ).
+func (k lossK) ntXent(f *batch, grads []*tensor.Dense, scale float64) float64 {
+	tau := k.cfg.Tau
+	var nt float64
+	buf := make([]float64, f.d)
+	for b := 0; b < f.B; b++ {
+		if f.w == nil || f.w[b] == 0 {
 			continue
 		}
-		wb := w[b] / wsum
-		// One group per anchor s_m (SPEC §4, RefNTXent's reading).
 		for m := 0; m < 3; m++ {
-			var group []pair
-			if m == 0 {
-				group = append(group,
-					pair{vec(1, b), 1, b * d, true}, pair{vec(2, b), 2, b * d, true},
-					pair{vec(3, b), 3, b * d, false}, pair{vec(4, b), 4, b * d, false}, pair{vec(5, b), 5, b * d, false})
-			}
-			for j := 0; j < K; j++ {
-				if simMask[b*K+j] != 0 {
-					group = append(group, pair{partner(6+m, b, j), -1, 0, true})
-				}
-			}
-			for j := 0; j < K; j++ {
-				if diffMask[b*K+j] != 0 {
-					group = append(group, pair{partner(9+m, b, j), -1, 0, false})
-				}
-			}
-			anchor := vec(m, b)
+			group := f.group(m, b)
+			anchor := f.vec(inS+m, b)
 			c := make([]float64, len(group))
 			for i, p := range group {
 				c[i] = cosine(anchor, p.v)
 			}
-			// dc[i] = ∂ℓ_nt/∂c[i] for this group.
-			dc := make([]float64, len(group))
+			dc := make([]float64, len(group)) // ∂ℓ_nt/∂c[i] for this group
 			for pi, p := range group {
 				if !p.positive || len(group) < 2 {
 					continue
@@ -174,20 +229,20 @@ func (k lossK) eval(in []*tensor.Dense, grads []*tensor.Dense, scale float64) fl
 				mx := math.Inf(-1)
 				for i := range group {
 					if i != pi {
-						mx = max(mx, c[i]/k.cfg.Tau)
+						mx = max(mx, c[i]/tau)
 					}
 				}
 				var sum float64
 				for i := range group {
 					if i != pi {
-						sum += math.Exp(c[i]/k.cfg.Tau - mx)
+						sum += math.Exp(c[i]/tau - mx)
 					}
 				}
-				nt += wb * (-c[pi]/k.cfg.Tau + mx + math.Log(sum))
-				dc[pi] -= 1 / k.cfg.Tau
+				nt += f.w[b] * (-c[pi]/tau + mx + math.Log(sum))
+				dc[pi] -= 1 / tau
 				for i := range group {
 					if i != pi {
-						dc[i] += math.Exp(c[i]/k.cfg.Tau-mx) / sum / k.cfg.Tau
+						dc[i] += math.Exp(c[i]/tau-mx) / sum / tau
 					}
 				}
 			}
@@ -195,38 +250,50 @@ func (k lossK) eval(in []*tensor.Dense, grads []*tensor.Dense, scale float64) fl
 				continue
 			}
 			for i, p := range group {
-				if dc[i] == 0 {
-					continue
-				}
-				g := scale * wb * dc[i]
-				k.cosGrad(anchor, p.v, g, grads, m, b*d, p.input, p.off, grad)
-			}
-		}
-		// Triplet: anchor s_t, positives s_v, s_a, negatives d_t, d_v, d_a.
-		st := vec(0, b)
-		for p := 1; p <= 2; p++ {
-			cp := cosine(st, vec(p, b))
-			for n := 3; n <= 5; n++ {
-				cn := cosine(st, vec(n, b))
-				h := cn - cp + k.cfg.Margin // (1−cp) − (1−cn) + margin
-				if h <= 0 {
-					continue
-				}
-				tri += wb * h
-				if grads != nil {
-					g := scale * wb * k.cfg.LambdaTri
-					k.cosGrad(st, vec(n, b), g, grads, 0, b*d, n, b*d, grad)
-					k.cosGrad(st, vec(p, b), -g, grads, 0, b*d, p, b*d, grad)
+				if dc[i] != 0 {
+					cosGrad(anchor, p.v, scale*f.w[b]*dc[i], grads, inS+m, b*f.d, p.input, p.off, buf)
 				}
 			}
 		}
 	}
-	return nt + k.cfg.LambdaTri*tri
+	return nt
+}
+
+// triplet returns mean_i ℓ_tri(i) (eq. 10–11): anchor s_t, positives s_v
+// and s_a, negatives d_t, d_v, d_a, each (positive, negative) adding
+// max(0, (1−cos(s_t,p)) − (1−cos(s_t,n)) + margin). With grads it adds
+// scale·λ_tri times its gradient.
+func (k lossK) triplet(f *batch, grads []*tensor.Dense, scale float64) float64 {
+	var tri float64
+	buf := make([]float64, f.d)
+	for b := 0; b < f.B; b++ {
+		if f.w == nil || f.w[b] == 0 {
+			continue
+		}
+		st, off := f.vec(inS, b), b*f.d
+		for p := inS + 1; p <= inS+2; p++ {
+			cp := cosine(st, f.vec(p, b))
+			for n := inD; n <= inD+2; n++ {
+				cn := cosine(st, f.vec(n, b))
+				h := cn - cp + k.cfg.Margin // (1−cp) − (1−cn) + margin
+				if h <= 0 {
+					continue
+				}
+				tri += f.w[b] * h
+				if grads != nil {
+					g := scale * f.w[b] * k.cfg.LambdaTri
+					cosGrad(st, f.vec(n, b), g, grads, inS, off, n, off, buf)
+					cosGrad(st, f.vec(p, b), -g, grads, inS, off, p, off, buf)
+				}
+			}
+		}
+	}
+	return tri
 }
 
 // cosGrad adds g·∂cos(a, v)/∂a to input ia at offset offA, and g·∂cos/∂v to
 // input iv (when iv ≥ 0) at offset offV. buf is scratch of a's length.
-func (k lossK) cosGrad(a, v []float64, g float64, grads []*tensor.Dense, ia, offA, iv, offV int, buf []float64) {
+func cosGrad(a, v []float64, g float64, grads []*tensor.Dense, ia, offA, iv, offV int, buf []float64) {
 	if grads[ia] != nil {
 		cosDeriv(a, v, g, buf)
 		addGrad(grads[ia], offA, buf)

@@ -17,7 +17,7 @@
 //     keys are all padding stays finite (it occurs only in padding rows).
 //   - NT-Xent groups pairs by their anchor vector (s_t, s_v or s_a of the
 //     sample); a positive's denominator is the other pairs of its group
-//     (contrastive.RefNTXent documents it).
+//     (the contrastive package doc says how).
 //   - GAP's weighted sum and the --no-gap mean add in the order t, v, a.
 //   - TextOnly is fdcmdie's own text-only baseline, not one of the paper's
 //     ablations: the head reads pool(text_proj(F_t)) alone.
