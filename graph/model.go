@@ -95,11 +95,74 @@ func Build(cfg Config, shape Shape, o Options) (*Model, error) {
 	return m, nil
 }
 
-func (m *Model) build() {
-	b, cfg, s := m.B, m.Cfg, m.Shape
-	d := cfg.DModel
+// modules are FD-CMDIE's parts, created in checkpoint order (SPEC §7).
+type modules struct {
+	text                  layers.TextEncoder // nil with precomputed text features
+	textProj              *layers.Linear
+	audioLSTM, visionLSTM *layers.LSTM
+	shared                *encoder
+	private               [3]*encoder // t, v, a
+	stack                 []cmdieLayer
+	head                  *head
+}
 
-	// Inputs.
+// cmdieLayer is one CMDIE layer: a DIPU per modality and the GAP that
+// merges their global features (nil under --no-gap).
+type cmdieLayer struct {
+	dipu [3]*dipu
+	gap  *gap
+}
+
+func newModules(b *layers.Builder, cfg Config) *modules {
+	d, p := cfg.DModel, cfg.Dropout
+	mods := &modules{}
+	switch {
+	case cfg.TextFeats:
+	case cfg.TextEncoder == "bert":
+		mods.text = layers.NewBert(b, "text_encoder.", cfg.BertConfig())
+	default:
+		mods.text = layers.NewNeoBERT(b, "text_encoder.", cfg.NeoBERT)
+	}
+	mods.textProj = layers.NewLinear(b, "text_proj", cfg.TextWidth(), d, true)
+	if cfg.TextOnly {
+		mods.head = newHead(b, d, d, p)
+		return mods
+	}
+	mods.audioLSTM = layers.NewLSTM(b, "audio_lstm", cfg.AudioDim, d, 2, p)
+	mods.visionLSTM = layers.NewLSTM(b, "vision_lstm", cfg.VisionDim, d, 2, p)
+	mods.shared = newEncoder(b, "shared_enc", d, p)
+	for i, mod := range modalities {
+		mods.private[i] = newEncoder(b, "private_enc."+mod, d, p)
+	}
+	for l := 0; l < cfg.Layers && !cfg.NoCMDIE; l++ {
+		var ly cmdieLayer
+		for i, mod := range modalities {
+			ly.dipu[i] = newDIPU(b, fmt.Sprintf("cmdie.%d.dipu.%s", l, mod), cfg)
+		}
+		if !cfg.NoGAP {
+			ly.gap = newGAP(b, fmt.Sprintf("cmdie.%d.gap", l), d)
+		}
+		mods.stack = append(mods.stack, ly)
+	}
+	mods.head = newHead(b, 6*d, d, p)
+	return mods
+}
+
+func (m *Model) build() {
+	m.inputs()
+	mods := newModules(m.B, m.Cfg)
+	m.Pred = m.forward(mods)
+	m.loss()
+}
+
+// inputs creates the data inputs of SPEC §1.
+func (m *Model) inputs() {
+	b, cfg, s := m.B, m.Cfg, m.Shape
+	if cfg.TextFeats {
+		m.TextFeats = b.Input("text_feats", s.B, s.Lt, cfg.TextDim)
+	} else {
+		m.TextIDs = b.Input("text_ids", s.B, s.Lt)
+	}
 	m.TextMask = b.Input("text_mask", s.B, s.Lt)
 	m.Audio = b.Input("audio", s.B, s.La, cfg.AudioDim)
 	m.AudioMask = b.Input("audio_mask", s.B, s.La)
@@ -107,111 +170,81 @@ func (m *Model) build() {
 	m.VisionMask = b.Input("vision_mask", s.B, s.Lv)
 	m.Label = b.Input("label", s.B)
 	m.Weight = b.Input("weight", s.B)
-	masks := [3]*G.Node{m.TextMask, m.VisionMask, m.AudioMask}
+}
 
-	// Parameters are created in checkpoint order (SPEC §7).
-	var textFwd func() *G.Node // F_t_raw [B, Lt, H]
-	switch {
-	case cfg.TextFeats:
-		m.TextFeats = b.Input("text_feats", s.B, s.Lt, cfg.TextDim)
-		textFwd = func() *G.Node { return m.TextFeats }
-	case cfg.TextEncoder == "bert":
-		m.TextIDs = b.Input("text_ids", s.B, s.Lt)
-		enc := layers.NewBert(b, "text_encoder.", cfg.BertConfig())
-		textFwd = func() *G.Node { last, _ := enc.Fwd(b, m.TextIDs, m.TextMask); return last }
-	default:
-		m.TextIDs = b.Input("text_ids", s.B, s.Lt)
-		enc := layers.NewNeoBERT(b, "text_encoder.", cfg.NeoBERT)
-		textFwd = func() *G.Node { last, _ := enc.Fwd(b, m.TextIDs, m.TextMask); return last }
+// forward is SPEC §2–6 and returns ŷ [B].
+func (m *Model) forward(mods *modules) *G.Node {
+	b := m.B
+	textRaw := m.TextFeats // F_t_raw [B, Lt, H]
+	if mods.text != nil {
+		textRaw, _ = mods.text.Fwd(b, m.TextIDs, m.TextMask)
 	}
-	textProj := layers.NewLinear(b, "text_proj", cfg.TextWidth(), d, true)
-	if cfg.TextOnly {
-		hd := newHead(b, d, d, cfg.Dropout)
-		m.Pred = b.Must(G.Reshape(hd.fwd(b, layers.Pool(b, textProj.Fwd(b, textFwd()), m.TextMask)), []int{s.B}))
-		m.MAE = b.ApplyKernel(maeK{}, m.Pred, m.Label, m.Weight)
-		m.Loss = m.MAE
-		m.Cost = b.Must(G.Sum(m.Loss))
-		return
+	ft := mods.textProj.Fwd(b, textRaw) // F_t [B, Lt, d]
+	if m.Cfg.TextOnly {
+		return b.Must(G.Reshape(mods.head.fwd(b, layers.Pool(b, ft, m.TextMask)), []int{m.Shape.B}))
 	}
-	audioLSTM := layers.NewLSTM(b, "audio_lstm", cfg.AudioDim, d, 2, cfg.Dropout)
-	visionLSTM := layers.NewLSTM(b, "vision_lstm", cfg.VisionDim, d, 2, cfg.Dropout)
-	shared := newEncoder(b, "shared_enc", d, cfg.Dropout)
-	var private [3]*encoder
-	for i, mod := range modalities {
-		private[i] = newEncoder(b, "private_enc."+mod, d, cfg.Dropout)
-	}
-	type cmdieLayer struct {
-		dipu [3]*dipu
-		gap  *gap
-	}
-	var stack []cmdieLayer
-	if !cfg.NoCMDIE {
-		for l := 0; l < cfg.Layers; l++ {
-			var ly cmdieLayer
-			for i, mod := range modalities {
-				ly.dipu[i] = newDIPU(b, fmt.Sprintf("cmdie.%d.dipu.%s", l, mod), cfg)
-			}
-			if !cfg.NoGAP {
-				ly.gap = newGAP(b, fmt.Sprintf("cmdie.%d.gap", l), d)
-			}
-			stack = append(stack, ly)
-		}
-	}
-	hd := newHead(b, 6*d, d, cfg.Dropout)
-
 	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d].
-	feats := [3]*G.Node{
-		textProj.Fwd(b, textFwd()),
-		visionLSTM.Fwd(b, m.Vision),
-		audioLSTM.Fwd(b, m.Audio),
-	}
-	// §3 Decoupling: S_m, D_m and their pooled vectors.
-	var private3 [3]*G.Node
+	feats := [3]*G.Node{ft, mods.visionLSTM.Fwd(b, m.Vision), mods.audioLSTM.Fwd(b, m.Audio)}
+	// §3 Decoupling: S_m = Enc_shared(F_m), D_m = Enc_m(F_m) and their pools.
+	masks := m.masks()
+	var private [3]*G.Node // D_m [B, L_m, d]
 	for i, mod := range modalities {
 		m.F[i] = layers.Pool(b, feats[i], masks[i])
-		m.S[i] = layers.Pool(b, shared.fwd(b, feats[i], mod), masks[i])
-		private3[i] = private[i].fwd(b, feats[i], mod)
-		m.D[i] = layers.Pool(b, private3[i], masks[i])
+		m.S[i] = layers.Pool(b, mods.shared.fwd(b, feats[i], mod), masks[i])
+		private[i] = mods.private[i].fwd(b, feats[i], mod)
+		m.D[i] = layers.Pool(b, private[i], masks[i])
 	}
-
-	// §5 CMDIE, §6 head input z [B, 6d].
+	// §5–6 The head reads z [B, 6d].
 	var z *G.Node
-	if cfg.NoCMDIE {
+	if m.Cfg.NoCMDIE {
 		z = layers.Concat(b, 1, m.S[0], m.S[1], m.S[2], m.D[0], m.D[1], m.D[2])
 	} else {
-		g := layers.Concat(b, 1, toToken(b, m.S[0]), toToken(b, m.S[1]), toToken(b, m.S[2])) // G⁰ [B, 3, d]
-		x := private3
-		for l, ly := range stack {
-			var gs [3]*G.Node
-			for i := range modalities {
-				gs[i], x[i] = ly.dipu[i].fwd(b, g, x[i], masks[i])
-			}
-			if ly.gap != nil {
-				var alpha *G.Node
-				g, alpha = ly.gap.fwd(b, gs)
-				m.Alpha = append(m.Alpha, alpha)
-			} else { // --no-gap: the plain mean
-				third := make([]float64, 3*s.B)
-				for i := range third {
-					third[i] = 1.0 / 3
-				}
-				g = layers.Mix(b, b.Constant(fmt.Sprintf("cmdie.%d.mean_weights", l), third, s.B, 3), gs[0], gs[1], gs[2])
-			}
-		}
-		z = layers.Concat(b, 1, flatten(b, g),
-			layers.Pool(b, x[0], masks[0]), layers.Pool(b, x[1], masks[1]), layers.Pool(b, x[2], masks[2]))
+		z = m.cmdie(mods.stack, private)
 	}
-	m.Pred = b.Must(G.Reshape(hd.fwd(b, z), []int{s.B}))
+	return b.Must(G.Reshape(mods.head.fwd(b, z), []int{m.Shape.B}))
+}
 
-	// §6 Loss.
+// masks are the key masks of t, v, a.
+func (m *Model) masks() [3]*G.Node { return [3]*G.Node{m.TextMask, m.VisionMask, m.AudioMask} }
+
+// cmdie runs the CMDIE stack (SPEC §5) from G⁰ = [s_t; s_v; s_a] and the
+// private sequences x, and returns the head input
+// z = [flatten(G^k); pool(X_t^k); pool(X_v^k); pool(X_a^k)] [B, 6d].
+func (m *Model) cmdie(stack []cmdieLayer, x [3]*G.Node) *G.Node {
+	b, masks := m.B, m.masks()
+	g := layers.Concat(b, 1, toToken(b, m.S[0]), toToken(b, m.S[1]), toToken(b, m.S[2])) // G⁰ [B, 3, d]
+	for l, ly := range stack {
+		var gs [3]*G.Node // G_t, G_v, G_a [B, 3, d]
+		for i := range modalities {
+			gs[i], x[i] = ly.dipu[i].fwd(b, g, x[i], masks[i])
+		}
+		if ly.gap != nil {
+			var alpha *G.Node
+			g, alpha = ly.gap.fwd(b, gs)
+			m.Alpha = append(m.Alpha, alpha)
+			continue
+		}
+		third := make([]float64, 3*m.Shape.B) // --no-gap: the plain mean
+		for i := range third {
+			third[i] = 1.0 / 3
+		}
+		g = layers.Mix(b, b.Constant(fmt.Sprintf("cmdie.%d.mean_weights", l), third, m.Shape.B, 3), gs[0], gs[1], gs[2])
+	}
+	return layers.Concat(b, 1, flatten(b, g),
+		layers.Pool(b, x[0], masks[0]), layers.Pool(b, x[1], masks[1]), layers.Pool(b, x[2], masks[2]))
+}
+
+// loss is SPEC §6: L = MAE + λ_cl·L_cl (the MAE alone without the
+// contrastive loss), and Cost = Σ L, the scalar that is differentiated.
+func (m *Model) loss() {
+	b, cfg, s := m.B, m.Cfg, m.Shape
 	m.MAE = b.ApplyKernel(maeK{}, m.Pred, m.Label, m.Weight)
 	m.Loss = m.MAE
 	if m.WithCL {
-		k := cfg.KCL
-		names := [3]string{"t", "v", "a"}
-		for i := range modalities {
-			m.Sim[i] = b.Input("sim_"+names[i], s.B, k, d)
-			m.Diff[i] = b.Input("diff_"+names[i], s.B, k, d)
+		k, d := cfg.KCL, cfg.DModel
+		for i, mod := range modalities {
+			m.Sim[i] = b.Input("sim_"+mod, s.B, k, d)
+			m.Diff[i] = b.Input("diff_"+mod, s.B, k, d)
 		}
 		m.SimMask = b.Input("sim_mask", s.B, k)
 		m.DiffMask = b.Input("diff_mask", s.B, k)

@@ -32,22 +32,22 @@ func (e *encoder) fwd(b *layers.Builder, x *G.Node, tag string) *G.Node {
 // attend to each other (cross), to themselves (self), and to each other
 // again (cross, second time), each step a residual + LayerNorm.
 type dipu struct {
-	name        string
-	norm        map[string]*layers.LayerNorm
-	cross, self *layers.MultiHeadAttention
-	ffn         *layers.FFN
-	p           float64
-	noCross2    bool
+	name string
+	// The LayerNorms: g0/x0 of the positional inputs Ĝ, X̂, then one per
+	// residual step (g1/x1 cross, g2/x2 self, g3/x3 second cross; the last
+	// two are nil under --no-crossatt2).
+	normG0, normX0, normG1, normX1, normG2, normX2, normG3, normX3 *layers.LayerNorm
+	cross, self                                                    *layers.MultiHeadAttention
+	ffn                                                            *layers.FFN
+	p                                                              float64
 }
 
 func newDIPU(b *layers.Builder, name string, cfg Config) *dipu {
-	u := &dipu{name: name, norm: map[string]*layers.LayerNorm{}, p: cfg.Dropout, noCross2: cfg.NoCrossAtt2}
-	norms := []string{"g0", "x0", "g1", "x1", "g2", "x2", "g3", "x3"}
-	if cfg.NoCrossAtt2 {
-		norms = norms[:6]
-	}
-	for _, n := range norms {
-		u.norm[n] = layers.NewLayerNorm(b, name+".norm_"+n, cfg.DModel, 1e-5)
+	u := &dipu{name: name, p: cfg.Dropout}
+	norm := func(n string) *layers.LayerNorm { return layers.NewLayerNorm(b, name+".norm_"+n, cfg.DModel, 1e-5) }
+	u.normG0, u.normX0, u.normG1, u.normX1, u.normG2, u.normX2 = norm("g0"), norm("x0"), norm("g1"), norm("x1"), norm("g2"), norm("x2")
+	if !cfg.NoCrossAtt2 {
+		u.normG3, u.normX3 = norm("g3"), norm("x3")
 	}
 	u.cross = layers.NewMultiHeadAttention(b, name+".cross", cfg.DModel, cfg.Heads)
 	u.self = layers.NewMultiHeadAttention(b, name+".self", cfg.DModel, cfg.Heads)
@@ -55,24 +55,24 @@ func newDIPU(b *layers.Builder, name string, cfg Config) *dipu {
 	return u
 }
 
-// addNorm is LN_n(x + Dropout(branch)).
-func (u *dipu) addNorm(b *layers.Builder, n string, x, branch *G.Node) *G.Node {
-	return u.norm[n].Fwd(b, b.Residual(u.name+".dropout_"+n, x, branch, u.p))
+// addNorm is LN(x + Dropout(branch)); step names the dropout mask.
+func (u *dipu) addNorm(b *layers.Builder, norm *layers.LayerNorm, step string, x, branch *G.Node) *G.Node {
+	return norm.Fwd(b, b.Residual(u.name+".dropout_"+step, x, branch, u.p))
 }
 
 // fwd returns (G_out, X_out) from g [B, 3, d], x [B, L, d] and the
 // modality's mask [B, L].
 func (u *dipu) fwd(b *layers.Builder, g, x, mask *G.Node) (*G.Node, *G.Node) {
-	gh := u.norm["g0"].Fwd(b, layers.AddPositional(b, g)) // Ĝ
-	xh := u.norm["x0"].Fwd(b, layers.AddPositional(b, x)) // X̂
-	g1 := u.addNorm(b, "g1", gh, u.cross.Fwd(b, gh, xh, mask))
-	x1 := u.addNorm(b, "x1", xh, u.cross.Fwd(b, xh, gh, nil))
-	g2 := u.addNorm(b, "g2", g1, u.self.Fwd(b, g1, g1, nil))
-	x2 := u.addNorm(b, "x2", x1, u.self.Fwd(b, x1, x1, mask))
+	gh := u.normG0.Fwd(b, layers.AddPositional(b, g)) // Ĝ
+	xh := u.normX0.Fwd(b, layers.AddPositional(b, x)) // X̂
+	g1 := u.addNorm(b, u.normG1, "g1", gh, u.cross.Fwd(b, gh, xh, mask))
+	x1 := u.addNorm(b, u.normX1, "x1", xh, u.cross.Fwd(b, xh, gh, nil))
+	g2 := u.addNorm(b, u.normG2, "g2", g1, u.self.Fwd(b, g1, g1, nil))
+	x2 := u.addNorm(b, u.normX2, "x2", x1, u.self.Fwd(b, x1, x1, mask))
 	g3, x3 := g2, x2
-	if !u.noCross2 { // eq. 21–22: keys and values are the PE'd inputs
-		g3 = u.addNorm(b, "g3", g2, u.cross.Fwd(b, g2, xh, mask))
-		x3 = u.addNorm(b, "x3", x2, u.cross.Fwd(b, x2, gh, nil))
+	if u.normG3 != nil { // eq. 21–22: keys and values are the PE'd inputs
+		g3 = u.addNorm(b, u.normG3, "g3", g2, u.cross.Fwd(b, g2, xh, mask))
+		x3 = u.addNorm(b, u.normX3, "x3", x2, u.cross.Fwd(b, x2, gh, nil))
 	}
 	gOut := b.Add(g3, u.ffn.Fwd(b, g3, "g"))
 	xOut := b.Add(x3, u.ffn.Fwd(b, x3, "x"))
