@@ -48,9 +48,12 @@ type Options struct {
 	// statistics, tokenizer). The key "epoch" is set by Fit to the epoch
 	// whose weights the checkpoint holds.
 	Meta map[string]string
-	// Progress receives a progress bar during each epoch and a summary line
-	// after it; nil is silent.
+	// Progress receives a summary line after each epoch and after the
+	// memory-bank fill, and, when ProgressBar is set, a bar redrawn in place
+	// during them; nil is silent.
 	Progress io.Writer
+	// ProgressBar draws the bars: for a terminal (IsTerminal), not a log.
+	ProgressBar bool
 	// Deadline, when not zero, is a time budget: after the first epoch, Fit
 	// starts no epoch that would end after it, judged by the duration of the
 	// previous epoch and its validation pass. A run stopped by it depends on the machine's
@@ -146,7 +149,8 @@ func Fit(ctx context.Context, cfg graph.Config, data Data, o Options) (*Result, 
 	}
 	src := rand.NewPCG(o.Model.Seed, 0x5eed)
 	f := &fitter{ctx: ctx, cfg: cfg, o: o, m: m, trainB: trainB, validB: validB, testB: testB,
-		trainN: data.Train.Len(), shuffle: rand.New(src), shuffleSrc: src, bestLoss: math.Inf(1), saved: -1}
+		trainN: data.Train.Len(), shuffle: rand.New(src), shuffleSrc: src, bestLoss: math.Inf(1), saved: -1,
+		bar: &Bar{w: o.Progress, draw: o.ProgressBar}}
 	return f.run(data)
 }
 
@@ -161,7 +165,7 @@ type fitter struct {
 	shuffleSrc            *rand.PCG // shuffle's source, saved in the training state
 	bank                  *contrastive.Bank
 	best                  map[string][]float32 // best weights when there is no OutDir
-	bar                   bool                 // a progress bar is on the current line
+	bar                   *Bar                 // on Progress; draws only with ProgressBar
 
 	saved int // the epoch boundary in StateFile, -1 before the first
 
@@ -335,7 +339,7 @@ func (f *fitter) fillBank() error {
 	start := time.Now()
 	for ep.Next(batch) {
 		if err := f.ctx.Err(); err != nil {
-			f.endProgress()
+			f.bar.End()
 			return fmt.Errorf("train: interrupted while filling the memory bank: %w; nothing was saved", err)
 		}
 		out, err := f.m.Predict(batch)
@@ -346,9 +350,10 @@ func (f *fitter) fillBank() error {
 			return err
 		}
 		n++
-		f.progress("memory bank", n, total, start, "")
+		f.bar.Update("memory bank", n, total, start, "")
 	}
-	f.clearProgress()
+	f.bar.Clear()
+	f.logf("memory bank: %d training samples in %v\n", f.trainN, time.Since(start).Round(time.Second))
 	return nil
 }
 
@@ -388,7 +393,7 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 	var weight float64
 	for ep.Next(batch) {
 		if err := f.ctx.Err(); err != nil {
-			f.endProgress()
+			f.bar.End()
 			return st, fmt.Errorf("train: interrupted in epoch %d before batch %d of %d: %w%s (Resume restarts epoch %d)",
 				epoch, n+1, total, err, f.kept(), epoch)
 		}
@@ -401,7 +406,7 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 		}
 		out, err := f.m.TrainStep(batch, p)
 		if err != nil {
-			f.endProgress()
+			f.bar.End()
 			return st, fmt.Errorf("train: epoch %d, batch %d of %d: %w; stopped%s", epoch, n+1, total, err, f.kept())
 		}
 		if f.bank != nil {
@@ -418,53 +423,16 @@ func (f *fitter) epoch(epoch int) (EpochStats, error) {
 		st.TrainLCL += w * out.LCL
 		weight += w
 		n++
-		if f.o.Progress != nil {
-			f.progress(fmt.Sprintf("epoch %d", epoch), n, total, start, fmt.Sprintf("loss %.4f  ", st.TrainLoss/weight))
+		if f.o.ProgressBar {
+			f.bar.Update(fmt.Sprintf("epoch %d", epoch), n, total, start, fmt.Sprintf("loss %.4f  ", st.TrainLoss/weight))
 		}
 	}
 	st.TrainLoss /= weight
 	st.TrainMAE /= weight
 	st.TrainLCL /= weight
 	st.Seconds = time.Since(start).Seconds()
-	f.clearProgress()
+	f.bar.Clear()
 	return st, nil
-}
-
-// clearProgress erases the progress bar's line.
-func (f *fitter) clearProgress() {
-	if f.bar {
-		fmt.Fprint(f.o.Progress, "\r\033[K")
-		f.bar = false
-	}
-}
-
-// endProgress ends the progress bar's line, so that an error printed
-// after it starts on a line of its own.
-func (f *fitter) endProgress() {
-	if f.bar {
-		fmt.Fprintln(f.o.Progress)
-		f.bar = false
-	}
-}
-
-// progress draws "epoch 3 [#####.....] 12/41  loss 0.8123  ETA 12s": what,
-// a bar of n of total steps, the note, and the time left at the rate so far.
-func (f *fitter) progress(what string, n, total int, start time.Time, note string) {
-	if f.o.Progress == nil {
-		return
-	}
-	const width = 24
-	done := width * n / total
-	bar := make([]byte, width)
-	for i := range bar {
-		bar[i] = '.'
-		if i < done {
-			bar[i] = '#'
-		}
-	}
-	eta := time.Duration(float64(time.Since(start)) / float64(n) * float64(total-n)).Round(time.Second)
-	fmt.Fprintf(f.o.Progress, "\r%s [%s] %d/%d  %sETA %v", what, bar, n, total, note, eta)
-	f.bar = true
 }
 
 // evalOut gathers per-sample outputs of an evaluation pass, in split order.

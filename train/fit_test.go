@@ -98,7 +98,7 @@ func TestFitCancelled(t *testing.T) {
 		dir := t.TempDir()
 		var log bytes.Buffer
 		progress := io.MultiWriter(&log, &cancelAt{mark: c.mark, cancel: cancel})
-		_, err := Fit(ctx, tinyConfig(), data, Options{BatchSize: 8, Epochs: 2, TextFeats: true, OutDir: dir, Progress: progress})
+		_, err := Fit(ctx, tinyConfig(), data, Options{BatchSize: 8, Epochs: 2, TextFeats: true, OutDir: dir, Progress: progress, ProgressBar: true})
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 			t.Fatalf("cancelled at %q: error %v, want %q", c.mark, err, c.wantErr)

@@ -122,7 +122,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		o := resumeOptions(dir, resumeMaxEpoch, false)
-		o.Progress = &cancelAt{mark: "epoch 3 [", cancel: cancel}
+		o.Progress, o.ProgressBar = &cancelAt{mark: "epoch 3 [", cancel: cancel}, true
 		_, err := Fit(ctx, cfg, resumeData(), o)
 		if err == nil || !strings.Contains(err.Error(), "interrupted in epoch 3 before batch 2 of 5") {
 			t.Fatalf("error %v, want an interruption in epoch 3 before batch 2", err)

@@ -525,7 +525,7 @@ func (j *job) fitTo(ctx context.Context, v variant, seed uint64, dir string, log
 		Model: train.ModelOptions{Seed: seed, ClipNorm: f.clipNorm,
 			AdamW: train.AdamWConfig{LR: set.lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
 		BatchSize: set.batch, Epochs: set.epochs, Patience: set.patience, TextFeats: p.textFeats, Lt: p.lt, Meta: p.meta,
-		Progress: log, Resume: f.resume, OutDir: dir,
+		Progress: log, ProgressBar: train.IsTerminal(log), Resume: f.resume, OutDir: dir,
 	}
 	if set.budget > 0 {
 		// Budgets add up from the start, so time a run leaves unused passes

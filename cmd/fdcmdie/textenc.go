@@ -17,6 +17,7 @@ import (
 	"github.com/fdcmdie/fdcmdie/graph"
 	"github.com/fdcmdie/fdcmdie/layers"
 	"github.com/fdcmdie/fdcmdie/layers/safetensors"
+	"github.com/fdcmdie/fdcmdie/train"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -145,7 +146,7 @@ func (p *pretrained) encode(splits []*datasets.Split, lt int, log io.Writer) err
 	for _, s := range splits {
 		total += (s.Len() + batch - 1) / batch
 	}
-	done, start := 0, time.Now()
+	done, start, bar := 0, time.Now(), train.NewBar(log)
 	for _, s := range splits {
 		s.TextFeats = datasets.Seq{N: s.Len(), T: lt, D: h, Data: make([]float32, s.Len()*lt*h)}
 		for lo := 0; lo < s.Len(); lo += batch {
@@ -173,10 +174,10 @@ func (p *pretrained) encode(splits []*datasets.Split, lt int, log io.Writer) err
 			n := min(batch, s.Len()-lo)
 			copy(s.TextFeats.Data[lo*lt*h:(lo+n)*lt*h], feats[:n*lt*h])
 			done++
-			eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done)).Round(time.Second)
-			fmt.Fprintf(log, "\rtext features [%d/%d batches] ETA %v", done, total, eta)
+			bar.Update("text features", done, total, start, "")
 		}
 	}
-	fmt.Fprint(log, "\r\033[K")
+	bar.Clear()
+	fmt.Fprintf(log, "text features: %d batches in %v\n", total, time.Since(start).Round(time.Second))
 	return nil
 }
