@@ -101,19 +101,11 @@ func (k attentionK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k attentionK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		attnFwd[float32](k, a)
-	} else {
-		attnFwd[float64](k, a)
-	}
+	byType(a.dt, attnFwd[float32], attnFwd[float64])(k, a)
 }
 
 func (k attentionK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		attnBwd[float32](k, a)
-	} else {
-		attnBwd[float64](k, a)
-	}
+	byType(a.dt, attnBwd[float32], attnBwd[float64])(k, a)
 }
 
 type attnDims struct{ B, Tq, Tk, D, dh int }

@@ -43,19 +43,11 @@ func (k concatK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k concatK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		concatDo[float32](k, a, false)
-	} else {
-		concatDo[float64](k, a, false)
-	}
+	byType(a.dt, concatDo[float32], concatDo[float64])(k, a, false)
 }
 
 func (k concatK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		concatDo[float32](k, a, true)
-	} else {
-		concatDo[float64](k, a, true)
-	}
+	byType(a.dt, concatDo[float32], concatDo[float64])(k, a, true)
 }
 
 // concatDo copies each input's rows into its block of every output row

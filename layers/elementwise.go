@@ -131,19 +131,11 @@ func (k actK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k actK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		actDo[float32](k, a, false)
-	} else {
-		actDo[float64](k, a, false)
-	}
+	byType(a.dt, actDo[float32], actDo[float64])(k, a, false)
 }
 
 func (k actK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		actDo[float32](k, a, true)
-	} else {
-		actDo[float64](k, a, true)
-	}
+	byType(a.dt, actDo[float32], actDo[float64])(k, a, true)
 }
 
 func actDo[T float](k actK, a *kargs, bwd bool) {
@@ -198,19 +190,11 @@ func (k addK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k addK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		addDo[float32](k, a, false)
-	} else {
-		addDo[float64](k, a, false)
-	}
+	byType(a.dt, addDo[float32], addDo[float64])(k, a, false)
 }
 
 func (k addK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		addDo[float32](k, a, true)
-	} else {
-		addDo[float64](k, a, true)
-	}
+	byType(a.dt, addDo[float32], addDo[float64])(k, a, true)
 }
 
 func addDo[T float](k addK, a *kargs, bwd bool) {

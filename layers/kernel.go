@@ -129,6 +129,23 @@ func (a *Arena) at(k int) *opMemory {
 	return a.ops[k]
 }
 
+// byType picks the float32 or float64 instance of a generic kernel
+// function for tensors of type dt: byType(a.dt, poolDo[float32],
+// poolDo[float64])(a, back).
+func byType[F any](dt tensor.Dtype, f32, f64 F) F {
+	if dt == tensor.Float32 {
+		return f32
+	}
+	return f64
+}
+
+// copyDense copies src's elements into dst, of the same type and size.
+func copyDense(dst, src *tensor.Dense) {
+	byType(dst.Dtype(), copyAs[float32], copyAs[float64])(dst, src)
+}
+
+func copyAs[T float](dst, src *tensor.Dense) { copy(data[T](dst), data[T](src)) }
+
 // data returns the backing slice of t, or nil for a nil tensor.
 func data[T float](t *tensor.Dense) []T {
 	if t == nil {

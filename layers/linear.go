@@ -62,19 +62,11 @@ func (linearK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k linearK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		linearFwd[float32](a)
-	} else {
-		linearFwd[float64](a)
-	}
+	byType(a.dt, linearFwd[float32], linearFwd[float64])(a)
 }
 
 func (k linearK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		linearBwd[float32](a)
-	} else {
-		linearBwd[float64](a)
-	}
+	byType(a.dt, linearBwd[float32], linearBwd[float64])(a)
 }
 
 func linearDims(a *kargs) (m, in, out int) {

@@ -82,19 +82,11 @@ func (k lstmK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k lstmK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		lstmFwd[float32](k, a)
-	} else {
-		lstmFwd[float64](k, a)
-	}
+	byType(a.dt, lstmFwd[float32], lstmFwd[float64])(k, a)
 }
 
 func (k lstmK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		lstmBwd[float32](k, a)
-	} else {
-		lstmBwd[float64](k, a)
-	}
+	byType(a.dt, lstmBwd[float32], lstmBwd[float64])(k, a)
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
@@ -253,19 +245,11 @@ func (k leadK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k leadK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		copy(data[float32](a.out), data[float32](a.in[0]))
-	} else {
-		copy(data[float64](a.out), data[float64](a.in[0]))
-	}
+	copyDense(a.out, a.in[0])
 }
 
 func (k leadK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		copy(data[float32](a.grads[0]), data[float32](a.gout))
-	} else {
-		copy(data[float64](a.grads[0]), data[float64](a.gout))
-	}
+	copyDense(a.grads[0], a.gout)
 }
 
 // stepProduct multiplies by a weight that stays fixed over the time steps

@@ -31,19 +31,11 @@ func (mixK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k mixK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		mixDo[float32](a, false)
-	} else {
-		mixDo[float64](a, false)
-	}
+	byType(a.dt, mixDo[float32], mixDo[float64])(a, false)
 }
 
 func (k mixK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		mixDo[float32](a, true)
-	} else {
-		mixDo[float64](a, true)
-	}
+	byType(a.dt, mixDo[float32], mixDo[float64])(a, true)
 }
 
 func mixDo[T float](a *kargs, back bool) {

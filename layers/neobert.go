@@ -230,19 +230,11 @@ func (k qkvSplitK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k qkvSplitK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		qkvSplitDo[float32](k, a, false)
-	} else {
-		qkvSplitDo[float64](k, a, false)
-	}
+	byType(a.dt, qkvSplitDo[float32], qkvSplitDo[float64])(k, a, false)
 }
 
 func (k qkvSplitK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		qkvSplitDo[float32](k, a, true)
-	} else {
-		qkvSplitDo[float64](k, a, true)
-	}
+	byType(a.dt, qkvSplitDo[float32], qkvSplitDo[float64])(k, a, true)
 }
 
 // qkvSplitDo copies the part's slices out of qkv, or in the backward pass
@@ -292,19 +284,11 @@ func (k ropeK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k ropeK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		ropeDo[float32](k, a, false)
-	} else {
-		ropeDo[float64](k, a, false)
-	}
+	byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, false)
 }
 
 func (k ropeK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		ropeDo[float32](k, a, true)
-	} else {
-		ropeDo[float64](k, a, true)
-	}
+	byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, true)
 }
 
 // ropeTable returns cos and sin [L, dh/2] of the angles p·theta^(−2i/dh).
@@ -367,19 +351,11 @@ func (swigluK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k swigluK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		swigluDo[float32](a, false)
-	} else {
-		swigluDo[float64](a, false)
-	}
+	byType(a.dt, swigluDo[float32], swigluDo[float64])(a, false)
 }
 
 func (k swigluK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		swigluDo[float32](a, true)
-	} else {
-		swigluDo[float64](a, true)
-	}
+	byType(a.dt, swigluDo[float32], swigluDo[float64])(a, true)
 }
 
 // swigluDo computes y = silu(g)·v, or the gradients

@@ -67,19 +67,11 @@ func (k normK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k normK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		normFwd[float32](k, a)
-	} else {
-		normFwd[float64](k, a)
-	}
+	byType(a.dt, normFwd[float32], normFwd[float64])(k, a)
 }
 
 func (k normK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		normBwd[float32](k, a)
-	} else {
-		normBwd[float64](k, a)
-	}
+	byType(a.dt, normBwd[float32], normBwd[float64])(k, a)
 }
 
 // rowStats returns the mean (0 for RMSNorm) and 1/sqrt(var + eps) of a row.

@@ -26,19 +26,11 @@ func (poolK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k poolK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		poolDo[float32](a, false)
-	} else {
-		poolDo[float64](a, false)
-	}
+	byType(a.dt, poolDo[float32], poolDo[float64])(a, false)
 }
 
 func (k poolK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		poolDo[float32](a, true)
-	} else {
-		poolDo[float64](a, true)
-	}
+	byType(a.dt, poolDo[float32], poolDo[float64])(a, true)
 }
 
 // poolDo runs the forward pass, or with back the backward pass

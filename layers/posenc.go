@@ -43,11 +43,7 @@ func (posK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k posK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		posFwd[float32](a)
-	} else {
-		posFwd[float64](a)
-	}
+	byType(a.dt, posFwd[float32], posFwd[float64])(a)
 }
 
 func posFwd[T float](a *kargs) {
@@ -61,9 +57,5 @@ func posFwd[T float](a *kargs) {
 }
 
 func (k posK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		copy(data[float32](a.grads[0]), data[float32](a.gout))
-	} else {
-		copy(data[float64](a.grads[0]), data[float64](a.gout))
-	}
+	copyDense(a.grads[0], a.gout)
 }

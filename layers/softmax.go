@@ -45,19 +45,11 @@ func (softmaxK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k softmaxK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		softmaxFwd[float32](a)
-	} else {
-		softmaxFwd[float64](a)
-	}
+	byType(a.dt, softmaxFwd[float32], softmaxFwd[float64])(a)
 }
 
 func (k softmaxK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		softmaxBwd[float32](a)
-	} else {
-		softmaxBwd[float64](a)
-	}
+	byType(a.dt, softmaxBwd[float32], softmaxBwd[float64])(a)
 }
 
 func softmaxFwd[T float](a *kargs) {

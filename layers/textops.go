@@ -133,19 +133,11 @@ func (embedK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k embedK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		embedFwd[float32](a)
-	} else {
-		embedFwd[float64](a)
-	}
+	byType(a.dt, embedFwd[float32], embedFwd[float64])(a)
 }
 
 func (k embedK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		embedBwd[float32](k, a)
-	} else {
-		embedBwd[float64](k, a)
-	}
+	byType(a.dt, embedBwd[float32], embedBwd[float64])(k, a)
 }
 
 func embedFwd[T float](a *kargs) {
@@ -212,19 +204,11 @@ func (geluK) String() string { return "gelu_erf" }
 func (geluK) outShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
 func (k geluK) forward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		geluDo[float32](a, false)
-	} else {
-		geluDo[float64](a, false)
-	}
+	byType(a.dt, geluDo[float32], geluDo[float64])(a, false)
 }
 
 func (k geluK) backward(a *kargs) {
-	if a.dt == tensor.Float32 {
-		geluDo[float32](a, true)
-	} else {
-		geluDo[float64](a, true)
-	}
+	byType(a.dt, geluDo[float32], geluDo[float64])(a, true)
 }
 
 // geluDo computes y = x·Φ(x), or in the backward pass
