@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/fdcmdie/fdcmdie/layers"
 )
 
 // Tiling of the all-pairs cosine pass in Sets: each worker takes rowBlock
@@ -43,10 +45,7 @@ func (b *Bank) Sets(k int) (similar, different [][]int, err error) {
 		return nil, nil, fmt.Errorf("contrastive: bank: Sets: only %d of %d rows written", b.filled, b.n)
 	}
 	n, w := b.n, 3*b.d
-	x := make([]float64, n*w)
-	for c, v := range b.r {
-		x[c] = float64(v)
-	}
+	x := layers.Convert[float64](b.r)
 	norms := make([]float64, n)
 	for i := range norms {
 		xi := x[i*w : (i+1)*w]

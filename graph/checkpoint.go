@@ -45,11 +45,7 @@ func float32Data(p *layers.Param) ([]float32, error) {
 	case []float32:
 		return d, nil
 	case []float64:
-		o := make([]float32, len(d))
-		for i, v := range d {
-			o[i] = float32(v)
-		}
-		return o, nil
+		return layers.Convert[float32](d), nil
 	default:
 		return nil, fmt.Errorf("parameter %s holds %T", p.Name, d)
 	}

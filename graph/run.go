@@ -80,11 +80,7 @@ func (r *Runner) let(n *G.Node, v []float32, what string) error {
 	}
 	var t *tensor.Dense
 	if r.M.B.Dtype == tensor.Float64 {
-		d := make([]float64, len(v))
-		for i, x := range v {
-			d[i] = float64(x)
-		}
-		t = tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(d))
+		t = tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(layers.Convert[float64](v)))
 	} else {
 		t = tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(v))
 	}
@@ -174,11 +170,7 @@ func floats32(v G.Value) []float32 {
 	case []float32:
 		return append([]float32(nil), d...)
 	case []float64:
-		o := make([]float32, len(d))
-		for i, x := range d {
-			o[i] = float32(x)
-		}
-		return o
+		return layers.Convert[float32](d)
 	}
 	return nil
 }

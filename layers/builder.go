@@ -191,11 +191,7 @@ func (b *Builder) placeholder(shape []int) *G.Node {
 func (b *Builder) tensorOf(vals []float64, shape []int) *tensor.Dense {
 	switch b.Dtype {
 	case tensor.Float32:
-		d := make([]float32, len(vals))
-		for i, v := range vals {
-			d[i] = float32(v)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(Convert[float32](vals)))
 	default:
 		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), vals...)))
 	}

@@ -45,11 +45,7 @@ func (e exported) backward(a *kargs) { e.k.Backward(a.in, a.out, a.gout, a.grads
 func Float64s(t *tensor.Dense) []float64 {
 	switch d := t.Data().(type) {
 	case []float32:
-		o := make([]float64, len(d))
-		for i, v := range d {
-			o[i] = float64(v)
-		}
-		return o
+		return Convert[float64](d)
 	case []float64:
 		return d
 	}

@@ -14,9 +14,21 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// float is the element type of every kernel: the model runs in float32,
+// Float is the element type of every kernel: the model runs in float32,
 // gradient tests build the same graph in float64.
-type float interface{ float32 | float64 }
+type Float interface{ float32 | float64 }
+
+// float is Float inside the package.
+type float = Float
+
+// Convert returns a new slice holding xs as To.
+func Convert[To, From Float](xs []From) []To {
+	out := make([]To, len(xs))
+	for i, x := range xs {
+		out[i] = To(x)
+	}
+	return out
+}
 
 // kernel is a fused computation with a hand-written backward pass. It is
 // wrapped into Gorgonia ops by applyKernel: a forward op, and for Grad a

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/fdcmdie/fdcmdie/layers"
 )
 
 // Metrics holds the regression metrics of SPEC §10, computed as MMSA's
@@ -63,8 +65,8 @@ func Evaluate(pred, label []float32) (Metrics, error) {
 	if err := checkFinite("labels", label); err != nil {
 		return Metrics{}, err
 	}
-	p := toFloat64(pred)
-	y := toFloat64(label)
+	p := layers.Convert[float64](pred)
+	y := layers.Convert[float64](label)
 	var m Metrics
 
 	// has0: every sample, positive ⇔ value ≥ 0.
@@ -110,14 +112,6 @@ func checkFinite(what string, xs []float32) error {
 		}
 	}
 	return nil
-}
-
-func toFloat64(xs []float32) []float64 {
-	out := make([]float64, len(xs))
-	for i, x := range xs {
-		out[i] = float64(x)
-	}
-	return out
 }
 
 // binaryCounts is the 2×2 confusion matrix of a binary split; the first
