@@ -139,26 +139,11 @@ func openCheckpoint(path string) (*checkpoint, error) {
 			path, len(ck.st.AudioMean), len(ck.st.VisionMean), cfg.AudioDim, cfg.VisionDim)
 	}
 	if text, ok := meta["tokenizer"]; ok && !cfg.TextFeats {
-		if ck.tok, err = loadTokenizer(text); err != nil {
+		if ck.tok, err = tokenize.Parse(path+": __metadata__ tokenizer", []byte(text)); err != nil {
 			return nil, fmt.Errorf("%s: __metadata__ tokenizer: %w", path, err)
 		}
 	}
 	return ck, nil
-}
-
-// loadTokenizer loads a tokenizer.json held in memory (tokenize.Load reads
-// files only).
-func loadTokenizer(text string) (*tokenize.Tokenizer, error) {
-	dir, err := os.MkdirTemp("", "fdcmdie-tokenizer-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "tokenizer.json")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		return nil, err
-	}
-	return tokenize.Load(path)
 }
 
 // textLimit is the longest token sequence the checkpoint's text encoder

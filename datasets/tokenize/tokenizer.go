@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -84,11 +85,18 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenize: %w", err)
 	}
+	return Parse(path, raw)
+}
+
+// Parse is Load on the contents of a tokenizer.json held in memory (a
+// checkpoint's metadata); path names it in errors.
+func Parse(path string, raw []byte) (*Tokenizer, error) {
 	var cfg config
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return nil, fmt.Errorf("tokenize: %s: %w", path, err)
 	}
 	t := &Tokenizer{path: path, vocabSize: len(cfg.Model.Vocab)}
+	var err error
 	if t.normalizer, err = normalizerFrom(cfg.Normalizer); err != nil {
 		return nil, fmt.Errorf("tokenize: %s: normalizer: %w", path, err)
 	}
@@ -109,7 +117,7 @@ func Load(path string) (*Tokenizer, error) {
 		*s.id = int32(id)
 	}
 
-	loaded, err := loadSugarme(path)
+	loaded, err := loadSugarme(path, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +129,15 @@ func Load(path string) (*Tokenizer, error) {
 	return t, nil
 }
 
-// loadSugarme loads path with sugarme, whose JSON readers panic on some
-// malformed input.
-func loadSugarme(path string) (tk *sugar.Tokenizer, err error) {
+// loadSugarme loads raw, the contents of path, with sugarme, whose JSON
+// readers panic on some malformed input.
+func loadSugarme(path string, raw []byte) (tk *sugar.Tokenizer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("tokenize: %s: sugarme panicked while loading: %v", path, r)
 		}
 	}()
-	tk, err = pretrained.FromFile(path)
+	tk, err = pretrained.FromReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("tokenize: %s: sugarme: %w", path, err)
 	}

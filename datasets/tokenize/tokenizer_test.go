@@ -264,3 +264,34 @@ func TestLoadErrors(t *testing.T) {
 		t.Error("Load(missing file): no error")
 	}
 }
+
+// TestParseMatchesLoad: a tokenizer.json parsed from memory (a checkpoint's
+// metadata) encodes as the same file loaded from disk, and its errors name
+// the path it was given.
+func TestParseMatchesLoad(t *testing.T) {
+	fromFile := bertBaseUncased(t)
+	raw, err := os.ReadFile(filepath.Join(fixtures, "bert-base-uncased-tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBytes, err := Parse("model.safetensors: __metadata__ tokenizer", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"It was NOT a good movie... [SEP] naïve café", "unbelievably boring"}
+	want, wantMask, err := fromFile.EncodeBatch(texts, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotMask, err := fromBytes.EncodeBatch(texts, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotMask, wantMask) {
+		t.Fatalf("parsed %v %v, loaded %v %v", got, gotMask, want, wantMask)
+	}
+	if _, err := Parse("model.safetensors: __metadata__ tokenizer", raw[:len(raw)/2]); err == nil ||
+		!strings.Contains(err.Error(), "model.safetensors: __metadata__ tokenizer") {
+		t.Fatalf("truncated tokenizer: error %v, want one naming its origin", err)
+	}
+}
