@@ -188,10 +188,10 @@ func (m *Model) forward(mods *modules) *G.Node {
 	// §3 Decoupling: S_m = Enc_shared(F_m), D_m = Enc_m(F_m) and their pools.
 	masks := m.masks()
 	var private [3]*G.Node // D_m [B, L_m, d]
-	for i, mod := range modalities {
+	for i := range modalities {
 		m.F[i] = layers.Pool(b, feats[i], masks[i])
-		m.S[i] = layers.Pool(b, mods.shared.fwd(b, feats[i], mod), masks[i])
-		private[i] = mods.private[i].fwd(b, feats[i], mod)
+		m.S[i] = layers.Pool(b, mods.shared.fwd(b, feats[i]), masks[i])
+		private[i] = mods.private[i].fwd(b, feats[i])
 		m.D[i] = layers.Pool(b, private[i], masks[i])
 	}
 	// §5–6 The head reads z [B, 6d].

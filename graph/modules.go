@@ -22,9 +22,9 @@ func newEncoder(b *layers.Builder, name string, d int, p float64) *encoder {
 		linear: layers.NewLinear(b, name+".linear", d, d, true), p: p}
 }
 
-// fwd encodes x [B, L, d]; tag names the dropout mask of this call.
-func (e *encoder) fwd(b *layers.Builder, x *G.Node, tag string) *G.Node {
-	return b.ActDropout(e.name+".dropout."+tag, layers.Tanh, e.linear.Fwd(b, e.norm.Fwd(b, x)), e.p)
+// fwd encodes x [B, L, d].
+func (e *encoder) fwd(b *layers.Builder, x *G.Node) *G.Node {
+	return b.ActDropout(layers.Tanh, e.linear.Fwd(b, e.norm.Fwd(b, x)), e.p)
 }
 
 // dipu is one deep interaction processing unit (SPEC §5, eq. 16–24): the
@@ -55,9 +55,9 @@ func newDIPU(b *layers.Builder, name string, cfg Config) *dipu {
 	return u
 }
 
-// addNorm is LN(x + Dropout(branch)); step names the dropout mask.
-func (u *dipu) addNorm(b *layers.Builder, norm *layers.LayerNorm, step string, x, branch *G.Node) *G.Node {
-	return norm.Fwd(b, b.Residual(u.name+".dropout_"+step, x, branch, u.p))
+// addNorm is LN(x + Dropout(branch)).
+func (u *dipu) addNorm(b *layers.Builder, norm *layers.LayerNorm, x, branch *G.Node) *G.Node {
+	return norm.Fwd(b, b.Residual(x, branch, u.p))
 }
 
 // fwd returns (G_out, X_out) from g [B, 3, d], x [B, L, d] and the
@@ -65,17 +65,17 @@ func (u *dipu) addNorm(b *layers.Builder, norm *layers.LayerNorm, step string, x
 func (u *dipu) fwd(b *layers.Builder, g, x, mask *G.Node) (*G.Node, *G.Node) {
 	gh := u.normG0.Fwd(b, layers.AddPositional(b, g)) // Ĝ
 	xh := u.normX0.Fwd(b, layers.AddPositional(b, x)) // X̂
-	g1 := u.addNorm(b, u.normG1, "g1", gh, u.cross.Fwd(b, gh, xh, mask))
-	x1 := u.addNorm(b, u.normX1, "x1", xh, u.cross.Fwd(b, xh, gh, nil))
-	g2 := u.addNorm(b, u.normG2, "g2", g1, u.self.Fwd(b, g1, g1, nil))
-	x2 := u.addNorm(b, u.normX2, "x2", x1, u.self.Fwd(b, x1, x1, mask))
+	g1 := u.addNorm(b, u.normG1, gh, u.cross.Fwd(b, gh, xh, mask))
+	x1 := u.addNorm(b, u.normX1, xh, u.cross.Fwd(b, xh, gh, nil))
+	g2 := u.addNorm(b, u.normG2, g1, u.self.Fwd(b, g1, g1, nil))
+	x2 := u.addNorm(b, u.normX2, x1, u.self.Fwd(b, x1, x1, mask))
 	g3, x3 := g2, x2
 	if u.normG3 != nil { // eq. 21–22: keys and values are the PE'd inputs
-		g3 = u.addNorm(b, u.normG3, "g3", g2, u.cross.Fwd(b, g2, xh, mask))
-		x3 = u.addNorm(b, u.normX3, "x3", x2, u.cross.Fwd(b, x2, gh, nil))
+		g3 = u.addNorm(b, u.normG3, g2, u.cross.Fwd(b, g2, xh, mask))
+		x3 = u.addNorm(b, u.normX3, x2, u.cross.Fwd(b, x2, gh, nil))
 	}
-	gOut := b.Add(g3, u.ffn.Fwd(b, g3, "g"))
-	xOut := b.Add(x3, u.ffn.Fwd(b, x3, "x"))
+	gOut := b.Add(g3, u.ffn.Fwd(b, g3))
+	xOut := b.Add(x3, u.ffn.Fwd(b, x3))
 	return gOut, xOut
 }
 
@@ -127,7 +127,7 @@ func newHead(b *layers.Builder, in, d int, p float64) *head {
 }
 
 func (h *head) fwd(b *layers.Builder, z *G.Node) *G.Node {
-	return h.fc2.Fwd(b, b.ActDropout("head.dropout", layers.ReLU, h.fc1.Fwd(b, z), h.p))
+	return h.fc2.Fwd(b, b.ActDropout(layers.ReLU, h.fc1.Fwd(b, z), h.p))
 }
 
 // flatten reshapes [B, n, d] to [B, n·d].

@@ -263,13 +263,15 @@ func (b *Builder) sameKernel(out *G.Node, k kernel, inputs []*G.Node) bool {
 	return ok && by.k != nil && reflect.DeepEqual(by.k, k) && slices.Equal(by.in, inputs)
 }
 
-// dropoutMask adds the dropout mask input name+".mask" of x's shape, or
-// returns nil when p is 0 or the graph is for evaluation.
-func (b *Builder) dropoutMask(name string, x *G.Node, p float64) *G.Node {
+// dropoutMask adds a dropout mask input of x's shape, named
+// "dropout.<n>.mask" for the n-th mask of the graph (FillDropouts draws
+// them in that order), or returns nil when p is 0 or the graph is for
+// evaluation.
+func (b *Builder) dropoutMask(x *G.Node, p float64) *G.Node {
 	if p == 0 || !b.Train {
 		return nil
 	}
-	m := b.Input(name+".mask", x.Shape()...)
+	m := b.Input(fmt.Sprintf("dropout.%d.mask", len(b.dropouts)), x.Shape()...)
 	b.dropouts = append(b.dropouts, &Dropout{Node: m, P: p, mem: b.arena.at(b.kernels)})
 	b.kernels++
 	return m

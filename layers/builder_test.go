@@ -62,7 +62,7 @@ func TestFrozenParamsGetNoGradient(t *testing.T) {
 func TestDropoutMasks(t *testing.T) {
 	b := NewBuilder(tensor.Float32, 1, true)
 	x := b.Input("x", 4, 1000)
-	b.Dropout("d", x, 0.25)
+	b.Dropout(x, 0.25)
 	fill := func(seed uint64, train bool) []float32 {
 		if err := b.FillDropouts(rand.New(rand.NewPCG(seed, 0)), train); err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ func TestDropoutMasks(t *testing.T) {
 			t.Fatal("evaluation mask is not all ones")
 		}
 	}
-	if ev := NewBuilder(tensor.Float32, 1, false); ev.Dropout("d", x, 0.5) != x {
+	if ev := NewBuilder(tensor.Float32, 1, false); ev.Dropout(x, 0.5) != x {
 		t.Fatal("an evaluation graph applies dropout")
 	}
 }

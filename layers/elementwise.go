@@ -78,13 +78,13 @@ func (f Activation) slope(x, y float64) float64 {
 
 // Act returns f(x) elementwise.
 func (b *Builder) Act(f Activation, x *G.Node) *G.Node {
-	return b.ActDropout("", f, x, 0)
+	return b.ActDropout(f, x, 0)
 }
 
-// ActDropout returns f(x) ⊙ m, m the dropout mask name+".mask" (see
-// Dropout); without dropout (p 0, or an evaluation graph) it is f(x).
-func (b *Builder) ActDropout(name string, f Activation, x *G.Node, p float64) *G.Node {
-	m := b.dropoutMask(name, x, p)
+// ActDropout returns f(x) ⊙ m, m a new dropout mask (see Dropout); without
+// dropout (p 0, or an evaluation graph) it is f(x).
+func (b *Builder) ActDropout(f Activation, x *G.Node, p float64) *G.Node {
+	m := b.dropoutMask(x, p)
 	switch {
 	case m != nil:
 		return b.apply(actK{f: f, masked: true}, x, m)
@@ -94,24 +94,23 @@ func (b *Builder) ActDropout(name string, f Activation, x *G.Node, p float64) *G
 	return b.apply(actK{f: f}, x)
 }
 
-// Dropout multiplies x by a mask input named name+".mask" (identity when
-// p is 0 or the graph is for evaluation).
-func (b *Builder) Dropout(name string, x *G.Node, p float64) *G.Node {
-	return b.ActDropout(name, Identity, x, p)
+// Dropout multiplies x by a new dropout mask input (identity when p is 0
+// or the graph is for evaluation).
+func (b *Builder) Dropout(x *G.Node, p float64) *G.Node {
+	return b.ActDropout(Identity, x, p)
 }
 
-// Residual returns x + y ⊙ m, m the dropout mask name+".mask"; without
-// dropout it is x + y. The sum is a data node when neither side carries a
-// gradient.
-func (b *Builder) Residual(name string, x, y *G.Node, p float64) *G.Node {
-	if m := b.dropoutMask(name, y, p); m != nil {
+// Residual returns x + y ⊙ m, m a new dropout mask; without dropout it is
+// x + y. The sum is a data node when neither side carries a gradient.
+func (b *Builder) Residual(x, y *G.Node, p float64) *G.Node {
+	if m := b.dropoutMask(y, p); m != nil {
 		return b.apply(addK{masked: true}, x, y, m)
 	}
 	return b.apply(addK{}, x, y)
 }
 
 // Add returns x + y, a data node when neither side carries a gradient.
-func (b *Builder) Add(x, y *G.Node) *G.Node { return b.Residual("", x, y, 0) }
+func (b *Builder) Add(x, y *G.Node) *G.Node { return b.Residual(x, y, 0) }
 
 // actK is y = f(x) ⊙ m (m only when masked). Dropout masks hold 0 or a
 // nonzero scale, so the backward pass reads f(x) back as y/m where m ≠ 0

@@ -35,12 +35,12 @@ func TestActAndResidualValues(t *testing.T) {
 		set(t, yn, y)
 		got := map[string]*G.Node{
 			"relu":        b.Act(ReLU, xn),
-			"relu_mask":   b.ActDropout("a", ReLU, xn, 0.5),
-			"tanh_mask":   b.ActDropout("b", Tanh, xn, 0.5),
+			"relu_mask":   b.ActDropout(ReLU, xn, 0.5),
+			"tanh_mask":   b.ActDropout(Tanh, xn, 0.5),
 			"sigmoid":     b.Act(Sigmoid, xn),
 			"add":         b.Add(xn, yn),
-			"residual":    b.Residual("c", xn, yn, 0.5),
-			"dropout_raw": b.Dropout("d", xn, 0.5),
+			"residual":    b.Residual(xn, yn, 0.5),
+			"dropout_raw": b.Dropout(xn, 0.5),
 		}
 		for _, d := range b.Dropouts() {
 			set(t, d.Node, mask)

@@ -95,14 +95,14 @@ var gradCases = []struct {
 		return Mix(b, randParam(b, "s", 1, 3, 1), randParam(b, "x", 1, 3, 5))
 	}, gradcheck.Options{}},
 	{"act_relu_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
-		y := b.ActDropout("d", ReLU, randParam(b, "x", 1, 3, 5), 0.4)
+		y := b.ActDropout(ReLU, randParam(b, "x", 1, 3, 5), 0.4)
 		if err := b.FillDropouts(rng, true); err != nil {
 			t.Fatal(err)
 		}
 		return y
 	}, gradcheck.Options{}},
 	{"act_tanh_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
-		y := b.ActDropout("d", Tanh, randParam(b, "x", 1, 3, 5), 0.4)
+		y := b.ActDropout(Tanh, randParam(b, "x", 1, 3, 5), 0.4)
 		if err := b.FillDropouts(rng, true); err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ var gradCases = []struct {
 		return b.Act(Tanh, randParam(b, "x", 2, 3, 5))
 	}, gradcheck.Options{}},
 	{"residual_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
-		y := b.Residual("d", randParam(b, "x", 1, 2, 3, 4), randParam(b, "y", 1, 2, 3, 4), 0.5)
+		y := b.Residual(randParam(b, "x", 1, 2, 3, 4), randParam(b, "y", 1, 2, 3, 4), 0.5)
 		if err := b.FillDropouts(rng, true); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ var gradCases = []struct {
 	}, gradcheck.Options{}},
 	{"ffn_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		f := NewFFN(b, "ffn", 4, 8, 0.5)
-		y := f.Fwd(b, randParam(b, "x", 1, 2, 3, 4), "x")
+		y := f.Fwd(b, randParam(b, "x", 1, 2, 3, 4))
 		if err := b.FillDropouts(rng, true); err != nil {
 			t.Fatal(err)
 		}

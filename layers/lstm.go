@@ -52,7 +52,7 @@ func (l *LSTM) Fwd(b *Builder, x *G.Node) *G.Node {
 	h := x
 	for k, ly := range l.Layers {
 		if k > 0 {
-			h = b.Dropout(fmt.Sprintf("%s.dropout_l%d", l.Name, k-1), h, l.P)
+			h = b.Dropout(h, l.P)
 		}
 		shape := h.Shape()
 		shape[2] = l.Hidden
