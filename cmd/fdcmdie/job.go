@@ -235,13 +235,8 @@ func joinInts(v []int) string {
 func variants(f *flags, table string, values []int, base graph.Config) []variant {
 	name := "FD-CMDIE"
 	var off []string
-	for _, a := range []struct {
-		on   bool
-		name string
-	}{{f.noNeoBERT, "NeoBERT"}, {f.noCL, "CL"}, {f.noCMDIE, "CMDIE"}, {f.noGAP, "GAP"}, {f.noCrossAtt2, "CrossAtt2"}} {
-		if a.on {
-			off = append(off, a.name)
-		}
+	for _, a := range f.setAblations() {
+		off = append(off, a.part)
 	}
 	if len(off) > 0 {
 		name += " w/o " + strings.Join(off, ", ")

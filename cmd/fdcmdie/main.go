@@ -237,18 +237,31 @@ func finiteFloats(fs *flag.FlagSet) error {
 	return err
 }
 
-// ablations lists the ablation flags that are set.
-func (f *flags) ablations() []string {
-	var on []string
+// ablation is an ablation flag that is set and the part it switches off.
+type ablation struct{ flag, part string }
+
+// setAblations lists the ablation flags that are set, in table 7's order.
+func (f *flags) setAblations() []ablation {
+	var on []ablation
 	for _, a := range []struct {
-		on   bool
-		name string
-	}{{f.noNeoBERT, "--no-neobert"}, {f.noCL, "--no-cl"}, {f.noCMDIE, "--no-cmdie"}, {f.noGAP, "--no-gap"}, {f.noCrossAtt2, "--no-crossatt2"}} {
+		on bool
+		ablation
+	}{{f.noNeoBERT, ablation{"--no-neobert", "NeoBERT"}}, {f.noCL, ablation{"--no-cl", "CL"}}, {f.noCMDIE, ablation{"--no-cmdie", "CMDIE"}},
+		{f.noGAP, ablation{"--no-gap", "GAP"}}, {f.noCrossAtt2, ablation{"--no-crossatt2", "CrossAtt2"}}} {
 		if a.on {
-			on = append(on, a.name)
+			on = append(on, a.ablation)
 		}
 	}
 	return on
+}
+
+// ablations lists the ablation flags that are set.
+func (f *flags) ablations() []string {
+	var flags []string
+	for _, a := range f.setAblations() {
+		flags = append(flags, a.flag)
+	}
+	return flags
 }
 
 // conflicts refuses combinations of flags whose results would be
