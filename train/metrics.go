@@ -203,8 +203,9 @@ func pearson(x, y []float64) (r float64, undefined bool) {
 
 // Aggregate returns the mean and the population standard deviation
 // (ddof = 0, as MMSA's result tables) of each metric over results, one per
-// seed. The undefined flags of mean are set when any result has them; those
-// of std are left false.
+// seed, with numpy's arithmetic: the sum divided by n, and the square root
+// of the mean squared deviation. The undefined flags of mean are set when
+// any result has them; those of std are left false.
 func Aggregate(results []Metrics) (mean, std Metrics, err error) {
 	if len(results) == 0 {
 		return Metrics{}, Metrics{}, errors.New("metrics: aggregate: no results")
@@ -213,20 +214,23 @@ func Aggregate(results []Metrics) (mean, std Metrics, err error) {
 	for _, r := range results {
 		mf, rf := mean.fields(), r.fields()
 		for i := range mf {
-			*mf[i] += *rf[i] / n
+			*mf[i] += *rf[i]
 		}
 		mean.CorrUndefined = mean.CorrUndefined || r.CorrUndefined
 		mean.Non0Undefined = mean.Non0Undefined || r.Non0Undefined
+	}
+	for _, f := range mean.fields() {
+		*f /= n
 	}
 	for _, r := range results {
 		mf, sf, rf := mean.fields(), std.fields(), r.fields()
 		for i := range sf {
 			d := *rf[i] - *mf[i]
-			*sf[i] += d * d / n
+			*sf[i] += d * d
 		}
 	}
 	for _, f := range std.fields() {
-		*f = math.Sqrt(*f)
+		*f = math.Sqrt(*f / n)
 	}
 	return mean, std, nil
 }
