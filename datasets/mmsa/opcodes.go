@@ -58,7 +58,7 @@ const (
 )
 
 // step runs one opcode op, already read from the stream. It is one case
-// per opcode, in the order of Python's Lib/pickle.py, so that it reads
+// per opcode, named as in Python's Lib/pickle.py, so that it reads
 // against that table; it is over the 80-line limit for functions on purpose.
 func (m *machine) step(op byte) error {
 	switch op {
