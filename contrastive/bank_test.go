@@ -83,6 +83,33 @@ func TestBankSet(t *testing.T) {
 	}
 
 	// Bad writes fail and leave row 1 as it was.
+	checkBadWrites(t, b, want)
+	if _, err := b.Row(2); err == nil {
+		t.Error("Row(2) of a 2-row bank returned no error")
+	}
+
+	// Writing row 0 fills the bank; rewriting row 1 keeps it filled.
+	good3, good := []float32{0, 0, 0, 0, 0, 0}, []float32{0, 0}
+	if err := b.Set(0, good3, good, good, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(1, good3, good, good, good); err != nil {
+		t.Fatal(err)
+	}
+	if !b.Filled() {
+		t.Error("bank not Filled after writing both rows")
+	}
+	row, _ = b.Row(1)
+	if !reflect.DeepEqual(row.R, good3) {
+		t.Errorf("Row(1).R after overwrite = %v, want zeros", row.R)
+	}
+}
+
+// checkBadWrites tries writes with a bad index, length or value into the
+// 2-row, d = 2 bank b, wants each to fail, and wants row 1 to be want
+// afterwards.
+func checkBadWrites(t *testing.T, b *Bank, want Row) {
+	t.Helper()
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	good3, good := []float32{0, 0, 0, 0, 0, 0}, []float32{0, 0}
 	bad := []struct {
@@ -103,27 +130,8 @@ func TestBankSet(t *testing.T) {
 			t.Errorf("%s: Set returned no error", c.name)
 		}
 	}
-	row, _ = b.Row(1)
-	if !reflect.DeepEqual(row, want) {
+	if row, _ := b.Row(1); !reflect.DeepEqual(row, want) {
 		t.Errorf("Row(1) after failed writes = %+v, want %+v", row, want)
-	}
-	if _, err := b.Row(2); err == nil {
-		t.Error("Row(2) of a 2-row bank returned no error")
-	}
-
-	// Writing row 0 fills the bank; rewriting row 1 keeps it filled.
-	if err := b.Set(0, good3, good, good, good); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Set(1, good3, good, good, good); err != nil {
-		t.Fatal(err)
-	}
-	if !b.Filled() {
-		t.Error("bank not Filled after writing both rows")
-	}
-	row, _ = b.Row(1)
-	if !reflect.DeepEqual(row.R, good3) {
-		t.Errorf("Row(1).R after overwrite = %v, want zeros", row.R)
 	}
 }
 

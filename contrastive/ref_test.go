@@ -72,64 +72,78 @@ func RefNTXent(st, sv, sa, dt, dv, da []float64, simT, simV, simA, diffT, diffV,
 		}
 	}
 
-	// One group per anchor vector; pos[q] marks the positives.
-	type group struct {
-		anchor []float64
-		others [][]float64
-		pos    []bool
-	}
-	add := func(g *group, v []float64, positive bool) {
-		g.others = append(g.others, v)
-		g.pos = append(g.pos, positive)
-	}
-	gt, gv, ga := &group{anchor: st}, &group{anchor: sv}, &group{anchor: sa}
-	add(gt, sv, true)
-	add(gt, sa, true)
+	gt, gv, ga := &refGroup{anchor: st}, &refGroup{anchor: sv}, &refGroup{anchor: sa}
+	gt.add(sv, true)
+	gt.add(sa, true)
 	for j := range simT {
-		add(gt, simT[j], true)
-		add(gv, simV[j], true)
-		add(ga, simA[j], true)
+		gt.add(simT[j], true)
+		gv.add(simV[j], true)
+		ga.add(simA[j], true)
 	}
-	add(gt, dt, false)
-	add(gt, dv, false)
-	add(gt, da, false)
+	gt.add(dt, false)
+	gt.add(dv, false)
+	gt.add(da, false)
 	for j := range diffT {
-		add(gt, diffT[j], false)
-		add(gv, diffV[j], false)
-		add(ga, diffA[j], false)
+		gt.add(diffT[j], false)
+		gv.add(diffV[j], false)
+		ga.add(diffA[j], false)
 	}
 
 	var loss float64
-	for _, g := range []*group{gt, gv, ga} {
-		if len(g.others) < 2 {
+	for _, g := range []*refGroup{gt, gv, ga} {
+		var err error
+		if loss, err = g.addTerms(loss, tau); err != nil {
+			return 0, err
+		}
+	}
+	return loss, nil
+}
+
+// refGroup is the pairs of RefNTXent that share one anchor vector: the
+// other vector of each pair, pos marking the positives.
+type refGroup struct {
+	anchor []float64
+	others [][]float64
+	pos    []bool
+}
+
+func (g *refGroup) add(v []float64, positive bool) {
+	g.others = append(g.others, v)
+	g.pos = append(g.pos, positive)
+}
+
+// addTerms adds to loss, one positive after the other, the group's terms
+// −cos(α,β)/τ + log Σ_{γ≠β} exp(cos(α,γ)/τ). A group of fewer than two
+// pairs adds nothing.
+func (g *refGroup) addTerms(loss, tau float64) (float64, error) {
+	if len(g.others) < 2 {
+		return loss, nil
+	}
+	z := make([]float64, len(g.others)) // cos(α, γ)/τ
+	for q, v := range g.others {
+		c, err := RefCos(g.anchor, v)
+		if err != nil {
+			return 0, fmt.Errorf("contrastive: RefNTXent: %w", err)
+		}
+		z[q] = c / tau
+	}
+	for p, positive := range g.pos {
+		if !positive {
 			continue
 		}
-		z := make([]float64, len(g.others)) // cos(α, γ)/τ
-		for q, v := range g.others {
-			c, err := RefCos(g.anchor, v)
-			if err != nil {
-				return 0, fmt.Errorf("contrastive: RefNTXent: %w", err)
+		m := math.Inf(-1)
+		for q := range z {
+			if q != p {
+				m = max(m, z[q])
 			}
-			z[q] = c / tau
 		}
-		for p, positive := range g.pos {
-			if !positive {
-				continue
+		var s float64
+		for q := range z {
+			if q != p {
+				s += math.Exp(z[q] - m)
 			}
-			m := math.Inf(-1)
-			for q := range z {
-				if q != p {
-					m = max(m, z[q])
-				}
-			}
-			var s float64
-			for q := range z {
-				if q != p {
-					s += math.Exp(z[q] - m)
-				}
-			}
-			loss += -z[p] + m + math.Log(s)
 		}
+		loss += -z[p] + m + math.Log(s)
 	}
 	return loss, nil
 }

@@ -61,88 +61,95 @@ var (
 	refDA = []float64{0, 2}
 )
 
+// refNTXentCase is one anchor's features and partners with the NT-Xent
+// loss worked out by hand.
+type refNTXentCase struct {
+	name                string
+	st, sv, sa          []float64
+	dt, dv, da          []float64
+	simT, simV, simA    [][]float64
+	diffT, diffV, diffA [][]float64
+	tau                 float64
+	want                float64
+}
+
+// refNTXentCases are the cases of TestRefNTXent, each with its sum
+// written out term by term.
+var refNTXentCases = []refNTXentCase{
+	{
+		// Only the s_t group: logits sv 2 (P), sa 0 (P), dt −2, dv 0, da 0.
+		// (s_t,s_v): −2 + log(e^0 + e^−2 + e^0 + e^0)  = −2 + log(3 + e^−2)
+		// (s_t,s_a): −0 + log(e^2 + e^−2 + e^0 + e^0)  = log(2 + e^2 + e^−2)
+		name: "no partners",
+		st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
+		tau:  0.5,
+		want: -2 + math.Log(3+em2) + math.Log(2+e2+em2),
+	},
+	{
+		// Same vectors, τ = 1: the logits are the cosines 1, 0, −1, 0, 0.
+		// (s_t,s_v): −1 + log(1 + e^−1 + 1 + 1); (s_t,s_a): log(e + e^−1 + 1 + 1).
+		name: "tau 1",
+		st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
+		tau:  1,
+		want: -1 + math.Log(3+math.Exp(-1)) + math.Log(2+math.E+math.Exp(-1)),
+	},
+	{
+		// One similar partner, no different one. s_t^1 = (0,−3): logit 0 (P).
+		// The s_v group holds the single pair (s_v, s_v^1), the s_a group
+		// (s_a, s_a^1): empty denominators, they contribute nothing.
+		// s_t group: sv 2 (P), sa 0 (P), s_t^1 0 (P), dt −2, dv 0, da 0.
+		// (s_t,s_v):   −2 + log(1 + 1 + e^−2 + 1 + 1) = −2 + log(4 + e^−2)
+		// (s_t,s_a):    0 + log(e^2 + 1 + e^−2 + 1 + 1) = log(3 + e^2 + e^−2)
+		// (s_t,s_t^1):  0 + log(e^2 + 1 + e^−2 + 1 + 1) = log(3 + e^2 + e^−2)
+		name: "empty denominators",
+		st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
+		simT: vecs([]float64{0, -3}), simV: vecs([]float64{1, 1}), simA: vecs([]float64{5, 5}),
+		tau:  0.5,
+		want: -2 + math.Log(4+em2) + 2*math.Log(3+e2+em2),
+	},
+	{
+		// One similar and one different partner.
+		// s_t group: sv 2 (P), sa 0 (P), s_t^sim = (2,0) 2 (P), dt −2, dv 0,
+		//            da 0, s_t^diff = (−1,0) −2.
+		//   (s_t,s_v):     −2 + log(1 + e^2 + e^−2 + 1 + 1 + e^−2) = −2 + log(3 + e^2 + 2e^−2)
+		//   (s_t,s_a):      0 + log(e^2 + e^2 + e^−2 + 1 + 1 + e^−2) = log(2 + 2e^2 + 2e^−2)
+		//   (s_t,s_t^sim): −2 + log(e^2 + 1 + e^−2 + 1 + 1 + e^−2) = −2 + log(3 + e^2 + 2e^−2)
+		// s_v = (1,0) group: s_v^sim = (1,1): cos 1/√2, logit √2 (P);
+		//                    s_v^diff = (0,1): logit 0.
+		//   (s_v,s_v^sim): −√2 + log(e^0) = −√2
+		// s_a = (0,1) group: s_a^sim = (0,−1): logit −2 (P); s_a^diff = (0,1): logit 2.
+		//   (s_a,s_a^sim): 2 + log(e^2) = 4
+		name: "similar and different",
+		st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
+		simT: vecs([]float64{2, 0}), simV: vecs([]float64{1, 1}), simA: vecs([]float64{0, -1}),
+		diffT: vecs([]float64{-1, 0}), diffV: vecs([]float64{0, 1}), diffA: vecs([]float64{0, 1}),
+		tau:  0.5,
+		want: -4 + 2*math.Log(3+e2+2*em2) + math.Log(2+2*e2+2*em2) - math.Sqrt2 + 4,
+	},
+	{
+		// Different partner only: the s_v and s_a groups hold negatives only
+		// (no positive, no term). s_t^diff = (0,1): logit 0.
+		// (s_t,s_v): −2 + log(1 + e^−2 + 1 + 1 + 1) = −2 + log(4 + e^−2)
+		// (s_t,s_a):  0 + log(e^2 + e^−2 + 1 + 1 + 1) = log(3 + e^2 + e^−2)
+		name: "different only",
+		st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
+		diffT: vecs([]float64{0, 1}), diffV: vecs([]float64{7, 1}), diffA: vecs([]float64{-2, 3}),
+		tau:  0.5,
+		want: -2 + math.Log(4+em2) + math.Log(3+e2+em2),
+	},
+	{
+		// γ ≠ β by position, not by value: s_v = (1,0) and s_a = (3,0) both
+		// have logit 2, and each stays in the other's denominator.
+		// Each positive: −2 + log(e^2 + e^−2 + 1 + 1).
+		name: "equal values stay",
+		st:   refST, sv: refSV, sa: []float64{3, 0}, dt: refDT, dv: refDV, da: refDA,
+		tau:  0.5,
+		want: 2 * (-2 + math.Log(e2+em2+2)),
+	},
+}
+
 func TestRefNTXent(t *testing.T) {
-	cases := []struct {
-		name                string
-		st, sv, sa          []float64
-		dt, dv, da          []float64
-		simT, simV, simA    [][]float64
-		diffT, diffV, diffA [][]float64
-		tau                 float64
-		want                float64
-	}{
-		{
-			// Only the s_t group: logits sv 2 (P), sa 0 (P), dt −2, dv 0, da 0.
-			// (s_t,s_v): −2 + log(e^0 + e^−2 + e^0 + e^0)  = −2 + log(3 + e^−2)
-			// (s_t,s_a): −0 + log(e^2 + e^−2 + e^0 + e^0)  = log(2 + e^2 + e^−2)
-			name: "no partners",
-			st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
-			tau:  0.5,
-			want: -2 + math.Log(3+em2) + math.Log(2+e2+em2),
-		},
-		{
-			// Same vectors, τ = 1: the logits are the cosines 1, 0, −1, 0, 0.
-			// (s_t,s_v): −1 + log(1 + e^−1 + 1 + 1); (s_t,s_a): log(e + e^−1 + 1 + 1).
-			name: "tau 1",
-			st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
-			tau:  1,
-			want: -1 + math.Log(3+math.Exp(-1)) + math.Log(2+math.E+math.Exp(-1)),
-		},
-		{
-			// One similar partner, no different one. s_t^1 = (0,−3): logit 0 (P).
-			// The s_v group holds the single pair (s_v, s_v^1), the s_a group
-			// (s_a, s_a^1): empty denominators, they contribute nothing.
-			// s_t group: sv 2 (P), sa 0 (P), s_t^1 0 (P), dt −2, dv 0, da 0.
-			// (s_t,s_v):   −2 + log(1 + 1 + e^−2 + 1 + 1) = −2 + log(4 + e^−2)
-			// (s_t,s_a):    0 + log(e^2 + 1 + e^−2 + 1 + 1) = log(3 + e^2 + e^−2)
-			// (s_t,s_t^1):  0 + log(e^2 + 1 + e^−2 + 1 + 1) = log(3 + e^2 + e^−2)
-			name: "empty denominators",
-			st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
-			simT: vecs([]float64{0, -3}), simV: vecs([]float64{1, 1}), simA: vecs([]float64{5, 5}),
-			tau:  0.5,
-			want: -2 + math.Log(4+em2) + 2*math.Log(3+e2+em2),
-		},
-		{
-			// One similar and one different partner.
-			// s_t group: sv 2 (P), sa 0 (P), s_t^sim = (2,0) 2 (P), dt −2, dv 0,
-			//            da 0, s_t^diff = (−1,0) −2.
-			//   (s_t,s_v):     −2 + log(1 + e^2 + e^−2 + 1 + 1 + e^−2) = −2 + log(3 + e^2 + 2e^−2)
-			//   (s_t,s_a):      0 + log(e^2 + e^2 + e^−2 + 1 + 1 + e^−2) = log(2 + 2e^2 + 2e^−2)
-			//   (s_t,s_t^sim): −2 + log(e^2 + 1 + e^−2 + 1 + 1 + e^−2) = −2 + log(3 + e^2 + 2e^−2)
-			// s_v = (1,0) group: s_v^sim = (1,1): cos 1/√2, logit √2 (P);
-			//                    s_v^diff = (0,1): logit 0.
-			//   (s_v,s_v^sim): −√2 + log(e^0) = −√2
-			// s_a = (0,1) group: s_a^sim = (0,−1): logit −2 (P); s_a^diff = (0,1): logit 2.
-			//   (s_a,s_a^sim): 2 + log(e^2) = 4
-			name: "similar and different",
-			st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
-			simT: vecs([]float64{2, 0}), simV: vecs([]float64{1, 1}), simA: vecs([]float64{0, -1}),
-			diffT: vecs([]float64{-1, 0}), diffV: vecs([]float64{0, 1}), diffA: vecs([]float64{0, 1}),
-			tau:  0.5,
-			want: -4 + 2*math.Log(3+e2+2*em2) + math.Log(2+2*e2+2*em2) - math.Sqrt2 + 4,
-		},
-		{
-			// Different partner only: the s_v and s_a groups hold negatives only
-			// (no positive, no term). s_t^diff = (0,1): logit 0.
-			// (s_t,s_v): −2 + log(1 + e^−2 + 1 + 1 + 1) = −2 + log(4 + e^−2)
-			// (s_t,s_a):  0 + log(e^2 + e^−2 + 1 + 1 + 1) = log(3 + e^2 + e^−2)
-			name: "different only",
-			st:   refST, sv: refSV, sa: refSA, dt: refDT, dv: refDV, da: refDA,
-			diffT: vecs([]float64{0, 1}), diffV: vecs([]float64{7, 1}), diffA: vecs([]float64{-2, 3}),
-			tau:  0.5,
-			want: -2 + math.Log(4+em2) + math.Log(3+e2+em2),
-		},
-		{
-			// γ ≠ β by position, not by value: s_v = (1,0) and s_a = (3,0) both
-			// have logit 2, and each stays in the other's denominator.
-			// Each positive: −2 + log(e^2 + e^−2 + 1 + 1).
-			name: "equal values stay",
-			st:   refST, sv: refSV, sa: []float64{3, 0}, dt: refDT, dv: refDV, da: refDA,
-			tau:  0.5,
-			want: 2 * (-2 + math.Log(e2+em2+2)),
-		},
-	}
-	for _, c := range cases {
+	for _, c := range refNTXentCases {
 		got, err := RefNTXent(c.st, c.sv, c.sa, c.dt, c.dv, c.da,
 			c.simT, c.simV, c.simA, c.diffT, c.diffV, c.diffA, c.tau)
 		if err != nil {

@@ -220,6 +220,13 @@ func TestStandardizeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestStandardizeNil(t *testing.T) {
+	good, err := datasets.FitStandardizer(tinyTrain())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := datasets.FitStandardizer(nil); err == nil {
 		t.Error("FitStandardizer(nil): no error")
 	}

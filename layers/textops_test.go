@@ -221,13 +221,15 @@ func releasedTensors(b *Builder) []rawTensor {
 	return append(ts, rawTensor{"decoder.weight", "F32", []int{2, 2}, f32Bytes([]float32{1, 2, 3, 4})})
 }
 
+// newTinyNeoBERT is a float32 tinyNeoBERT under "enc." on a new builder.
+func newTinyNeoBERT() (*Builder, *NeoBERT) {
+	b := NewBuilder(tensor.Float32, 1, false)
+	return b, NewNeoBERT(b, "enc.", tinyNeoBERT)
+}
+
 func TestNeoBERTLoad(t *testing.T) {
 	dir := t.TempDir()
-	newEnc := func() (*Builder, *NeoBERT) {
-		b := NewBuilder(tensor.Float32, 1, false)
-		return b, NewNeoBERT(b, "enc.", tinyNeoBERT)
-	}
-	b, enc := newEnc()
+	b, enc := newTinyNeoBERT()
 	good := releasedTensors(b)
 	path := filepath.Join(dir, "good.safetensors")
 	writeRaw(t, path, good)
@@ -243,8 +245,25 @@ func TestNeoBERTLoad(t *testing.T) {
 		}
 	}
 
-	// BF16 and F16 tensors are converted: 1.5 is 0x3FC0 in bfloat16 and
-	// 0x3E00 in float16; -2 is 0xC000 in both.
+	path = filepath.Join(dir, "half.safetensors")
+	writeRaw(t, path, halfTensors(good))
+	if err := enc.Load(b, path); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []*G.Node{enc.Norm.W, enc.Blocks[0].FFNNorm.W} {
+		for j, v := range w.Value().Data().([]float32) {
+			if want := []float32{1.5, -2}[j%2]; v != want {
+				t.Fatalf("%s[%d] = %v, want %v", w.Name(), j, v, want)
+			}
+		}
+	}
+}
+
+// halfTensors is good with the final norm's weight in BF16 and block 0's
+// FFN norm weight in F16, both alternating 1.5 and -2, which loading
+// converts: 1.5 is 0x3FC0 in bfloat16 and 0x3E00 in float16; -2 is 0xC000
+// in both.
+func halfTensors(good []rawTensor) []rawTensor {
 	half := append([]rawTensor(nil), good...)
 	for i, r := range half {
 		var dtype string
@@ -263,19 +282,16 @@ func TestNeoBERTLoad(t *testing.T) {
 		}
 		half[i].dtype, half[i].data = dtype, data
 	}
-	path = filepath.Join(dir, "half.safetensors")
-	writeRaw(t, path, half)
-	if err := enc.Load(b, path); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []*G.Node{enc.Norm.W, enc.Blocks[0].FFNNorm.W} {
-		for j, v := range w.Value().Data().([]float32) {
-			if want := []float32{1.5, -2}[j%2]; v != want {
-				t.Fatalf("%s[%d] = %v, want %v", w.Name(), j, v, want)
-			}
-		}
-	}
+	return half
+}
 
+// TestNeoBERTLoadMismatch loads checkpoints that differ from the model and
+// wants an error naming the file and the tensor, with the weights left as
+// they were.
+func TestNeoBERTLoadMismatch(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := newTinyNeoBERT()
+	good := releasedTensors(b)
 	for _, c := range []struct {
 		name   string
 		change func([]rawTensor) []rawTensor
@@ -299,7 +315,7 @@ func TestNeoBERTLoad(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, c.name+".safetensors")
 			writeRaw(t, path, c.change(append([]rawTensor(nil), good...)))
-			b, enc := newEnc()
+			b, enc := newTinyNeoBERT()
 			before := append([]float32(nil), enc.Embed.Value().Data().([]float32)...)
 			err := enc.Load(b, path)
 			if err == nil {

@@ -251,6 +251,12 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%s: error %q should name %s and %q", tt.name, err, path, tt.substr)
 		}
 	}
+}
+
+// TestLoadMalformed checks that a file that is not a tokenizer.json object,
+// or no file at all, is refused.
+func TestLoadMalformed(t *testing.T) {
+	dir := t.TempDir()
 	for _, bad := range []string{"", "{", `{"model": 3}`, "[]"} {
 		path := filepath.Join(dir, "bad.json")
 		if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
