@@ -1,10 +1,8 @@
 package layers
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 
 	G "gorgonia.org/gorgonia"
@@ -61,10 +59,8 @@ func (c BertConfig) Validate() error {
 	case c.MaxPositionEmbeddings < 1 || c.TypeVocabSize < 1 || c.LayerNormEps < 0 || c.InitializerRange < 0:
 		return fmt.Errorf("max_position_embeddings %d, type_vocab_size %d, layer_norm_eps %g, initializer_range %g out of range",
 			c.MaxPositionEmbeddings, c.TypeVocabSize, c.LayerNormEps, c.InitializerRange)
-	case c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize:
-		return fmt.Errorf("pad_token_id %d outside the vocabulary of %d", c.PadTokenID, c.VocabSize)
 	}
-	return nil
+	return checkPadID(c.PadTokenID, c.VocabSize)
 }
 
 // LoadBertConfig reads a BERT config.json (bert-base-uncased style),
@@ -72,28 +68,15 @@ func (c BertConfig) Validate() error {
 // (an activation other than gelu, position embeddings other than
 // absolute).
 func LoadBertConfig(path string) (BertConfig, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return BertConfig{}, fmt.Errorf("layers: bert config: %w", err)
-	}
-	var c BertConfig
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return BertConfig{}, fmt.Errorf("layers: bert config %s: %w", path, err)
-	}
 	var variant struct {
 		PositionEmbeddingType *string `json:"position_embedding_type"`
 	}
-	if err := json.Unmarshal(raw, &variant); err != nil {
-		return BertConfig{}, fmt.Errorf("layers: bert config %s: %w", path, err)
-	}
-	if p := variant.PositionEmbeddingType; p != nil && *p != "absolute" {
-		return BertConfig{}, fmt.Errorf("layers: bert config %s: position_embedding_type %q is not supported (want absolute)", path, *p)
-	}
-	c = c.withDefaults()
-	if err := c.Validate(); err != nil {
-		return BertConfig{}, fmt.Errorf("layers: bert config %s: %w", path, err)
-	}
-	return c, nil
+	return loadConfig[BertConfig]("bert", path, &variant, func() error {
+		if p := variant.PositionEmbeddingType; p != nil && *p != "absolute" {
+			return fmt.Errorf("position_embedding_type %q is not supported (want absolute)", *p)
+		}
+		return nil
+	})
 }
 
 // Bert is HF's BertModel without the pooler (SPEC §2, "w/o NeoBERT"):

@@ -42,13 +42,8 @@ func (k concatK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return out, nil
 }
 
-func (k concatK) forward(a *kargs) {
-	byType(a.dt, concatDo[float32], concatDo[float64])(k, a, false)
-}
-
-func (k concatK) backward(a *kargs) {
-	byType(a.dt, concatDo[float32], concatDo[float64])(k, a, true)
-}
+func (k concatK) forward(a *kargs)  { byType(a.dt, concatDo[float32], concatDo[float64])(k, a, false) }
+func (k concatK) backward(a *kargs) { byType(a.dt, concatDo[float32], concatDo[float64])(k, a, true) }
 
 // concatDo copies each input's rows into its block of every output row
 // (the output viewed as [outer, Σ inner_i], input i as [outer, inner_i]),

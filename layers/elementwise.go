@@ -20,18 +20,14 @@ const (
 	Sigmoid
 )
 
+// activationNames are the names of the activations, by value.
+var activationNames = [...]string{Identity: "identity", ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
+
 func (f Activation) String() string {
-	switch f {
-	case Identity:
-		return "identity"
-	case ReLU:
-		return "relu"
-	case Tanh:
-		return "tanh"
-	case Sigmoid:
-		return "sigmoid"
+	if f < 0 || int(f) >= len(activationNames) {
+		return fmt.Sprintf("activation(%d)", int(f))
 	}
-	return fmt.Sprintf("activation(%d)", int(f))
+	return activationNames[f]
 }
 
 // apply is f(x).
@@ -129,13 +125,8 @@ func (k actK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 
-func (k actK) forward(a *kargs) {
-	byType(a.dt, actDo[float32], actDo[float64])(k, a, false)
-}
-
-func (k actK) backward(a *kargs) {
-	byType(a.dt, actDo[float32], actDo[float64])(k, a, true)
-}
+func (k actK) forward(a *kargs)  { byType(a.dt, actDo[float32], actDo[float64])(k, a, false) }
+func (k actK) backward(a *kargs) { byType(a.dt, actDo[float32], actDo[float64])(k, a, true) }
 
 func actDo[T float](k actK, a *kargs, bwd bool) {
 	x, y := data[T](a.in[0]), data[T](a.out)
@@ -188,13 +179,8 @@ func (k addK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[0].Clone(), nil
 }
 
-func (k addK) forward(a *kargs) {
-	byType(a.dt, addDo[float32], addDo[float64])(k, a, false)
-}
-
-func (k addK) backward(a *kargs) {
-	byType(a.dt, addDo[float32], addDo[float64])(k, a, true)
-}
+func (k addK) forward(a *kargs)  { byType(a.dt, addDo[float32], addDo[float64])(k, a, false) }
+func (k addK) backward(a *kargs) { byType(a.dt, addDo[float32], addDo[float64])(k, a, true) }
 
 func addDo[T float](k addK, a *kargs, bwd bool) {
 	x, y, out, g := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out), data[T](a.gout)

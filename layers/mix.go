@@ -30,13 +30,8 @@ func (mixK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return in[1].Clone(), nil
 }
 
-func (k mixK) forward(a *kargs) {
-	byType(a.dt, mixDo[float32], mixDo[float64])(a, false)
-}
-
-func (k mixK) backward(a *kargs) {
-	byType(a.dt, mixDo[float32], mixDo[float64])(a, true)
-}
+func (k mixK) forward(a *kargs)  { byType(a.dt, mixDo[float32], mixDo[float64])(a, false) }
+func (k mixK) backward(a *kargs) { byType(a.dt, mixDo[float32], mixDo[float64])(a, true) }
 
 func mixDo[T float](a *kargs, back bool) {
 	alpha := data[T](a.in[0])

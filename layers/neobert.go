@@ -1,10 +1,8 @@
 package layers
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 
 	G "gorgonia.org/gorgonia"
@@ -60,10 +58,8 @@ func (c NeoBERTConfig) Validate() error {
 		return fmt.Errorf("intermediate_size %d gives no SwiGLU width", c.IntermediateSize)
 	case c.NormEps < 0 || c.RopeTheta <= 0 || c.MaxLength < 0:
 		return fmt.Errorf("norm_eps %g, rope_theta %g, max_length %d out of range", c.NormEps, c.RopeTheta, c.MaxLength)
-	case c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize:
-		return fmt.Errorf("pad_token_id %d outside the vocabulary of %d", c.PadTokenID, c.VocabSize)
 	}
-	return nil
+	return checkPadID(c.PadTokenID, c.VocabSize)
 }
 
 // LoadNeoBERTConfig reads a NeoBERT config.json, fills the defaults
@@ -71,35 +67,22 @@ func (c NeoBERTConfig) Validate() error {
 // package does not implement (rope false, rms_norm false, a hidden_act
 // other than SwiGLU).
 func LoadNeoBERTConfig(path string) (NeoBERTConfig, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config: %w", err)
-	}
-	var c NeoBERTConfig
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: %w", path, err)
-	}
 	var variant struct {
 		Rope      *bool   `json:"rope"`
 		RMSNorm   *bool   `json:"rms_norm"`
 		HiddenAct *string `json:"hidden_act"`
 	}
-	if err := json.Unmarshal(raw, &variant); err != nil {
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: %w", path, err)
-	}
-	switch {
-	case variant.Rope != nil && !*variant.Rope:
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: rope: false is not supported", path)
-	case variant.RMSNorm != nil && !*variant.RMSNorm:
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: rms_norm: false is not supported", path)
-	case variant.HiddenAct != nil && !strings.EqualFold(*variant.HiddenAct, "swiglu"):
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: hidden_act %q is not supported (want SwiGLU)", path, *variant.HiddenAct)
-	}
-	c = c.withDefaults()
-	if err := c.Validate(); err != nil {
-		return NeoBERTConfig{}, fmt.Errorf("layers: neobert config %s: %w", path, err)
-	}
-	return c, nil
+	return loadConfig[NeoBERTConfig]("neobert", path, &variant, func() error {
+		switch {
+		case variant.Rope != nil && !*variant.Rope:
+			return fmt.Errorf("rope: false is not supported")
+		case variant.RMSNorm != nil && !*variant.RMSNorm:
+			return fmt.Errorf("rms_norm: false is not supported")
+		case variant.HiddenAct != nil && !strings.EqualFold(*variant.HiddenAct, "swiglu"):
+			return fmt.Errorf("hidden_act %q is not supported (want SwiGLU)", *variant.HiddenAct)
+		}
+		return nil
+	})
 }
 
 // NeoBERT is the pre-norm NeoBERT encoder of SPEC §2: token embeddings,
@@ -283,13 +266,8 @@ func (k ropeK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return x.Clone(), nil
 }
 
-func (k ropeK) forward(a *kargs) {
-	byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, false)
-}
-
-func (k ropeK) backward(a *kargs) {
-	byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, true)
-}
+func (k ropeK) forward(a *kargs)  { byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, false) }
+func (k ropeK) backward(a *kargs) { byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, true) }
 
 // ropeTable returns cos and sin [L, dh/2] of the angles p·theta^(−2i/dh).
 func ropeTable[T float](L, dh int, theta float64) (cos, sin []T) {
@@ -350,13 +328,8 @@ func (swigluK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return out, nil
 }
 
-func (k swigluK) forward(a *kargs) {
-	byType(a.dt, swigluDo[float32], swigluDo[float64])(a, false)
-}
-
-func (k swigluK) backward(a *kargs) {
-	byType(a.dt, swigluDo[float32], swigluDo[float64])(a, true)
-}
+func (k swigluK) forward(a *kargs)  { byType(a.dt, swigluDo[float32], swigluDo[float64])(a, false) }
+func (k swigluK) backward(a *kargs) { byType(a.dt, swigluDo[float32], swigluDo[float64])(a, true) }
 
 // swigluDo computes y = silu(g)·v, or the gradients
 // dg = dy·v·σ(g)·(1 + g·(1 − σ(g))) and dv = dy·silu(g).

@@ -25,13 +25,8 @@ func (poolK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{x[0], x[2]}, nil
 }
 
-func (k poolK) forward(a *kargs) {
-	byType(a.dt, poolDo[float32], poolDo[float64])(a, false)
-}
-
-func (k poolK) backward(a *kargs) {
-	byType(a.dt, poolDo[float32], poolDo[float64])(a, true)
-}
+func (k poolK) forward(a *kargs)  { byType(a.dt, poolDo[float32], poolDo[float64])(a, false) }
+func (k poolK) backward(a *kargs) { byType(a.dt, poolDo[float32], poolDo[float64])(a, true) }
 
 // poolDo runs the forward pass, or with back the backward pass
 // gx[b, t] = M[b, t]/max(ΣM, 1)·gy[b].

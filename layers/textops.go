@@ -1,9 +1,11 @@
 package layers
 
 import (
+	"encoding/json"
 	"fmt"
 	"hash"
 	"math"
+	"os"
 	"slices"
 	"strings"
 
@@ -31,6 +33,48 @@ var (
 	_ TextEncoder = (*NeoBERT)(nil)
 	_ TextEncoder = (*Bert)(nil)
 )
+
+// encoderConfig is the config.json type of a text encoder.
+type encoderConfig[C any] interface {
+	withDefaults() C
+	Validate() error
+}
+
+// loadConfig reads the config.json at path of the encoder named what
+// ("bert", "neobert") into a C and, from the same file, into variant the
+// fields that select a variant of the architecture; check refuses the
+// variants this package does not implement. It then fills C's defaults
+// and validates. Errors name the file.
+func loadConfig[C encoderConfig[C]](what, path string, variant any, check func() error) (C, error) {
+	var zero C
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return zero, fmt.Errorf("layers: %s config: %w", what, err)
+	}
+	var c C
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return zero, fmt.Errorf("layers: %s config %s: %w", what, path, err)
+	}
+	if err := json.Unmarshal(raw, variant); err != nil {
+		return zero, fmt.Errorf("layers: %s config %s: %w", what, path, err)
+	}
+	if err := check(); err != nil {
+		return zero, fmt.Errorf("layers: %s config %s: %w", what, path, err)
+	}
+	c = c.withDefaults()
+	if err := c.Validate(); err != nil {
+		return zero, fmt.Errorf("layers: %s config %s: %w", what, path, err)
+	}
+	return c, nil
+}
+
+// checkPadID reports a pad_token_id outside a vocabulary of vocab rows.
+func checkPadID(pad, vocab int) error {
+	if pad < 0 || pad >= vocab {
+		return fmt.Errorf("pad_token_id %d outside the vocabulary of %d", pad, vocab)
+	}
+	return nil
+}
 
 // Embedding returns the rows of table [V, H] picked by ids [B, L] as
 // [B, L, H]. ids is a data input holding integer-valued floats; running
@@ -203,13 +247,8 @@ func (geluK) String() string { return "gelu_erf" }
 
 func (geluK) outShape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 
-func (k geluK) forward(a *kargs) {
-	byType(a.dt, geluDo[float32], geluDo[float64])(a, false)
-}
-
-func (k geluK) backward(a *kargs) {
-	byType(a.dt, geluDo[float32], geluDo[float64])(a, true)
-}
+func (k geluK) forward(a *kargs)  { byType(a.dt, geluDo[float32], geluDo[float64])(a, false) }
+func (k geluK) backward(a *kargs) { byType(a.dt, geluDo[float32], geluDo[float64])(a, true) }
 
 // geluDo computes y = x·Φ(x), or in the backward pass
 // gx = g·(Φ(x) + x·φ(x)), in float64 per element.
