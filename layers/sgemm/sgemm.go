@@ -354,17 +354,7 @@ func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
 			}
 			continue
 		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kb]
-			for p, v := range src {
-				panel[p*mr+r] = v
-			}
-		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kb; p++ {
-				panel[p*mr+r] = 0
-			}
-		}
+		packStrided(panel, a[(i0+ir)*lda+p0:], lda, kb, mr, 0, rows)
 	}
 }
 
@@ -392,16 +382,23 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 			base := (j0+jr+col)*ldb + p0
 			packRows8(kb, b[base:base+7*ldb+kb], ldb, panel[col:])
 		}
-		for ; col < cols; col++ {
-			src := b[(j0+jr+col)*ldb+p0 : (j0+jr+col)*ldb+p0+kb]
-			for p, v := range src {
-				panel[p*nr+col] = v
-			}
+		packStrided(panel, b[(j0+jr)*ldb+p0:], ldb, kb, nr, col, cols)
+	}
+}
+
+// packStrided copies rows from..n-1 of src (row r is src[r·ld : r·ld+kb])
+// transposed into a panel of stride slots, element p of row r at
+// panel[p·stride+r], and zeroes slots n..stride-1: the rows of a packA
+// panel, or the columns of a packB panel, that the fast paths leave.
+func packStrided(panel, src []float32, ld, kb, stride, from, n int) {
+	for r := from; r < n; r++ {
+		for p, v := range src[r*ld : r*ld+kb] {
+			panel[p*stride+r] = v
 		}
-		for col := cols; col < nr; col++ {
-			for p := 0; p < kb; p++ {
-				panel[p*nr+col] = 0
-			}
+	}
+	for r := n; r < stride; r++ {
+		for p := 0; p < kb; p++ {
+			panel[p*stride+r] = 0
 		}
 	}
 }
