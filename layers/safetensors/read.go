@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // chunkBytes is the most a read holds in memory besides its destination; a
@@ -19,40 +20,18 @@ func (f *File) ReadFloat32(name string, dst []float32) error {
 	if err != nil {
 		return err
 	}
-	var conv func(b []byte, out []float32)
-	switch info.DType {
-	case F32:
-		conv = func(b []byte, out []float32) {
-			for i := range out {
-				out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-			}
-		}
-	case F64:
+	conv := decode32(info.DType)
+	if info.DType == F64 {
 		conv = func(b []byte, out []float32) {
 			for i := range out {
 				out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
 			}
 		}
-	case BF16:
-		conv = func(b []byte, out []float32) {
-			for i := range out {
-				out[i] = bf16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
-			}
-		}
-	case F16:
-		conv = func(b []byte, out []float32) {
-			for i := range out {
-				out[i] = f16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
-			}
-		}
-	default:
+	}
+	if conv == nil {
 		return f.refuse(name, info.DType, "ReadFloat32", "F32, F64, BF16 and F16")
 	}
-	size := info.DType.Size()
-	return f.readChunks(name, info, func(b []byte, first int) error {
-		conv(b, dst[first:first+len(b)/size])
-		return nil
-	})
+	return readFloats(f, name, info, dst, conv)
 }
 
 // ReadFloat64 reads the named tensor into dst, which must hold exactly its
@@ -65,34 +44,58 @@ func (f *File) ReadFloat64(name string, dst []float64) error {
 		return err
 	}
 	var conv func(b []byte, out []float64)
-	switch info.DType {
-	case F64:
+	if info.DType == F64 {
 		conv = func(b []byte, out []float64) {
 			for i := range out {
 				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 			}
 		}
-	case F32:
+	} else if narrow := decode32(info.DType); narrow != nil {
+		// Through float32, which holds F32, BF16 and F16 values exactly.
+		var tmp []float32
 		conv = func(b []byte, out []float64) {
+			tmp = slices.Grow(tmp[:0], len(out))[:len(out)]
+			narrow(b, tmp)
+			for i, v := range tmp {
+				out[i] = widen(v)
+			}
+		}
+	}
+	if conv == nil {
+		return f.refuse(name, info.DType, "ReadFloat64", "F64, F32, BF16 and F16")
+	}
+	return readFloats(f, name, info, dst, conv)
+}
+
+// decode32 returns the conversion of F32, BF16 or F16 bytes to float32
+// (exact, NaN payloads included), or nil for another dtype.
+func decode32(dt DType) func(b []byte, out []float32) {
+	switch dt {
+	case F32:
+		return func(b []byte, out []float32) {
 			for i := range out {
-				out[i] = widen(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+				out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 			}
 		}
 	case BF16:
-		conv = func(b []byte, out []float64) {
+		return func(b []byte, out []float32) {
 			for i := range out {
-				out[i] = widen(bf16ToFloat32(binary.LittleEndian.Uint16(b[2*i:])))
+				out[i] = bf16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 			}
 		}
 	case F16:
-		conv = func(b []byte, out []float64) {
+		return func(b []byte, out []float32) {
 			for i := range out {
-				out[i] = widen(f16ToFloat32(binary.LittleEndian.Uint16(b[2*i:])))
+				out[i] = f16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
 			}
 		}
-	default:
-		return f.refuse(name, info.DType, "ReadFloat64", "F64, F32, BF16 and F16")
 	}
+	return nil
+}
+
+// readFloats reads the tensor's bytes in chunks and converts each with
+// conv into the part of dst it fills.
+func readFloats[T float32 | float64](f *File, name string, info TensorInfo, dst []T, conv func(b []byte, out []T)) error {
 	size := info.DType.Size()
 	return f.readChunks(name, info, func(b []byte, first int) error {
 		conv(b, dst[first:first+len(b)/size])
