@@ -237,27 +237,34 @@ func (m *machine) run() (any, error) {
 	}
 }
 
-func (m *machine) appendTo(items []any) error {
+// topAs returns the top of the stack as a T, or an error saying that op
+// ("APPEND to") needs a want ("list") there.
+func topAs[T any](m *machine, op, want string) (T, error) {
+	var zero T
 	v, err := m.top()
 	if err != nil {
-		return err
+		return zero, err
 	}
-	l, ok := v.(*list)
+	t, ok := v.(T)
 	if !ok {
-		return fmt.Errorf("at offset %d: APPEND to a %s, not a list", m.pos, typeName(v))
+		return zero, fmt.Errorf("at offset %d: %s a %s, not a %s", m.pos, op, typeName(v), want)
+	}
+	return t, nil
+}
+
+func (m *machine) appendTo(items []any) error {
+	l, err := topAs[*list](m, "APPEND to", "list")
+	if err != nil {
+		return err
 	}
 	l.items = append(l.items, items...)
 	return nil
 }
 
 func (m *machine) setItemsOn(items []any) error {
-	v, err := m.top()
+	d, err := topAs[*dict](m, "SETITEM on", "dict")
 	if err != nil {
 		return err
-	}
-	d, ok := v.(*dict)
-	if !ok {
-		return fmt.Errorf("at offset %d: SETITEM on a %s, not a dict", m.pos, typeName(v))
 	}
 	return setItems(d, items, m.pos)
 }

@@ -268,70 +268,63 @@ func (s *splitReader) seq(key string, n int) (datasets.Seq, error) {
 
 // strs fetches key as N strings: a list of str or a U/O array.
 func (s *splitReader) strs(key string, n int) ([]string, error) {
-	v, err := s.get(key)
-	if err != nil {
-		return nil, err
-	}
-	var items []any
-	switch x := v.(type) {
-	case *list:
-		items = x.items
-	case *ndarray:
+	return items(s, key, n, "str", "a str", func(x *ndarray) ([]string, error) {
 		if len(x.shape) != 1 {
 			return nil, s.errf(key, "shape %v is not 1-D", x.shape)
 		}
 		if x.strs != nil || x.dt.kind == 'U' {
-			items = make([]any, len(x.strs))
-			for i, t := range x.strs {
-				items[i] = t
-			}
-		} else {
-			items = x.objs
+			return x.strs, nil
 		}
-	default:
-		return nil, s.errf(key, "is a %s, not a list or array of str", typeName(v))
-	}
-	if len(items) != n {
-		return nil, s.errf(key, "%d items but regression_labels has %d", len(items), n)
-	}
-	out := make([]string, n)
-	for i, it := range items {
-		t, ok := it.(string)
-		if !ok {
-			return nil, s.errf(key, "item %d is a %s, not a str", i, typeName(it))
-		}
-		out[i] = t
-	}
-	return out, nil
+		return typed[string](s, key, x.objs, "a str")
+	})
 }
 
 // ints fetches key as N integers from a list of int or an integer array.
 func (s *splitReader) ints(key string, n int) ([]int64, error) {
+	return items(s, key, n, "int", "an int", func(x *ndarray) ([]int64, error) {
+		if len(x.shape) != 1 || x.dt.kind != 'i' {
+			return nil, s.errf(key, "array of shape %v and dtype %s is not a 1-D integer array", x.shape, x.dt)
+		}
+		return x.i64, nil
+	})
+}
+
+// items fetches key as N values of type T: the items of a list, or what
+// fromArray takes out of an array. elem and noun name T in errors ("int",
+// "an int").
+func items[T any](s *splitReader, key string, n int, elem, noun string, fromArray func(*ndarray) ([]T, error)) ([]T, error) {
 	v, err := s.get(key)
 	if err != nil {
 		return nil, err
 	}
-	var out []int64
+	var out []T
 	switch x := v.(type) {
 	case *list:
-		out = make([]int64, len(x.items))
-		for i, it := range x.items {
-			k, ok := it.(int64)
-			if !ok {
-				return nil, s.errf(key, "item %d is a %s, not an int", i, typeName(it))
-			}
-			out[i] = k
-		}
+		out, err = typed[T](s, key, x.items, noun)
 	case *ndarray:
-		if len(x.shape) != 1 || x.dt.kind != 'i' {
-			return nil, s.errf(key, "array of shape %v and dtype %s is not a 1-D integer array", x.shape, x.dt)
-		}
-		out = x.i64
+		out, err = fromArray(x)
 	default:
-		return nil, s.errf(key, "is a %s, not a list or array of int", typeName(v))
+		return nil, s.errf(key, "is a %s, not a list or array of %s", typeName(v), elem)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if len(out) != n {
 		return nil, s.errf(key, "%d items but regression_labels has %d", len(out), n)
+	}
+	return out, nil
+}
+
+// typed returns the Python objects vs as T values, or an error naming the
+// first item that is not one (noun: "a str").
+func typed[T any](s *splitReader, key string, vs []any, noun string) ([]T, error) {
+	out := make([]T, len(vs))
+	for i, v := range vs {
+		t, ok := v.(T)
+		if !ok {
+			return nil, s.errf(key, "item %d is a %s, not %s", i, typeName(v), noun)
+		}
+		out[i] = t
 	}
 	return out, nil
 }

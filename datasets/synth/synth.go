@@ -98,15 +98,13 @@ const (
 	Sarcastic
 )
 
+// kindNames are the names of the kinds, by value.
+var kindNames = [...]string{Verbal: "verbal", NeutralWords: "neutral-words", Sarcastic: "sarcastic"}
+
 // String names the kind.
 func (k Kind) String() string {
-	switch k {
-	case Verbal:
-		return "verbal"
-	case NeutralWords:
-		return "neutral-words"
-	case Sarcastic:
-		return "sarcastic"
+	if int(k) < len(kindNames) {
+		return kindNames[k]
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
