@@ -342,10 +342,13 @@ class BertSelfAttention(nn.Module):
         return (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, L, H)
 
 
-class BertSelfOutput(nn.Module):
-    def __init__(self, c):
+class BertDenseNorm(nn.Module):
+    """LayerNorm(dense(h) + inp), post-LN: HF's BertSelfOutput (n_in = hidden)
+    and BertOutput (n_in = intermediate), with their parameter names."""
+
+    def __init__(self, n_in, c):
         super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
+        self.dense = nn.Linear(n_in, c["hidden_size"])
         self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=1e-12)
 
     def forward(self, h, inp):
@@ -356,7 +359,7 @@ class BertAttention(nn.Module):
     def __init__(self, c):
         super().__init__()
         setattr(self, "self", BertSelfAttention(c))
-        self.output = BertSelfOutput(c)
+        self.output = BertDenseNorm(c["hidden_size"], c)
 
     def forward(self, x, bias):
         return self.output(getattr(self, "self")(x, bias), x)
@@ -371,22 +374,12 @@ class BertIntermediate(nn.Module):
         return F.gelu(self.dense(x))                          # erf GELU
 
 
-class BertOutput(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["intermediate_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=1e-12)
-
-    def forward(self, h, inp):
-        return self.LayerNorm(self.dense(h) + inp)
-
-
 class BertLayer(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.attention = BertAttention(c)
         self.intermediate = BertIntermediate(c)
-        self.output = BertOutput(c)
+        self.output = BertDenseNorm(c["intermediate_size"], c)
 
     def forward(self, x, bias):
         a = self.attention(x, bias)
@@ -545,24 +538,17 @@ class DIPU(nn.Module):
         return G3 + self.ffn(G3, "g"), X3 + self.ffn(X3, "x")
 
 
-class Gate(nn.Module):
-    def __init__(self, d):
+class TwoLayer(nn.Module):
+    """fc2(act(fc1(x))), 3d -> d -> 1: GAP's gates (act relu) and its score (act tanh)."""
+
+    def __init__(self, d, act):
         super().__init__()
         self.fc1 = nn.Linear(3 * d, d)
         self.fc2 = nn.Linear(d, 1)
+        self.act = act
 
     def forward(self, x):
-        return self.fc2(torch.relu(self.fc1(x)))
-
-
-class Score(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.fc1 = nn.Linear(3 * d, d)
-        self.fc2 = nn.Linear(d, 1)
-
-    def forward(self, x):
-        return self.fc2(torch.tanh(self.fc1(x)))
+        return self.fc2(self.act(self.fc1(x)))
 
 
 class GAP(nn.Module):
@@ -571,8 +557,8 @@ class GAP(nn.Module):
     def __init__(self, d):
         super().__init__()
         self.norm = nn.ModuleDict({m: nn.LayerNorm(d, eps=1e-5) for m in MODALITIES})
-        self.gate = nn.ModuleDict({m: Gate(d) for m in MODALITIES})
-        self.score = Score(d)
+        self.gate = nn.ModuleDict({m: TwoLayer(d, torch.relu) for m in MODALITIES})
+        self.score = TwoLayer(d, torch.tanh)
 
     def forward(self, Gs):
         gated, scores = [], []
