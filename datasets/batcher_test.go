@@ -5,8 +5,6 @@ import (
 	"log"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,12 +27,7 @@ func ExampleBatcher() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "datasets-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	tok, err := datasets.SyntheticTokenizer(ds, filepath.Join(dir, "tokenizer.json"))
+	tok, _, err := datasets.SyntheticTokenizer(ds)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -38,25 +38,25 @@ func Tokenize(s *Split, tok *tokenize.Tokenizer, maxLen int) error {
 // SyntheticTokenizer makes the tokenizer of a corpus that comes without one
 // (the synthetic corpus): a WordPiece vocabulary of every word of the train
 // split's RawText plus every character seen, on its own and as a "##" piece
-// (tokenize.BuildVocab with minCount 1), written to path as a Hugging Face
-// tokenizer.json and loaded back with tokenize.Load, the same path a real
-// NeoBERT tokenizer takes. Valid and test words unseen in train are spelled
-// with character pieces, so they never become [UNK] when all their
-// characters occur in train.
-func SyntheticTokenizer(ds *Dataset, path string) (*tokenize.Tokenizer, error) {
+// (tokenize.BuildVocab with minCount 1). It returns the tokenizer and its
+// Hugging Face tokenizer.json (tokenize.WordPieceJSON), parsed with
+// tokenize.Parse, the same path a real NeoBERT tokenizer takes. Valid and
+// test words unseen in train are spelled with character pieces, so they
+// never become [UNK] when all their characters occur in train.
+func SyntheticTokenizer(ds *Dataset) (*tokenize.Tokenizer, []byte, error) {
 	if ds == nil || ds.Train == nil {
-		return nil, errors.New("datasets: synthetic tokenizer: no train split")
+		return nil, nil, errors.New("datasets: synthetic tokenizer: no train split")
 	}
 	if len(ds.Train.RawText) == 0 {
-		return nil, fmt.Errorf("datasets: %s: %s/raw_text: no sentences to build a vocabulary from", ds.Name, ds.Train.Name)
+		return nil, nil, fmt.Errorf("datasets: %s: %s/raw_text: no sentences to build a vocabulary from", ds.Name, ds.Train.Name)
 	}
-	vocab := tokenize.BuildVocab(ds.Train.RawText, 1)
-	if err := tokenize.WriteWordPiece(path, vocab, true); err != nil {
-		return nil, fmt.Errorf("datasets: %s: synthetic tokenizer: %w", ds.Name, err)
-	}
-	tok, err := tokenize.Load(path)
+	raw, err := tokenize.WordPieceJSON(tokenize.BuildVocab(ds.Train.RawText, 1), true)
 	if err != nil {
-		return nil, fmt.Errorf("datasets: %s: synthetic tokenizer: %w", ds.Name, err)
+		return nil, nil, fmt.Errorf("datasets: %s: synthetic tokenizer: %w", ds.Name, err)
 	}
-	return tok, nil
+	tok, err := tokenize.Parse(ds.Name+" synthetic tokenizer.json", raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("datasets: %s: synthetic tokenizer: %w", ds.Name, err)
+	}
+	return tok, raw, nil
 }

@@ -67,7 +67,7 @@ func (j *job) caseAnalysis(ctx context.Context, stdout, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("Table 8 on %s: five test cases of %s (α: GAP weights of the last CMDIE layer)", j.p.name, model)
+	title := fmt.Sprintf("Table 8 on %s: five test cases of %s (α: GAP weights of the last CMDIE layer)", j.p.Name, model)
 	if err := report.CaseTable(stdout, title, cases); err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (j *job) pickCases(test *datasets.Split) ([]pick, error) {
 		for _, id := range j.f.cases {
 			i := slices.Index(test.IDs, strings.TrimSpace(id))
 			if i < 0 {
-				return nil, fmt.Errorf("--cases: id %q is not in the test split of %s", id, j.p.name)
+				return nil, fmt.Errorf("--cases: id %q is not in the test split of %s", id, j.p.Name)
 			}
 			picks = append(picks, pick{i, "--cases"})
 		}
@@ -179,7 +179,7 @@ func (j *job) pickCases(test *datasets.Split) ([]pick, error) {
 			}
 		}
 		if at < 0 {
-			return fmt.Errorf("table 8: no %s case in the test split of %s", kind, j.p.name)
+			return fmt.Errorf("table 8: no %s case in the test split of %s", kind, j.p.Name)
 		}
 		picks = append(picks, pick{at, kind})
 		return nil

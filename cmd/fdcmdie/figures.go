@@ -54,7 +54,7 @@ func figures(j *job, dir string, vs []variant, rows, paper []report.Row, results
 		}
 		return mosi
 	}
-	data := fmt.Sprintf("measured on %s, test split, %d seed(s)", j.p.name, len(j.f.seeds))
+	data := fmt.Sprintf("measured on %s, test split, %d seed(s)", j.p.Name, len(j.f.seeds))
 	if j.key != j.paperKey {
 		data += fmt.Sprintf("; the paper's numbers are on %s: not comparable number-for-number", report.DatasetName(j.paperKey))
 	}
@@ -100,7 +100,7 @@ func figures(j *job, dir string, vs []variant, rows, paper []report.Row, results
 			res := results[i][0]
 			title := fmt.Sprintf("Figure %d: decoupled test features %s contrastive learning (t-SNE)", n, what)
 			if err := add(fmt.Sprintf("fig%d_tsne_%s_cl.png", n, what), func(p string) error {
-				return featureMap(p, title, j.p.name, res, v.cfg.DModel, j.f.seeds[0])
+				return featureMap(p, title, j.p.Name, res, v.cfg.DModel, j.f.seeds[0])
 			}); err != nil {
 				return nil, err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,124 +15,40 @@ import (
 	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/datasets/mmsa"
 	"github.com/fdcmdie/fdcmdie/datasets/synth"
-	"github.com/fdcmdie/fdcmdie/datasets/tokenize"
 	"github.com/fdcmdie/fdcmdie/graph"
+	"github.com/fdcmdie/fdcmdie/graph/textenc"
 	"github.com/fdcmdie/fdcmdie/layers"
 	"github.com/fdcmdie/fdcmdie/train"
 )
 
-// setting is the training protocol of one data set (paper table 2).
-type setting struct {
-	batch, kcl, epochs int
-	lr                 float64
-	patience           int           // epochs without validation improvement before stopping
-	budget             time.Duration // per full-model run (see job.fitTo); 0: none
-}
-
-var settings = map[string]setting{
-	"mosi":  {batch: 32, kcl: 10, epochs: 50, lr: 1e-4, patience: 8}, // MMSA's early_stop
-	"mosei": {batch: 16, kcl: 50, epochs: 12, lr: 1e-4, patience: 8},
-	// The embedded corpus trains a small NeoBERT from scratch with a larger
-	// learning rate. It trains until the validation MAE has not improved
-	// for 4 epochs, within a budget that keeps the default run (this model
-	// and the text-only baseline) under 3 minutes on two cores.
-	"synthetic": {batch: 32, kcl: 10, epochs: 40, lr: 1e-3, patience: 4, budget: 125 * time.Second},
-}
-
-// prepared is a dataset ready for training, with what its checkpoints need.
+// prepared is the data of a run, prepared for training, with the released
+// encoder of --neobert.
 type prepared struct {
-	name      string
-	source    string // the data file, named in data errors
-	data      train.Data
-	textFeats bool
-	vocab     int // text encoder vocabulary (token-id input)
-	lt        int
-	meta      map[string]string
-	pre       *pretrained // --neobert
+	*datasets.Prepared
+	data train.Data
+	pre  *textenc.Pretrained // --neobert
 }
 
-// load reads --data or generates the synthetic corpus, tokenizes it when
-// needed and standardizes audio and vision with train statistics. Progress
-// goes to log, the data's warnings to warn.
-func load(f *flags, tmp string, log, warn io.Writer) (*prepared, error) {
-	p := &prepared{meta: map[string]string{}, source: "the synthetic corpus"}
-	var ds *datasets.Dataset
+// load reads --data or generates the synthetic corpus and prepares it
+// (datasets.Prepare); with --freeze-text it replaces the text by the frozen
+// --neobert encoder's features. Progress goes to log, the data's warnings
+// to warn.
+func load(f *flags, log, warn io.Writer) (*prepared, error) {
+	p := &prepared{}
 	var err error
 	if f.neobert != "" {
-		if p.pre, err = loadPretrained(f.neobert); err != nil {
-			return nil, err
+		if p.pre, err = textenc.LoadPretrained(f.neobert); err != nil {
+			return nil, fmt.Errorf("--neobert: %w", err)
 		}
 	}
-	if f.data == "" {
-		if ds, err = synth.Generate(synth.DefaultConfig()); err != nil {
-			return nil, err
-		}
-		tokPath := filepath.Join(tmp, "tokenizer.json")
-		var tok *tokenize.Tokenizer
-		if p.pre != nil {
-			tokPath = filepath.Join(f.neobert, "tokenizer.json")
-			tok = p.pre.tok
-		} else if tok, err = datasets.SyntheticTokenizer(ds, tokPath); err != nil {
-			return nil, err
-		}
-		for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
-			if err := datasets.Tokenize(s, tok, synth.SeqLen); err != nil {
-				return nil, err
-			}
-		}
-		raw, err := os.ReadFile(tokPath)
-		if err != nil {
-			return nil, err
-		}
-		p.meta["tokenizer"] = string(raw)
-		p.vocab = tok.VocabSize()
-	} else {
-		p.textFeats = f.textFeatures
-		p.vocab = 30522 // text_bert holds bert-base-uncased ids, NeoBERT's vocabulary
-		if p.pre != nil {
-			p.vocab = p.pre.cfg.VocabSize
-		}
-		opts := mmsa.Options{DropTextFeats: !f.textFeatures}
-		if !f.textFeatures { // every split's ids are checked now, not at its first evaluation
-			opts.Vocab = p.vocab
-		}
-		rep := &mmsa.Report{}
-		if ds, rep, err = mmsa.ReadReport(f.data, opts); err != nil {
-			return nil, err
-		}
-		if s := rep.String(); s != "" {
-			fmt.Fprintln(warn, s)
-		}
-	}
-	if p.pre != nil {
-		p.vocab = p.pre.cfg.VocabSize
-	}
-	if f.data != "" {
-		p.source = f.data
-	}
-	st, err := datasets.FitStandardizer(ds.Train)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.source, err)
-	}
-	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
-		if err := st.Apply(s); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.source, err)
-		}
-	}
-	raw, err := json.Marshal(st)
+	ds, o, err := read(f, p.pre, warn)
 	if err != nil {
 		return nil, err
 	}
-	p.meta["standardizer"] = string(raw)
-	p.name = ds.Name
-	p.data = train.Data{Train: ds.Train, Valid: ds.Valid, Test: ds.Test}
-	if !p.textFeats {
-		for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
-			for _, n := range s.TextLen {
-				p.lt = max(p.lt, n)
-			}
-		}
+	if p.Prepared, err = datasets.Prepare(ds, o); err != nil {
+		return nil, err
 	}
+	p.data = train.Data{Train: p.Train, Valid: p.Valid, Test: p.Test}
 	if f.freezeText {
 		dir := f.cacheDir
 		if dir == "" {
@@ -142,22 +57,59 @@ func load(f *flags, tmp string, log, warn io.Writer) (*prepared, error) {
 			}
 			dir = filepath.Join(dir, "fdcmdie")
 		}
-		if err := p.pre.freezeFeatures([]*datasets.Split{ds.Train, ds.Valid, ds.Test}, p.lt, dir, log); err != nil {
+		if err := p.pre.Freeze(p.Prepared, dir, log, train.NewBar(log)); err != nil {
 			return nil, err
 		}
-		p.textFeats = true
-		p.meta["text_features"] = "frozen NeoBERT from " + f.neobert
 	}
 	return p, nil
 }
 
+// read reads --data, or generates the synthetic corpus with its tokenizer
+// (the --neobert release's, else one made for it), and says how to
+// prepare it. The data's warnings go to warn.
+func read(f *flags, pre *textenc.Pretrained, warn io.Writer) (*datasets.Dataset, datasets.PrepareOptions, error) {
+	o := datasets.PrepareOptions{Source: "the synthetic corpus", TextFeats: f.textFeatures}
+	if pre != nil {
+		o.Vocab = pre.Config().VocabSize
+	}
+	if f.data == "" {
+		ds, err := synth.Generate(synth.DefaultConfig())
+		if err != nil {
+			return nil, o, err
+		}
+		o.MaxLen = synth.SeqLen
+		if pre != nil {
+			o.TokenizerJSON = pre.TokenizerJSON()
+		} else if _, o.TokenizerJSON, err = datasets.SyntheticTokenizer(ds); err != nil {
+			return nil, o, err
+		}
+		return ds, o, nil
+	}
+	o.Source = f.data
+	if o.Vocab == 0 {
+		o.Vocab = 30522 // text_bert holds bert-base-uncased ids, NeoBERT's vocabulary
+	}
+	opts := mmsa.Options{DropTextFeats: !f.textFeatures}
+	if !f.textFeatures { // every split's ids are checked now, not at its first evaluation
+		opts.Vocab = o.Vocab
+	}
+	ds, rep, err := mmsa.ReadReport(f.data, opts)
+	if err != nil {
+		return nil, o, err
+	}
+	if s := rep.String(); s != "" {
+		fmt.Fprintln(warn, s)
+	}
+	return ds, o, nil
+}
+
 // baseConfig is the model of a preset for the prepared data.
-func baseConfig(f *flags, p *prepared, set setting) graph.Config {
+func baseConfig(f *flags, p *prepared, set datasets.Setting) graph.Config {
 	cfg := graph.DefaultConfig()
 	cfg.AudioDim, cfg.VisionDim = p.data.Train.Audio.D, p.data.Train.Vision.D
-	cfg.KCL = set.kcl
-	cfg.TextFeats = p.textFeats
-	if p.textFeats {
+	cfg.KCL = set.KCL
+	cfg.TextFeats = p.TextFeats
+	if p.TextFeats {
 		cfg.TextDim = p.data.Train.TextFeats.D
 	}
 	preset := f.preset
@@ -171,18 +123,18 @@ func baseConfig(f *flags, p *prepared, set setting) graph.Config {
 	case "tiny": // smoke tests: seconds per epoch
 		cfg.DModel, cfg.Heads, cfg.Layers = 8, 2, 1
 		cfg.NeoBERT = layers.NeoBERTConfig{HiddenSize: 16, NumHiddenLayers: 1, NumAttentionHeads: 2,
-			IntermediateSize: 32, VocabSize: p.vocab, NormEps: 1e-5, MaxLength: 512}
+			IntermediateSize: 32, VocabSize: p.Vocab, NormEps: 1e-5, MaxLength: 512}
 	case "small":
 		cfg.DModel, cfg.Heads, cfg.Layers = 32, 4, 2
 		cfg.NeoBERT = layers.NeoBERTConfig{HiddenSize: 64, NumHiddenLayers: 2, NumAttentionHeads: 2,
-			IntermediateSize: 128, VocabSize: p.vocab, NormEps: 1e-5, MaxLength: 512}
+			IntermediateSize: 128, VocabSize: p.Vocab, NormEps: 1e-5, MaxLength: 512}
 	default:
 		// A NeoBERT-base-shaped encoder trained from scratch, unless
 		// precomputed text features are used.
-		cfg.NeoBERT.VocabSize = p.vocab
+		cfg.NeoBERT.VocabSize = p.Vocab
 	}
-	if p.pre != nil && !p.textFeats {
-		cfg.NeoBERT = p.pre.cfg // the released encoder, fine-tuned with the model
+	if p.pre != nil && !p.TextFeats {
+		cfg.NeoBERT = p.pre.Config() // the released encoder, fine-tuned with the model
 	}
 	cfg.NoGAP, cfg.NoCrossAtt2, cfg.NoCL, cfg.NoCMDIE = f.noGAP, f.noCrossAtt2, f.noCL, f.noCMDIE
 	if f.noNeoBERT {
@@ -366,7 +318,7 @@ func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 			published = append(published, r)
 		}
 	}
-	title := fmt.Sprintf("Table %s on %s (test split, best validation epoch; %d seed(s))", j.table, j.p.name, len(f.seeds))
+	title := fmt.Sprintf("Table %s on %s (test split, best validation epoch; %d seed(s))", j.table, j.p.Name, len(f.seeds))
 	first := map[string]string{"3": "Model", "4": "k_cl", "5": "k_cl", "6": "CMDIE layers", "7": "Ablation"}[j.table]
 	if err := report.Table(stdout, title, first, rows); err != nil {
 		return err
@@ -416,7 +368,7 @@ type job struct {
 	allotted time.Duration // the time budgets of the runs so far, from start
 	p        *prepared
 	key      string // settings key: mosi, mosei or synthetic
-	set      setting
+	set      datasets.Setting
 	base     graph.Config
 	table    string // 3…8; --table 4 on MOSEI is table 5
 	paperKey string // the paper's dataset of the published rows: report.MOSI or report.MOSEI
@@ -458,23 +410,23 @@ func resolve(f *flags) resolved {
 // newJob loads the data and resolves the setting, the table and the
 // paper's dataset (resolve). Progress goes to log, warnings to warn.
 func newJob(f *flags, tmp string, log, warn io.Writer) (*job, error) {
-	p, err := load(f, tmp, log, warn)
+	p, err := load(f, log, warn)
 	if err != nil {
 		return nil, err
 	}
 	r := resolve(f)
 	j := &job{f: f, warn: warn, tmp: tmp, p: p, key: r.key, table: r.table, paperKey: r.paperKey, run: runName(r.table, f)}
-	j.set = settings[j.key]
+	j.set = datasets.Settings()[j.key]
 	if f.epochs > 0 {
-		j.set.epochs = f.epochs
+		j.set.Epochs = f.epochs
 	}
 	if f.timeBudget > 0 {
-		j.set.budget = f.timeBudget
+		j.set.Budget = f.timeBudget
 	}
 	j.base = baseConfig(f, p, j.set)
 	j.start = time.Now()
 	fmt.Fprintf(log, "data: %s (%d/%d/%d samples), setting %s: batch %d, k_cl %d, up to %d epochs, seeds %v\n",
-		p.name, p.data.Train.Len(), p.data.Valid.Len(), p.data.Test.Len(), j.key, j.set.batch, j.set.kcl, j.set.epochs, f.seeds)
+		p.Name, p.data.Train.Len(), p.data.Valid.Len(), p.data.Test.Len(), j.key, j.set.Batch, j.set.KCL, j.set.Epochs, f.seeds)
 	return j, nil
 }
 
@@ -490,7 +442,7 @@ func (j *job) publishedTitle() string {
 	name := report.DatasetName(j.paperKey)
 	if j.key != j.paperKey {
 		return fmt.Sprintf("Published (%s). The rows above are measured on %s, not %s: not comparable number-for-number.",
-			report.PaperSource(j.paperKey), j.p.name, name)
+			report.PaperSource(j.paperKey), j.p.Name, name)
 	}
 	return fmt.Sprintf("Published (%s):", report.PaperSource(j.paperKey))
 }
@@ -518,27 +470,27 @@ func (j *job) fitTo(ctx context.Context, v variant, seed uint64, dir string, log
 	fmt.Fprintf(log, "== %s, seed %d\n", v.name, seed)
 	o := train.Options{
 		Model: train.ModelOptions{Seed: seed, ClipNorm: f.clipNorm,
-			AdamW: train.AdamWConfig{LR: set.lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
-		BatchSize: set.batch, Epochs: set.epochs, Patience: set.patience, TextFeats: p.textFeats, Lt: p.lt, Meta: p.meta,
+			AdamW: train.AdamWConfig{LR: set.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01}},
+		BatchSize: set.Batch, Epochs: set.Epochs, Patience: set.Patience, TextFeats: p.TextFeats, Lt: p.Lt, Meta: p.Meta,
 		Progress: log, ProgressBar: train.IsTerminal(log), Resume: f.resume, OutDir: dir,
 	}
-	if set.budget > 0 {
+	if set.Budget > 0 {
 		// Budgets add up from the start, so time a run leaves unused passes
 		// to the next; the text-only baseline costs about a sixth as much.
-		share := set.budget
+		share := set.Budget
 		if v.cfg.TextOnly {
 			share /= 6
 		}
 		j.allotted += share
 		o.Deadline = j.start.Add(j.allotted)
 	}
-	if p.pre != nil && !p.textFeats && v.cfg.TextEncoder == "neobert" {
-		o.Model.Init = p.pre.loadInto // the BERT ablation starts from scratch
+	if p.pre != nil && !p.TextFeats && v.cfg.TextEncoder == "neobert" {
+		o.Model.Init = p.pre.LoadInto // the BERT ablation starts from scratch
 	}
 	res, err := train.Fit(ctx, v.cfg, p.data, o)
 	if err != nil {
 		// Fit checks the splits first; it does not know the file they came from.
-		return nil, fmt.Errorf("%s: %s, seed %d: %w", p.source, v.name, seed, err)
+		return nil, fmt.Errorf("%s: %s, seed %d: %w", p.Source, v.name, seed, err)
 	}
 	for _, w := range res.Test.Warnings() {
 		fmt.Fprintln(j.warn, "warning:", w)
@@ -548,7 +500,7 @@ func (j *job) fitTo(ctx context.Context, v variant, seed uint64, dir string, log
 
 // stopLine says at which epoch a run stopped, why, and which epoch's
 // weights were tested.
-func stopLine(name string, seed uint64, set setting, res *train.Result) string {
+func stopLine(name string, seed uint64, set datasets.Setting, res *train.Result) string {
 	last := 0
 	if n := len(res.History); n > 0 {
 		last = res.History[n-1].Epoch
@@ -556,10 +508,10 @@ func stopLine(name string, seed uint64, set setting, res *train.Result) string {
 	why := res.Stop
 	switch res.Stop {
 	case train.StopPatience:
-		why = fmt.Sprintf("no validation-MAE improvement for %d epochs", set.patience)
+		why = fmt.Sprintf("no validation-MAE improvement for %d epochs", set.Patience)
 	}
 	return fmt.Sprintf("%s, seed %d: stopped after epoch %d of at most %d (%s); tested the best validation epoch, %d.",
-		name, seed, last, set.epochs, why, res.BestEpoch)
+		name, seed, last, set.Epochs, why, res.BestEpoch)
 }
 
 // slug makes a row name usable as a folder name.

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/train"
 )
 
@@ -143,7 +144,7 @@ Flags:
 	fs.StringVar(&f.cacheDir, "cache", "", "folder of the --freeze-text feature cache (default: the user cache folder)")
 	fs.Var(&seeds, "seeds", "comma-separated seeds; several give mean ± population std (paper: 1111,1112,1113)")
 	fs.IntVar(&f.epochs, "epochs", 0, fmt.Sprintf("maximum epochs; 0: the dataset's (mosi %d, mosei %d, the embedded corpus %d); negative is refused",
-		settings["mosi"].epochs, settings["mosei"].epochs, settings["synthetic"].epochs))
+		datasets.Settings()["mosi"].Epochs, datasets.Settings()["mosei"].Epochs, datasets.Settings()["synthetic"].Epochs))
 	fs.StringVar(&f.out, "out", "", "folder for results (CSV, JSON, figures) and checkpoints, in files named after the table and ablation flags; "+
 		"this command's earlier results there need --resume or --overwrite")
 	fs.StringVar(&f.table, "table", "3", "table to reproduce: 3 (results), 4 (k_cl sweep; table 5 on MOSEI), 5 (k_cl sweep of MOSEI), 6 (CMDIE layer sweep), 7 (ablations) or 8 (case analysis)")

@@ -87,17 +87,27 @@ func BuildVocab(texts []string, minCount int) []string {
 // [CLS], [SEP], [MASK], as BuildVocab's does. The file is written to a
 // temporary file in the same folder and renamed over path.
 func WriteWordPiece(path string, vocab []string, lowercase bool) error {
-	if err := checkVocab(vocab); err != nil {
-		return fmt.Errorf("tokenize: %s: vocab: %w", path, err)
-	}
-	data, err := json.MarshalIndent(wordPieceFile(vocab, lowercase), "", "  ")
+	data, err := WordPieceJSON(vocab, lowercase)
 	if err != nil {
 		return fmt.Errorf("tokenize: %s: %w", path, err)
 	}
-	if err := writeAtomic(path, append(data, '\n')); err != nil {
+	if err := writeAtomic(path, data); err != nil {
 		return fmt.Errorf("tokenize: %s: %w", path, err)
 	}
 	return nil
+}
+
+// WordPieceJSON returns the tokenizer.json WriteWordPiece writes, for Parse
+// or a checkpoint's metadata.
+func WordPieceJSON(vocab []string, lowercase bool) ([]byte, error) {
+	if err := checkVocab(vocab); err != nil {
+		return nil, fmt.Errorf("vocab: %w", err)
+	}
+	data, err := json.MarshalIndent(wordPieceFile(vocab, lowercase), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
 }
 
 func checkVocab(vocab []string) error {
