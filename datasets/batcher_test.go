@@ -87,114 +87,120 @@ func tinyBatchSplit() *datasets.Split {
 	}
 }
 
+// batchCase is a batching of tinyBatchSplit with its batches written out
+// by hand.
+type batchCase struct {
+	name string
+	opts datasets.BatchOptions
+	want []datasets.Batch
+}
+
+// batchesByHand are the cases of TestBatchesByHand.
+var batchesByHand = []batchCase{
+	{"ids, own lengths, size 2", datasets.BatchOptions{Size: 2}, []datasets.Batch{{
+		B: 2, Lt: 4, La: 3, Lv: 2, Da: 2, Dv: 1,
+		Index:      []int{0, 1},
+		TextIDs:    []float32{2, 11, 12, 3, 2, 13, 3, 0},
+		TextMask:   []float32{1, 1, 1, 1, 1, 1, 1, 0},
+		Audio:      []float32{1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0},
+		AudioMask:  []float32{1, 1, 1, 1, 0, 0},
+		Vision:     []float32{0.1, 0.2, 0, 0},
+		VisionMask: []float32{1, 1, 0, 0},
+		Label:      []float32{0.5, -1},
+		Weight:     []float32{1, 1},
+	}, {
+		B: 2, Lt: 4, La: 3, Lv: 2, Da: 2, Dv: 1,
+		Index:      []int{2, -1},
+		TextIDs:    []float32{2, 3, 0, 0, 0, 0, 0, 0},
+		TextMask:   []float32{1, 1, 0, 0, 0, 0, 0, 0},
+		Audio:      []float32{9, 10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0},
+		AudioMask:  []float32{1, 1, 0, 0, 0, 0},
+		Vision:     []float32{0.3, 0, 0, 0},
+		VisionMask: []float32{1, 0, 0, 0},
+		Label:      []float32{2.5, 0},
+		Weight:     []float32{1, 0},
+	}}},
+	// Row 0's text keeps [CLS] 11 and its [SEP]; audio and vision keep
+	// their first steps.
+	{"ids, truncated", datasets.BatchOptions{Size: 3, Lt: 3, La: 2, Lv: 1}, []datasets.Batch{{
+		B: 3, Lt: 3, La: 2, Lv: 1, Da: 2, Dv: 1,
+		Index:      []int{0, 1, 2},
+		TextIDs:    []float32{2, 11, 3, 2, 13, 3, 2, 3, 0},
+		TextMask:   []float32{1, 1, 1, 1, 1, 1, 1, 1, 0},
+		Audio:      []float32{1, 2, 3, 4, 7, 8, 0, 0, 9, 10, 11, 12},
+		AudioMask:  []float32{1, 1, 1, 0, 1, 1},
+		Vision:     []float32{0.1, 0, 0.3},
+		VisionMask: []float32{1, 0, 1},
+		Label:      []float32{0.5, -1, 2.5},
+		Weight:     []float32{1, 1, 1},
+	}}},
+	{"ids, longer than the data", datasets.BatchOptions{Size: 4, Lt: 5, La: 4, Lv: 3}, []datasets.Batch{{
+		B: 4, Lt: 5, La: 4, Lv: 3, Da: 2, Dv: 1,
+		Index: []int{0, 1, 2, -1},
+		TextIDs: []float32{
+			2, 11, 12, 3, 0,
+			2, 13, 3, 0, 0,
+			2, 3, 0, 0, 0,
+			0, 0, 0, 0, 0,
+		},
+		TextMask: []float32{
+			1, 1, 1, 1, 0,
+			1, 1, 1, 0, 0,
+			1, 1, 0, 0, 0,
+			0, 0, 0, 0, 0,
+		},
+		Audio: []float32{
+			1, 2, 3, 4, 5, 6, 0, 0,
+			7, 8, 0, 0, 0, 0, 0, 0,
+			9, 10, 11, 12, 0, 0, 0, 0,
+			0, 0, 0, 0, 0, 0, 0, 0,
+		},
+		AudioMask:  []float32{1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0},
+		Vision:     []float32{0.1, 0.2, 0, 0, 0, 0, 0.3, 0, 0, 0, 0, 0},
+		VisionMask: []float32{1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+		Label:      []float32{0.5, -1, 2.5, 0},
+		Weight:     []float32{1, 1, 1, 0},
+	}}},
+	{"text features", datasets.BatchOptions{Size: 3, TextFeats: true}, []datasets.Batch{{
+		B: 3, Lt: 4, La: 3, Lv: 2, Ht: 2, Da: 2, Dv: 1,
+		Index: []int{0, 1, 2},
+		TextFeats: []float32{
+			1, 2, 3, 4, 5, 6, 7, 8,
+			11, 12, 13, 14, 15, 16, 0, 0,
+			21, 22, 23, 24, 0, 0, 0, 0,
+		},
+		TextMask:   []float32{1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0},
+		Audio:      []float32{1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 9, 10, 11, 12, 0, 0},
+		AudioMask:  []float32{1, 1, 1, 1, 0, 0, 1, 1, 0},
+		Vision:     []float32{0.1, 0.2, 0, 0, 0.3, 0},
+		VisionMask: []float32{1, 1, 0, 0, 1, 0},
+		Label:      []float32{0.5, -1, 2.5},
+		Weight:     []float32{1, 1, 1},
+	}}},
+	{"text features, truncated", datasets.BatchOptions{Size: 1, TextFeats: true, Lt: 2, La: 1, Lv: 1}, []datasets.Batch{
+		{
+			B: 1, Lt: 2, La: 1, Lv: 1, Ht: 2, Da: 2, Dv: 1,
+			Index: []int{0}, TextFeats: []float32{1, 2, 3, 4}, TextMask: []float32{1, 1},
+			Audio: []float32{1, 2}, AudioMask: []float32{1}, Vision: []float32{0.1}, VisionMask: []float32{1},
+			Label: []float32{0.5}, Weight: []float32{1},
+		},
+		{
+			B: 1, Lt: 2, La: 1, Lv: 1, Ht: 2, Da: 2, Dv: 1,
+			Index: []int{1}, TextFeats: []float32{11, 12, 13, 14}, TextMask: []float32{1, 1},
+			Audio: []float32{7, 8}, AudioMask: []float32{1}, Vision: []float32{0}, VisionMask: []float32{0},
+			Label: []float32{-1}, Weight: []float32{1},
+		},
+		{
+			B: 1, Lt: 2, La: 1, Lv: 1, Ht: 2, Da: 2, Dv: 1,
+			Index: []int{2}, TextFeats: []float32{21, 22, 23, 24}, TextMask: []float32{1, 1},
+			Audio: []float32{9, 10}, AudioMask: []float32{1}, Vision: []float32{0.3}, VisionMask: []float32{1},
+			Label: []float32{2.5}, Weight: []float32{1},
+		},
+	}},
+}
+
 func TestBatchesByHand(t *testing.T) {
-	cases := []struct {
-		name string
-		opts datasets.BatchOptions
-		want []datasets.Batch
-	}{
-		{"ids, own lengths, size 2", datasets.BatchOptions{Size: 2}, []datasets.Batch{{
-			B: 2, Lt: 4, La: 3, Lv: 2, Da: 2, Dv: 1,
-			Index:      []int{0, 1},
-			TextIDs:    []float32{2, 11, 12, 3, 2, 13, 3, 0},
-			TextMask:   []float32{1, 1, 1, 1, 1, 1, 1, 0},
-			Audio:      []float32{1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0},
-			AudioMask:  []float32{1, 1, 1, 1, 0, 0},
-			Vision:     []float32{0.1, 0.2, 0, 0},
-			VisionMask: []float32{1, 1, 0, 0},
-			Label:      []float32{0.5, -1},
-			Weight:     []float32{1, 1},
-		}, {
-			B: 2, Lt: 4, La: 3, Lv: 2, Da: 2, Dv: 1,
-			Index:      []int{2, -1},
-			TextIDs:    []float32{2, 3, 0, 0, 0, 0, 0, 0},
-			TextMask:   []float32{1, 1, 0, 0, 0, 0, 0, 0},
-			Audio:      []float32{9, 10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 0},
-			AudioMask:  []float32{1, 1, 0, 0, 0, 0},
-			Vision:     []float32{0.3, 0, 0, 0},
-			VisionMask: []float32{1, 0, 0, 0},
-			Label:      []float32{2.5, 0},
-			Weight:     []float32{1, 0},
-		}}},
-		// Row 0's text keeps [CLS] 11 and its [SEP]; audio and vision keep
-		// their first steps.
-		{"ids, truncated", datasets.BatchOptions{Size: 3, Lt: 3, La: 2, Lv: 1}, []datasets.Batch{{
-			B: 3, Lt: 3, La: 2, Lv: 1, Da: 2, Dv: 1,
-			Index:      []int{0, 1, 2},
-			TextIDs:    []float32{2, 11, 3, 2, 13, 3, 2, 3, 0},
-			TextMask:   []float32{1, 1, 1, 1, 1, 1, 1, 1, 0},
-			Audio:      []float32{1, 2, 3, 4, 7, 8, 0, 0, 9, 10, 11, 12},
-			AudioMask:  []float32{1, 1, 1, 0, 1, 1},
-			Vision:     []float32{0.1, 0, 0.3},
-			VisionMask: []float32{1, 0, 1},
-			Label:      []float32{0.5, -1, 2.5},
-			Weight:     []float32{1, 1, 1},
-		}}},
-		{"ids, longer than the data", datasets.BatchOptions{Size: 4, Lt: 5, La: 4, Lv: 3}, []datasets.Batch{{
-			B: 4, Lt: 5, La: 4, Lv: 3, Da: 2, Dv: 1,
-			Index: []int{0, 1, 2, -1},
-			TextIDs: []float32{
-				2, 11, 12, 3, 0,
-				2, 13, 3, 0, 0,
-				2, 3, 0, 0, 0,
-				0, 0, 0, 0, 0,
-			},
-			TextMask: []float32{
-				1, 1, 1, 1, 0,
-				1, 1, 1, 0, 0,
-				1, 1, 0, 0, 0,
-				0, 0, 0, 0, 0,
-			},
-			Audio: []float32{
-				1, 2, 3, 4, 5, 6, 0, 0,
-				7, 8, 0, 0, 0, 0, 0, 0,
-				9, 10, 11, 12, 0, 0, 0, 0,
-				0, 0, 0, 0, 0, 0, 0, 0,
-			},
-			AudioMask:  []float32{1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0},
-			Vision:     []float32{0.1, 0.2, 0, 0, 0, 0, 0.3, 0, 0, 0, 0, 0},
-			VisionMask: []float32{1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
-			Label:      []float32{0.5, -1, 2.5, 0},
-			Weight:     []float32{1, 1, 1, 0},
-		}}},
-		{"text features", datasets.BatchOptions{Size: 3, TextFeats: true}, []datasets.Batch{{
-			B: 3, Lt: 4, La: 3, Lv: 2, Ht: 2, Da: 2, Dv: 1,
-			Index: []int{0, 1, 2},
-			TextFeats: []float32{
-				1, 2, 3, 4, 5, 6, 7, 8,
-				11, 12, 13, 14, 15, 16, 0, 0,
-				21, 22, 23, 24, 0, 0, 0, 0,
-			},
-			TextMask:   []float32{1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0},
-			Audio:      []float32{1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 9, 10, 11, 12, 0, 0},
-			AudioMask:  []float32{1, 1, 1, 1, 0, 0, 1, 1, 0},
-			Vision:     []float32{0.1, 0.2, 0, 0, 0.3, 0},
-			VisionMask: []float32{1, 1, 0, 0, 1, 0},
-			Label:      []float32{0.5, -1, 2.5},
-			Weight:     []float32{1, 1, 1},
-		}}},
-		{"text features, truncated", datasets.BatchOptions{Size: 1, TextFeats: true, Lt: 2, La: 1, Lv: 1}, []datasets.Batch{
-			{
-				B: 1, Lt: 2, La: 1, Lv: 1, Ht: 2, Da: 2, Dv: 1,
-				Index: []int{0}, TextFeats: []float32{1, 2, 3, 4}, TextMask: []float32{1, 1},
-				Audio: []float32{1, 2}, AudioMask: []float32{1}, Vision: []float32{0.1}, VisionMask: []float32{1},
-				Label: []float32{0.5}, Weight: []float32{1},
-			},
-			{
-				B: 1, Lt: 2, La: 1, Lv: 1, Ht: 2, Da: 2, Dv: 1,
-				Index: []int{1}, TextFeats: []float32{11, 12, 13, 14}, TextMask: []float32{1, 1},
-				Audio: []float32{7, 8}, AudioMask: []float32{1}, Vision: []float32{0}, VisionMask: []float32{0},
-				Label: []float32{-1}, Weight: []float32{1},
-			},
-			{
-				B: 1, Lt: 2, La: 1, Lv: 1, Ht: 2, Da: 2, Dv: 1,
-				Index: []int{2}, TextFeats: []float32{21, 22, 23, 24}, TextMask: []float32{1, 1},
-				Audio: []float32{9, 10}, AudioMask: []float32{1}, Vision: []float32{0.3}, VisionMask: []float32{1},
-				Label: []float32{2.5}, Weight: []float32{1},
-			},
-		}},
-	}
-	for _, c := range cases {
+	for _, c := range batchesByHand {
 		t.Run(c.name, func(t *testing.T) {
 			b, err := datasets.NewBatcher(tinyBatchSplit(), c.opts)
 			if err != nil {

@@ -137,79 +137,82 @@ func TestSyntheticTokenizer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("round trip", func(t *testing.T) { checkRoundTrip(t, ds, tok) })
+	t.Run("no UNK", func(t *testing.T) { checkNoUNK(t, ds, tok) })
+}
+
+// checkRoundTrip encodes sentences of every split and wants [CLS], the
+// words (train words whole, unseen ones in pieces), [SEP]: a few sentences
+// per split, plus every one with a word unseen in train.
+func checkRoundTrip(t *testing.T, ds *datasets.Dataset, tok *tokenize.Tokenizer) {
 	trainWords := map[string]bool{}
 	for _, s := range ds.Train.RawText {
 		for _, w := range words(s) {
 			trainWords[w] = true
 		}
 	}
-
-	// Round trip: [CLS], the words (train words whole, unseen ones in
-	// pieces), [SEP].
-	t.Run("round trip", func(t *testing.T) {
-		unseen := 0
-		for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
-			for i, text := range s.RawText {
-				want := words(text)
-				known := true
-				for _, w := range want {
-					known = known && trainWords[w]
-				}
-				// A few sentences per split, plus every one with a word
-				// unseen in train.
-				if i >= 5 && known {
-					continue
-				}
-				if !known {
-					unseen++
-				}
-				_, tokens, err := tok.Encode(text, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tokens[0] != tokenize.CLSToken || tokens[len(tokens)-1] != tokenize.SEPToken {
-					t.Fatalf("%s row %d %q: tokens %q do not start with [CLS] and end with [SEP]", s.Name, i, text, tokens)
-				}
-				inner := tokens[1 : len(tokens)-1]
-				if got := glue(inner); !reflect.DeepEqual(got, want) {
-					t.Fatalf("%s row %d %q: tokens %q glue to %q", s.Name, i, text, inner, got)
-				}
-				if known && len(inner) != len(want) {
-					t.Errorf("%s row %d %q: train words split into pieces: %q", s.Name, i, text, inner)
-				}
+	unseen := 0
+	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
+		for i, text := range s.RawText {
+			want := words(text)
+			known := true
+			for _, w := range want {
+				known = known && trainWords[w]
 			}
-		}
-		t.Logf("%d valid/test sentences with words unseen in train", unseen)
-	})
-
-	t.Run("no UNK", func(t *testing.T) {
-		const maxLen = 64
-		for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
-			if err := datasets.Tokenize(s, tok, maxLen); err != nil {
+			if i >= 5 && known {
+				continue
+			}
+			if !known {
+				unseen++
+			}
+			_, tokens, err := tok.Encode(text, 0)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s.TextIDs) != s.Len() || len(s.TextLen) != s.Len() {
-				t.Fatalf("%s: %d id rows, %d lengths for %d samples", s.Name, len(s.TextIDs), len(s.TextLen), s.Len())
+			if tokens[0] != tokenize.CLSToken || tokens[len(tokens)-1] != tokenize.SEPToken {
+				t.Fatalf("%s row %d %q: tokens %q do not start with [CLS] and end with [SEP]", s.Name, i, text, tokens)
 			}
-			for i, row := range s.TextIDs {
-				n := s.TextLen[i]
-				if len(row) != maxLen || n < 3 || n >= maxLen {
-					t.Fatalf("%s row %d: %d ids, length %d; want %d ids, 3 ≤ length < %d (no truncation)", s.Name, i, len(row), n, maxLen, maxLen)
-				}
-				if row[0] != clsID || row[n-1] != sepID {
-					t.Fatalf("%s row %d: ids %v: no [CLS] first or [SEP] at %d", s.Name, i, row, n-1)
-				}
-				for k, id := range row {
-					switch {
-					case k >= n && id != padID:
-						t.Fatalf("%s row %d: id %d at padded position %d", s.Name, i, id, k)
-					case id == unkID:
-						t.Fatalf("%s row %d %q: [UNK] at position %d", s.Name, i, s.RawText[i], k)
-					case k > 0 && k < n-1 && (id == padID || id == clsID || id == sepID):
-						t.Fatalf("%s row %d: special id %d inside the sentence at %d", s.Name, i, id, k)
-					}
+			inner := tokens[1 : len(tokens)-1]
+			if got := glue(inner); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s row %d %q: tokens %q glue to %q", s.Name, i, text, inner, got)
+			}
+			if known && len(inner) != len(want) {
+				t.Errorf("%s row %d %q: train words split into pieces: %q", s.Name, i, text, inner)
+			}
+		}
+	}
+	t.Logf("%d valid/test sentences with words unseen in train", unseen)
+}
+
+// checkNoUNK tokenizes every split to 64 ids and wants no [UNK], no
+// truncation, [CLS] and [SEP] around the sentence and padding after it.
+func checkNoUNK(t *testing.T, ds *datasets.Dataset, tok *tokenize.Tokenizer) {
+	const maxLen = 64
+	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
+		if err := datasets.Tokenize(s, tok, maxLen); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.TextIDs) != s.Len() || len(s.TextLen) != s.Len() {
+			t.Fatalf("%s: %d id rows, %d lengths for %d samples", s.Name, len(s.TextIDs), len(s.TextLen), s.Len())
+		}
+		for i, row := range s.TextIDs {
+			n := s.TextLen[i]
+			if len(row) != maxLen || n < 3 || n >= maxLen {
+				t.Fatalf("%s row %d: %d ids, length %d; want %d ids, 3 ≤ length < %d (no truncation)", s.Name, i, len(row), n, maxLen, maxLen)
+			}
+			if row[0] != clsID || row[n-1] != sepID {
+				t.Fatalf("%s row %d: ids %v: no [CLS] first or [SEP] at %d", s.Name, i, row, n-1)
+			}
+			for k, id := range row {
+				switch {
+				case k >= n && id != padID:
+					t.Fatalf("%s row %d: id %d at padded position %d", s.Name, i, id, k)
+				case id == unkID:
+					t.Fatalf("%s row %d %q: [UNK] at position %d", s.Name, i, s.RawText[i], k)
+				case k > 0 && k < n-1 && (id == padID || id == clsID || id == sepID):
+					t.Fatalf("%s row %d: special id %d inside the sentence at %d", s.Name, i, id, k)
 				}
 			}
 		}
-	})
+	}
 }
