@@ -443,42 +443,39 @@ type evalOut struct {
 }
 
 // evaluate predicts a whole split once (dropout off) and computes the
-// metrics; with keep it also gathers α means and pooled features.
+// metrics; with keep it also gathers α means and pooled features. The
+// pass runs to its end whatever f.ctx says: the epoch boundary is saved
+// after the validation pass, and an interruption stops the next epoch.
 func (f *fitter) evaluate(b *datasets.Batcher, keep bool) (Metrics, evalOut, error) {
 	var out evalOut
 	var labels []float32
-	batch := b.NewBatch()
-	ep := b.Epoch(nil)
 	d := f.cfg.DModel
 	n := 0
-	for ep.Next(batch) {
-		o, err := f.m.Predict(batch)
-		if err != nil {
-			return Metrics{}, out, err
+	ep := b.Epoch(nil)
+	next := func(dst *datasets.Batch) (bool, error) { return ep.Next(dst), nil }
+	err := evalLoop(b, next, f.m.Predict, func(batch *datasets.Batch, row int, o graph.Outputs) error {
+		out.pred = append(out.pred, o.Pred[row])
+		labels = append(labels, batch.Label[row])
+		if !keep {
+			return nil
 		}
-		for row, idx := range batch.Index {
-			if idx < 0 {
-				continue
-			}
-			out.pred = append(out.pred, o.Pred[row])
-			labels = append(labels, batch.Label[row])
-			if !keep {
-				continue
-			}
-			n++
-			if out.alpha == nil {
-				out.alpha = make([][3]float64, len(o.Alpha))
-			}
-			for l, a := range o.Alpha {
-				for j := 0; j < 3; j++ {
-					out.alpha[l][j] += float64(a[row*3+j])
-				}
-			}
-			for i := 0; i < 3 && o.S[i] != nil; i++ {
-				out.s[i] = append(out.s[i], o.S[i][row*d:(row+1)*d]...)
-				out.d[i] = append(out.d[i], o.D[i][row*d:(row+1)*d]...)
+		n++
+		if out.alpha == nil {
+			out.alpha = make([][3]float64, len(o.Alpha))
+		}
+		for l, a := range o.Alpha {
+			for j := 0; j < 3; j++ {
+				out.alpha[l][j] += float64(a[row*3+j])
 			}
 		}
+		for i := 0; i < 3 && o.S[i] != nil; i++ {
+			out.s[i] = append(out.s[i], o.S[i][row*d:(row+1)*d]...)
+			out.d[i] = append(out.d[i], o.D[i][row*d:(row+1)*d]...)
+		}
+		return nil
+	})
+	if err != nil {
+		return Metrics{}, out, err
 	}
 	for l := range out.alpha {
 		for j := range out.alpha[l] {
@@ -487,6 +484,34 @@ func (f *fitter) evaluate(b *datasets.Batcher, keep bool) (Metrics, evalOut, err
 	}
 	met, err := Evaluate(out.pred, labels)
 	return met, out, err
+}
+
+// evalLoop is the one evaluation loop, shared by training's validation
+// and test passes (fitter.evaluate) and prediction (Predictor): next
+// writes the next batch into dst and reports whether there was one, run
+// runs an evaluation graph on it, and visit receives every sample row of
+// the batch (padding rows skipped) with the batch's outputs.
+func evalLoop(b *datasets.Batcher, next func(dst *datasets.Batch) (bool, error),
+	run func(*datasets.Batch) (graph.Outputs, error), visit func(batch *datasets.Batch, row int, out graph.Outputs) error) error {
+	batch := b.NewBatch()
+	for {
+		more, err := next(batch)
+		if err != nil || !more {
+			return err
+		}
+		out, err := run(batch)
+		if err != nil {
+			return err
+		}
+		for row, idx := range batch.Index {
+			if idx < 0 {
+				continue
+			}
+			if err := visit(batch, row, out); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // save writes the weights to name in OutDir with the metadata of Options
