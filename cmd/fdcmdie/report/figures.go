@@ -16,6 +16,9 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/fdcmdie/fdcmdie/train"
+	"github.com/fdcmdie/fdcmdie/train/repro"
 )
 
 // Figures are 9 inches wide at 100 dpi: 900 pixels, text 11–16 pt.
@@ -131,7 +134,7 @@ func SVGPath(pngPath string) string { return strings.TrimSuffix(pngPath, ".png")
 // sweepPoints returns the rows' x values (their names, which must be
 // numbers) and 100 × metric key, with the std when there are seeds to
 // spread; rows without the metric are left out.
-func sweepPoints(rows []Row, key string) (plotter.XYs, plotter.YErrors, error) {
+func sweepPoints(rows []train.Row, key string) (plotter.XYs, plotter.YErrors, error) {
 	var xy plotter.XYs
 	var errs plotter.YErrors
 	for _, r := range rows {
@@ -139,14 +142,14 @@ func sweepPoints(rows []Row, key string) (plotter.XYs, plotter.YErrors, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("row %q: the name is not a sweep value", r.Name)
 		}
-		y, ok := r.Mean[key]
-		if !ok {
+		y, _ := r.Mean.Value(key)
+		if math.IsNaN(y) {
 			continue
 		}
 		xy = append(xy, plotter.XY{X: x, Y: 100 * y})
 		s := 0.0
-		if r.Seeds > 1 {
-			s = 100 * r.Std[key]
+		if std, ok := r.StdOf(key); ok && r.Seeds > 1 {
+			s = 100 * std
 		}
 		errs = append(errs, struct{ Low, High float64 }{s, s})
 	}
@@ -157,12 +160,12 @@ func sweepPoints(rows []Row, key string) (plotter.XYs, plotter.YErrors, error) {
 // value (the row names, e.g. k_cl), the measured rows as solid lines with
 // points and the seed spread, the paper's rows dashed and labelled
 // "paper". It writes a 900×450 PNG to path and an SVG beside it.
-func SweepFigure(path, title, xLabel, caption string, measured, paper []Row) error {
+func SweepFigure(path, title, xLabel, caption string, measured, paper []train.Row) error {
 	if err := validateRows(measured); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
 	fg := figure{title: title, caption: caption, height: 4.5 * vg.Inch}
-	for _, m := range []struct{ key, name string }{{Acc2Non0, "Acc-2 non0 (%)"}, {F1Non0, "F1 non0 (%)"}} {
+	for _, m := range []struct{ key, name string }{{"Acc2Non0", "Acc-2 non0 (%)"}, {"F1Non0", "F1 non0 (%)"}} {
 		p := newPanel(m.name, xLabel, m.name)
 		xy, errs, err := sweepPoints(measured, m.key)
 		if err != nil {
@@ -208,7 +211,7 @@ func SweepFigure(path, title, xLabel, caption string, measured, paper []Row) err
 }
 
 // sweepTicks puts a labelled X tick at every swept value.
-func sweepTicks(sets ...[]Row) plot.ConstantTicks {
+func sweepTicks(sets ...[]train.Row) plot.ConstantTicks {
 	seen := map[string]bool{}
 	var ticks plot.ConstantTicks
 	for _, rows := range sets {
@@ -326,9 +329,9 @@ func GAPFigure(path, title, caption string, alpha [][][3]float64) error {
 // paper's name of the same variant ("FD-CMDIE (full)" → "FD-CMDIE").
 func PaperAblationName(name string) string {
 	switch name {
-	case AblationFull:
+	case repro.AblationFull:
 		return "FD-CMDIE"
-	case AblationNoCrossAtt2:
+	case repro.AblationNoCrossAtt2:
 		return "w/o CrossAtt-2"
 	}
 	return name
@@ -338,11 +341,11 @@ func PaperAblationName(name string) string {
 // ablation, measured bars (with the seed spread) beside the paper's, in
 // two stacked panels. Paper rows are matched by [PaperAblationName]. It
 // writes a 900×750 PNG to path and an SVG beside it.
-func AblationFigure(path, title, caption string, measured, paper []Row) error {
+func AblationFigure(path, title, caption string, measured, paper []train.Row) error {
 	if err := validateRows(measured); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	byName := map[string]Row{}
+	byName := map[string]train.Row{}
 	for _, r := range paper {
 		byName[r.Name] = r
 	}
@@ -351,17 +354,18 @@ func AblationFigure(path, title, caption string, measured, paper []Row) error {
 		groups[i] = r.Name
 	}
 	fg := figure{title: title, caption: caption, stacked: true, height: 7.5 * vg.Inch}
-	for _, m := range []struct{ key, name string }{{Acc2Non0, "Acc-2 non0 (%)"}, {F1Non0, "F1 non0 (%)"}} {
+	for _, m := range []struct{ key, name string }{{"Acc2Non0", "Acc-2 non0 (%)"}, {"F1Non0", "F1 non0 (%)"}} {
 		meas := barSeries{name: "measured", color: palette[0]}
 		pub := barSeries{name: "paper", color: paperColor}
 		for _, r := range measured {
-			meas.values = append(meas.values, 100*r.Mean[m.key])
-			if r.Seeds > 1 {
-				meas.errs = append(meas.errs, 100*r.Std[m.key])
+			mean, _ := r.Mean.Value(m.key)
+			meas.values = append(meas.values, 100*mean)
+			if std, ok := r.StdOf(m.key); ok && r.Seeds > 1 {
+				meas.errs = append(meas.errs, 100*std)
 			}
-			v, ok := byName[PaperAblationName(r.Name)].Mean[m.key]
-			if !ok {
-				v = math.NaN()
+			v := math.NaN()
+			if p, ok := byName[PaperAblationName(r.Name)]; ok {
+				v, _ = p.Mean.Value(m.key)
 			}
 			pub.values = append(pub.values, 100*v)
 		}

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fdcmdie/fdcmdie/train"
+	"github.com/fdcmdie/fdcmdie/train/repro"
 )
 
 // checkPNG decodes the PNG at path and fails unless it is w×h pixels and
@@ -55,13 +58,13 @@ func inkAndColors(img image.Image) (float64, int) {
 	return float64(ink) / float64(b.Dx()*b.Dy()), len(seen)
 }
 
-func sweepRows(values []int, acc float64, seeds int) []Row {
-	var rows []Row
+func sweepRows(values []int, acc float64, seeds int) []train.Row {
+	var rows []train.Row
 	for i, v := range values {
 		a := acc + 0.01*float64(i)
-		rows = append(rows, Row{Name: strconv.Itoa(v), Seeds: seeds,
-			Mean: map[string]float64{Acc2Non0: a, F1Non0: a - 0.005, MAE: 0.9},
-			Std:  map[string]float64{Acc2Non0: 0.01, F1Non0: 0.01, MAE: 0.01}})
+		rows = append(rows, train.Row{Name: strconv.Itoa(v), Seeds: seeds,
+			Mean: metricsOf(map[string]float64{"Acc2Non0": a, "F1Non0": a - 0.005, "MAE": 0.9}),
+			Std:  metricsOf(map[string]float64{"Acc2Non0": 0.01, "F1Non0": 0.01, "MAE": 0.01})})
 	}
 	return rows
 }
@@ -76,7 +79,7 @@ func TestSweepFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, path, 900, 450, 0.03, 20)
-	if err := SweepFigure(path, "t", "k_cl", "", []Row{{Name: "ten", Mean: map[string]float64{Acc2Non0: 0.5}}}, nil); err == nil ||
+	if err := SweepFigure(path, "t", "k_cl", "", []train.Row{{Name: "ten", Mean: metricsOf(map[string]float64{"Acc2Non0": 0.5})}}, nil); err == nil ||
 		!strings.Contains(err.Error(), "not a sweep value") {
 		t.Fatalf("non-numeric row name: error %v", err)
 	}
@@ -99,9 +102,9 @@ func TestAblationFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var measured []Row
-	for i, n := range AblationNames() {
-		measured = append(measured, Row{Name: n, Seeds: 1, Mean: map[string]float64{Acc2Non0: 0.7 + 0.01*float64(i), F1Non0: 0.69}})
+	var measured []train.Row
+	for i, n := range repro.AblationNames() {
+		measured = append(measured, train.Row{Name: n, Seeds: 1, Mean: metricsOf(map[string]float64{"Acc2Non0": 0.7 + 0.01*float64(i), "F1Non0": 0.69})})
 	}
 	path := filepath.Join(t.TempDir(), "fig10.png")
 	if err := AblationFigure(path, "Figure 10: ablations", "1 seed", measured, paper); err != nil {
@@ -115,8 +118,8 @@ func TestAblationFigure(t *testing.T) {
 	}
 }
 
-func paperByName(rows []Row) map[string]Row {
-	m := map[string]Row{}
+func paperByName(rows []train.Row) map[string]train.Row {
+	m := map[string]train.Row{}
 	for _, r := range rows {
 		m[r.Name] = r
 	}

@@ -177,7 +177,7 @@ func (s *FigureSet) ablations(fs *figureFiles) error {
 }
 
 // gapWeights draws figure 6 or 7 for the full model's row ("FD-CMDIE" of
-// table 3, or table 7's AblationFull) when its runs have GAP weights.
+// table 3, or table 7's repro.AblationFull) when its runs have GAP weights.
 func (s *FigureSet) gapWeights(fs *figureFiles) error {
 	for i, r := range s.Rows {
 		if r.Name != "FD-CMDIE" && r.Name != repro.AblationFull {
