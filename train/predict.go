@@ -29,8 +29,8 @@ const bertMaxLength = 512
 //
 // Samples are batched internally: sorted by length and cut into batches
 // of 32, each as long per modality as its longest sample rounded up to a
-// power of two, so a short sample is not padded to the longest one of the
-// data. Padded steps and rows are masked: a sample's outputs do not depend
+// power of two (text at most the encoder's limit), so a short sample is
+// not padded to the longest one of the data. Padded steps and rows are masked: a sample's outputs do not depend
 // on the others beyond float32 summation order. Every group of batches of
 // one shape has its own evaluation graph (dropout off), compiled when
 // Predict needs it and released before the next, sharing the weights.
@@ -184,8 +184,8 @@ func (p *Predictor) Predict(ctx context.Context, samples []Sample) ([]Prediction
 }
 
 // PredictSplit predicts every sample of a split prepared as training
-// prepares its data (Prepare, NewSplit, or datasets.Prepare with the
-// checkpoint's tokenizer and statistics), in split order.
+// prepares its data, in split order: a split of Prepare or NewSplit, or
+// one of the datasets.Prepare run whose metadata the checkpoint holds.
 func (p *Predictor) PredictSplit(ctx context.Context, s *datasets.Split) ([]Prediction, error) {
 	if err := p.usable(); err != nil {
 		return nil, err
