@@ -85,8 +85,8 @@ func TestEndToEnd(t *testing.T) {
 					continue
 				}
 				measured++
-				if r.Mean[report.MAE] <= 0 || r.Mean[report.MAE] > 6 {
-					t.Errorf("%s: MAE %v", r.Name, r.Mean[report.MAE])
+				if r.Mean.MAE <= 0 || r.Mean.MAE > 6 {
+					t.Errorf("%s: MAE %v", r.Name, r.Mean.MAE)
 				}
 			}
 			if measured != len(c.measured) || reported != len(wantPaper) || rows[0].Reported {

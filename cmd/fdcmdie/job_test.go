@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/datasets/mmsa"
 )
 
@@ -68,36 +66,5 @@ func TestQuietKeepsDataWarnings(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "data: ") {
 		t.Errorf("--quiet printed progress: %q", stderr.String())
-	}
-}
-
-// TestFitDataErrorsNameFile: data the batcher refuses during training is
-// an error naming the data file, the row, and the datasets error.
-func TestFitDataErrorsNameFile(t *testing.T) {
-	pkl := fixturePickle(t)
-	for _, c := range []struct {
-		name  string
-		spoil func(*datasets.Split, *datasets.Split)
-		want  string
-	}{
-		{"empty train split", func(tr, _ *datasets.Split) { *tr = datasets.Split{Name: "train"} }, "train split: datasets: train: no samples"},
-		{"id rows", func(_, va *datasets.Split) { va.TextIDs = va.TextIDs[:1] }, "valid split: datasets: valid/text_ids: 1 id rows and"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var errb bytes.Buffer
-			f, err := parseFlags([]string{"--data", pkl, "--preset", "tiny", "--epochs", "1"}, &errb)
-			if err != nil {
-				t.Fatal(err)
-			}
-			j, err := newJob(f, t.TempDir(), io.Discard, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.spoil(j.p.data.Train, j.p.data.Valid)
-			_, err = j.fitTo(context.Background(), variant{"FD-CMDIE", j.base}, 1111, "", io.Discard)
-			if err == nil || !strings.HasPrefix(err.Error(), pkl+": FD-CMDIE, seed 1111: ") || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %v, want %q naming %s", err, c.want, pkl)
-			}
-		})
 	}
 }

@@ -43,15 +43,16 @@ func TestFlagErrors(t *testing.T) {
 
 func TestFlagsParsed(t *testing.T) {
 	var errb bytes.Buffer
-	f, err := parseFlags([]string{"--seeds", "1111,1112,1113", "--epochs", "3", "--table", "6", "--no-gap", "--no-crossatt2",
+	f, err := parseFlags("", []string{"--seeds", "1111,1112,1113", "--epochs", "3", "--table", "6", "--no-gap", "--no-crossatt2",
 		"--no-cl", "--no-cmdie", "--no-neobert", "--out", "o", "--dataset", "mosei", "--preset", "paper", "--quiet", "--clip-norm", "5",
 		"--values", "1,3", "--time-budget", "90s"}, &errb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.seeds) != 3 || f.seeds[2] != 1113 || f.epochs != 3 || f.table != "6" || !f.noGAP || !f.noCrossAtt2 ||
-		!f.noCL || !f.noCMDIE || !f.noNeoBERT || f.out != "o" || f.dataset != "mosei" || f.preset != "paper" || !f.quiet || f.clipNorm != 5 ||
-		len(f.values) != 2 || f.values[1] != 3 || f.timeBudget != 90*time.Second {
+	s := f.spec
+	if len(s.Seeds) != 3 || s.Seeds[2] != 1113 || s.Epochs != 3 || s.Table != "6" || !s.NoGAP || !s.NoCrossAtt2 ||
+		!s.NoCL || !s.NoCMDIE || !s.NoNeoBERT || f.out != "o" || s.Dataset != "mosei" || s.Preset != "paper" || !f.quiet || s.ClipNorm != 5 ||
+		len(s.Values) != 2 || s.Values[1] != 3 || s.TimeBudget != 90*time.Second {
 		t.Fatalf("parsed %+v", f)
 	}
 }
@@ -86,7 +87,7 @@ func TestConflictingFlags(t *testing.T) {
 		{[]string{"--out", "o", "--resume", "--overwrite"}, "--resume and --overwrite exclude each other"},
 	} {
 		var errb bytes.Buffer
-		_, err := parseFlags(c.args, &errb)
+		_, err := parseFlags("", c.args, &errb)
 		if err == nil || !strings.Contains(err.Error()+errb.String(), c.want) {
 			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.want)
 		}
@@ -100,7 +101,7 @@ func TestConflictingFlags(t *testing.T) {
 		{"--out", "o", "--overwrite"},
 	} {
 		var errb bytes.Buffer
-		if _, err := parseFlags(ok, &errb); err != nil {
+		if _, err := parseFlags("", ok, &errb); err != nil {
 			t.Errorf("%v refused: %v", ok, err)
 		}
 	}

@@ -12,32 +12,6 @@ import (
 	"github.com/fdcmdie/fdcmdie/cmd/fdcmdie/report"
 )
 
-func TestRunName(t *testing.T) {
-	for _, c := range []struct {
-		args  []string
-		table string
-		want  string
-	}{
-		{nil, "3", "table3"},
-		{[]string{"--no-gap"}, "3", "table3_no-gap"},
-		{[]string{"--no-crossatt2", "--no-neobert"}, "3", "table3_no-neobert_no-crossatt2"},
-		{[]string{"--table", "6", "--no-cl"}, "6", "table6_no-cl"},
-		{[]string{"--table", "4", "--dataset", "mosei"}, "5", "table5"},
-	} {
-		var errb bytes.Buffer
-		f, err := parseFlags(c.args, &errb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := resolve(f); r.table != c.table {
-			t.Errorf("%v: table %s, want %s", c.args, r.table, c.table)
-		}
-		if got := runName(resolve(f).table, f); got != c.want {
-			t.Errorf("%v: run %q, want %q", c.args, got, c.want)
-		}
-	}
-}
-
 // snapshot reads every file under dir (paths relative to it) whose
 // relative path starts with one of the prefixes.
 func snapshot(t *testing.T, dir string, prefixes ...string) map[string]string {

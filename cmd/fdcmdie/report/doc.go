@@ -1,10 +1,9 @@
 // Package report renders the paper's result tables and figures for the
 // fdcmdie CLI.
 //
-// Tables: a [Row] holds one model's (or one sweep setting's) metrics as
-// fractions, keyed by the names of train.Metrics' fields ([Acc2Has0] …
-// [Corr]), with the mean over seeds and its population standard deviation
-// ([Summarize] builds it from the runs of several seeds).
+// Tables: a [train.Row] holds one model's (or one sweep setting's) metrics
+// with the mean over seeds and its population standard deviation
+// ([train.Summarize] builds it from the runs of several seeds).
 // [Table] prints rows in the layout of the paper's table 3
 // ("Model | Acc-2 (has0/non0) | F1 (has0/non0) | Acc-7 | MAE | Corr");
 // [Table3], [KclTable], [LayerTable] and [AblationTable] are the thin
@@ -23,9 +22,11 @@
 // [SweepFigure] (figs 4/5, Acc-2 and F1 against k_cl, the paper's curve
 // dashed), [GAPFigure] (figs 6/7, mean GAP weight per modality and CMDIE
 // layer with the seed spread), [FeatureMap] (figs 8/9, a 2-D projection
-// of the decoupled features; the CLI computes it with t-SNE, as the paper
-// does) and [AblationFigure] (figs 10/11, measured bars beside the
-// paper's).
+// of the decoupled features) and [AblationFigure] (figs 10/11, measured
+// bars beside the paper's). [Figures] draws those a reproduced table
+// feeds, from its rows and runs ([FigureSet]), numbered after the paper's
+// data set, with the features of figures 8/9 projected by t-SNE as the
+// paper does.
 //
 // Every file is written atomically: to a temporary file in the destination
 // folder, then renamed over the destination, so an interrupted run never

@@ -6,17 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 // csvHeader returns the CSV header: name, reported, source, seeds, then
 // "<key>_mean" and "<key>_std" for every metric key in canonical order.
 func csvHeader() []string {
 	h := []string{"name", "reported", "source", "seeds"}
-	for _, k := range metricKeys {
+	for _, k := range train.MetricNames() {
 		h = append(h, k+"_mean", k+"_std")
 	}
 	return h
@@ -26,7 +29,7 @@ func csvHeader() []string {
 // source, seeds, Acc2Has0_mean, Acc2Has0_std, …, Corr_mean, Corr_std. Values are
 // raw fractions in the shortest form that reads back exactly; a missing
 // metric is an empty cell. The file is replaced atomically.
-func WriteCSV(path string, rows []Row) error {
+func WriteCSV(path string, rows []train.Row) error {
 	if err := validateRows(rows); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
@@ -37,8 +40,13 @@ func WriteCSV(path string, rows []Row) error {
 	}
 	for _, r := range rows {
 		rec := []string{r.Name, strconv.FormatBool(r.Reported), r.Source, strconv.Itoa(r.Seeds)}
-		for _, k := range metricKeys {
-			rec = append(rec, formatOptional(r.Mean, k), formatOptional(r.Std, k))
+		for _, k := range train.MetricNames() {
+			mean, _ := r.Mean.Value(k)
+			std, ok := r.StdOf(k)
+			if !ok {
+				std = math.NaN()
+			}
+			rec = append(rec, formatOptional(mean), formatOptional(std))
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("report: %s: row %q: %w", path, r.Name, err)
@@ -54,17 +62,16 @@ func WriteCSV(path string, rows []Row) error {
 	})
 }
 
-// formatOptional formats m[k] exactly, or returns "" when k is absent.
-func formatOptional(m map[string]float64, k string) string {
-	v, ok := m[k]
-	if !ok {
+// formatOptional formats v exactly, or returns "" when it is missing (NaN).
+func formatOptional(v float64) string {
+	if math.IsNaN(v) {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // ReadCSV reads rows written by [WriteCSV].
-func ReadCSV(path string) ([]Row, error) {
+func ReadCSV(path string) ([]train.Row, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -80,7 +87,7 @@ func ReadCSV(path string) ([]Row, error) {
 	if want := csvHeader(); !slices.Equal(recs[0], want) {
 		return nil, fmt.Errorf("report: %s: header is %q, want %q", path, recs[0], want)
 	}
-	rows := make([]Row, 0, len(recs)-1)
+	rows := make([]train.Row, 0, len(recs)-1)
 	for line, rec := range recs[1:] {
 		r, err := parseCSVRow(rec)
 		if err != nil {
@@ -95,39 +102,38 @@ func ReadCSV(path string) ([]Row, error) {
 }
 
 // parseCSVRow parses one data record of a [WriteCSV] file.
-func parseCSVRow(rec []string) (Row, error) {
+func parseCSVRow(rec []string) (train.Row, error) {
 	const first = 4 // name, reported, source, seeds
-	r := Row{Name: rec[0], Source: rec[2], Mean: map[string]float64{}, Std: map[string]float64{}}
+	r := train.Row{Name: rec[0], Source: rec[2], Mean: train.Missing(), Std: train.Missing()}
 	var err error
 	if r.Reported, err = strconv.ParseBool(rec[1]); err != nil {
-		return Row{}, fmt.Errorf("reported: %w", err)
+		return train.Row{}, fmt.Errorf("reported: %w", err)
 	}
 	if r.Seeds, err = strconv.Atoi(rec[3]); err != nil {
-		return Row{}, fmt.Errorf("seeds: %w", err)
+		return train.Row{}, fmt.Errorf("seeds: %w", err)
 	}
-	for i, k := range metricKeys {
-		for j, m := range []map[string]float64{r.Mean, r.Std} {
+	for i, k := range train.MetricNames() {
+		for j, m := range []*train.Metrics{&r.Mean, &r.Std} {
 			cell := rec[first+2*i+j]
 			if cell == "" {
 				continue
 			}
 			v, err := strconv.ParseFloat(cell, 64)
 			if err != nil {
-				return Row{}, fmt.Errorf("%s: %w", csvHeader()[first+2*i+j], err)
+				return train.Row{}, fmt.Errorf("%s: %w", csvHeader()[first+2*i+j], err)
 			}
-			m[k] = v
+			if err := m.Set(k, v); err != nil {
+				return train.Row{}, err
+			}
 		}
-	}
-	if len(r.Std) == 0 {
-		r.Std = nil
 	}
 	return r, nil
 }
 
-// WriteJSON writes rows to path as an indented JSON array of [Row] objects
+// WriteJSON writes rows to path as an indented JSON array of [train.Row] objects
 // ({"name", "reported", "seeds", "mean": {key: value}, "std": {…}}). The
 // file is replaced atomically.
-func WriteJSON(path string, rows []Row) error {
+func WriteJSON(path string, rows []train.Row) error {
 	if err := validateRows(rows); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
@@ -143,12 +149,12 @@ func WriteJSON(path string, rows []Row) error {
 }
 
 // ReadJSON reads rows written by [WriteJSON].
-func ReadJSON(path string) ([]Row, error) {
+func ReadJSON(path string) ([]train.Row, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	var rows []Row
+	var rows []train.Row
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rows); err != nil {

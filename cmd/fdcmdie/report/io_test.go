@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/fdcmdie/fdcmdie/train"
 	"math"
 	"os"
 	"path/filepath"
@@ -8,14 +9,17 @@ import (
 	"testing"
 )
 
-// sameMaps reports whether a and b hold the same keys and exactly the same
-// values; nil and empty maps are equal.
-func sameMaps(a, b map[string]float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
+// sameMetrics reports whether two rows hold exactly the same means and
+// the same standard deviations where they have one; missing (NaN) equals
+// missing.
+func sameMetrics(a, b train.Row) bool {
+	same := func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }
+	for _, k := range train.MetricNames() {
+		am, _ := a.Mean.Value(k)
+		bm, _ := b.Mean.Value(k)
+		as, aok := a.StdOf(k)
+		bs, bok := b.StdOf(k)
+		if !same(am, bm) || aok != bok || aok && as != bs {
 			return false
 		}
 	}
@@ -23,14 +27,14 @@ func sameMaps(a, b map[string]float64) bool {
 }
 
 // sameRows reports whether two row lists are equal field by field.
-func sameRows(t *testing.T, got, want []Row) {
+func sameRows(t *testing.T, got, want []train.Row) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d rows, want %d", len(got), len(want))
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if g.Name != w.Name || g.Reported != w.Reported || g.Source != w.Source || g.Seeds != w.Seeds || !sameMaps(g.Mean, w.Mean) || !sameMaps(g.Std, w.Std) {
+		if g.Name != w.Name || g.Reported != w.Reported || g.Source != w.Source || g.Seeds != w.Seeds || !sameMetrics(g, w) {
 			t.Errorf("row %d: got %+v, want %+v", i, g, w)
 		}
 	}
@@ -57,8 +61,8 @@ func TestCSVRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "table3.csv")
 	rows := sampleRows()
-	rows[0].Mean[MAE] = 0.1 + 0.2 // 0.30000000000000004 must survive exactly
-	rows = append(rows, Row{Name: `quote "and", comma`, Seeds: 2, Mean: map[string]float64{Corr: 1e-300}})
+	rows[0].Mean.MAE = 0.1 + 0.2 // 0.30000000000000004 must survive exactly
+	rows = append(rows, train.Row{Name: `quote "and", comma`, Seeds: 2, Mean: metricsOf(map[string]float64{"Corr": 1e-300}), Std: train.Missing()})
 	rows[1].Source = "paper, CMU-MOSI"
 	if err := WriteCSV(path, rows); err != nil {
 		t.Fatal(err)
@@ -122,7 +126,7 @@ func TestWriteReplacesExistingFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old content that is longer than nothing"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rows := []Row{{Name: "a", Mean: map[string]float64{MAE: 0.25}}}
+	rows := []train.Row{{Name: "a", Mean: metricsOf(map[string]float64{"MAE": 0.25})}}
 	if err := WriteJSON(path, rows); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +147,7 @@ func TestWriteReplacesExistingFile(t *testing.T) {
 
 func TestRowFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	good := []Row{{Name: "a", Mean: map[string]float64{MAE: 0.25}}}
+	good := []train.Row{{Name: "a", Mean: metricsOf(map[string]float64{"MAE": 0.25})}}
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -158,9 +162,9 @@ func TestRowFileErrors(t *testing.T) {
 		want string
 	}{
 		{"csv no rows", func() error { return WriteCSV(filepath.Join(dir, "x.csv"), nil) }, "no rows"},
-		{"json nan", func() error {
-			return WriteJSON(filepath.Join(dir, "x.json"), []Row{{Name: "a", Mean: map[string]float64{MAE: math.NaN()}}})
-		}, "MAE is NaN"},
+		{"json inf", func() error {
+			return WriteJSON(filepath.Join(dir, "x.json"), []train.Row{{Name: "a", Mean: metricsOf(map[string]float64{"MAE": math.Inf(1)})}})
+		}, "MAE is +Inf"},
 		{"missing folder", func() error { return WriteCSV(filepath.Join(dir, "no", "x.csv"), good) }, "no such file"},
 		{"read missing", func() error { _, err := ReadCSV(filepath.Join(dir, "absent.csv")); return err }, "no such file"},
 		{"csv bad header", func() error { _, err := ReadCSV(write("h.csv", "name,seeds\na,1\n")); return err }, "header is"},

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 // paperJSON is the paper's tables 1–8 as printed (accuracies and F1 in
@@ -97,7 +99,7 @@ func paper() (*paperResults, error) {
 // (tables 4, 5) or the layer count (table 6). A number the paper does not
 // print is absent from Mean. Table 4 exists for MOSI only and table 5 for
 // MOSEI only.
-func PaperRows(table int, dataset string) ([]Row, error) {
+func PaperRows(table int, dataset string) ([]train.Row, error) {
 	p, err := paper()
 	if err != nil {
 		return nil, err
@@ -122,7 +124,7 @@ func PaperRows(table int, dataset string) ([]Row, error) {
 	if len(src) == 0 {
 		return nil, fmt.Errorf("report: embedded paper_results.json: no table %d for %q", table, dataset)
 	}
-	rows := make([]Row, len(src))
+	rows := make([]train.Row, len(src))
 	for i, r := range src {
 		name := r.Model
 		switch table {
@@ -134,18 +136,18 @@ func PaperRows(table int, dataset string) ([]Row, error) {
 		if name == "" || name == "0" {
 			return nil, fmt.Errorf("report: embedded paper_results.json: table %d, %s, row %d: no name", table, dataset, i)
 		}
-		row := Row{Name: name, Reported: true, Source: PaperSource(dataset), Mean: map[string]float64{}}
+		row := train.Row{Name: name, Reported: true, Source: PaperSource(dataset), Mean: train.Missing(), Std: train.Missing()}
 		for _, v := range []struct {
-			key   string
+			dst   *float64
 			x     *float64
 			scale float64
-		}{{Acc2Has0, r.Acc2Has0, 0.01}, {Acc2Non0, r.Acc2Non0, 0.01}, {F1Has0, r.F1Has0, 0.01}, {F1Non0, r.F1Non0, 0.01},
-			{Acc7, r.Acc7, 0.01}, {MAE, r.MAE, 1}, {Corr, r.Corr, 1}} {
+		}{{&row.Mean.Acc2Has0, r.Acc2Has0, 0.01}, {&row.Mean.Acc2Non0, r.Acc2Non0, 0.01}, {&row.Mean.F1Has0, r.F1Has0, 0.01},
+			{&row.Mean.F1Non0, r.F1Non0, 0.01}, {&row.Mean.Acc7, r.Acc7, 0.01}, {&row.Mean.MAE, r.MAE, 1}, {&row.Mean.Corr, r.Corr, 1}} {
 			if v.x != nil {
-				row.Mean[v.key] = *v.x * v.scale
+				*v.dst = *v.x * v.scale
 			}
 		}
-		if err := row.validate(); err != nil {
+		if err := row.Validate(); err != nil {
 			return nil, fmt.Errorf("report: embedded paper_results.json: table %d, %s: %w", table, dataset, err)
 		}
 		rows[i] = row

@@ -3,11 +3,14 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 // Names of the ablation rows of table 7, in the paper's order.
@@ -43,9 +46,9 @@ var tableColumns = []string{"Acc-2 (has0/non0)", "F1 (has0/non0)", "Acc-7", "MAE
 // Accuracies and F1 are printed ×100 with one decimal, MAE and Corr with
 // three; a pair cell reads "82.1/83.4". When a row has Seeds > 1, each value
 // is followed by its standard deviation on the same scale ("82.1±0.4"). A
-// missing metric prints as "-"; a reported row's name gets its Source in
+// missing (NaN) metric prints as "-"; a reported row's name gets its Source in
 // parentheses, or " (paper)" without one.
-func Table(w io.Writer, title, firstColumn string, rows []Row) error {
+func Table(w io.Writer, title, firstColumn string, rows []train.Row) error {
 	if err := validateRows(rows); err != nil {
 		return fmt.Errorf("report: table %q: %w", title, err)
 	}
@@ -73,30 +76,30 @@ func Table(w io.Writer, title, firstColumn string, rows []Row) error {
 }
 
 // Table3 writes the main comparison table (paper table 3): one row per model.
-func Table3(w io.Writer, title string, rows []Row) error {
+func Table3(w io.Writer, title string, rows []train.Row) error {
 	return Table(w, title, "Model", rows)
 }
 
 // KclTable writes a k_cl sweep (paper tables 4 and 5): one row per number
 // of contrastive samples k_cl, the row name holding the value.
-func KclTable(w io.Writer, title string, rows []Row) error {
+func KclTable(w io.Writer, title string, rows []train.Row) error {
 	return Table(w, title, "k_cl", rows)
 }
 
 // LayerTable writes the CMDIE depth sweep (paper table 6): one row per
 // number of CMDIE layers, the row name holding the count.
-func LayerTable(w io.Writer, title string, rows []Row) error {
+func LayerTable(w io.Writer, title string, rows []train.Row) error {
 	return Table(w, title, "CMDIE layers", rows)
 }
 
 // AblationTable writes the ablation study (paper table 7): one row per
 // variant, named as [AblationNames] lists them.
-func AblationTable(w io.Writer, title string, rows []Row) error {
+func AblationTable(w io.Writer, title string, rows []train.Row) error {
 	return Table(w, title, "Variant", rows)
 }
 
 // tableCells formats r into the cells of one table line.
-func tableCells(r Row) []string {
+func tableCells(r train.Row) []string {
 	name := r.Name
 	switch {
 	case r.Reported && r.Source != "":
@@ -106,23 +109,23 @@ func tableCells(r Row) []string {
 	}
 	return []string{
 		name,
-		r.cell(Acc2Has0, 100, 1) + "/" + r.cell(Acc2Non0, 100, 1),
-		r.cell(F1Has0, 100, 1) + "/" + r.cell(F1Non0, 100, 1),
-		r.cell(Acc7, 100, 1),
-		r.cell(MAE, 1, 3),
-		r.cell(Corr, 1, 3),
+		cell(r, "Acc2Has0", 100, 1) + "/" + cell(r, "Acc2Non0", 100, 1),
+		cell(r, "F1Has0", 100, 1) + "/" + cell(r, "F1Non0", 100, 1),
+		cell(r, "Acc7", 100, 1),
+		cell(r, "MAE", 1, 3),
+		cell(r, "Corr", 1, 3),
 	}
 }
 
-// cell formats metric key of r multiplied by scale with prec decimals, and
-// its standard deviation when the row averages several seeds.
-func (r Row) cell(key string, scale float64, prec int) string {
-	mean, ok := r.Mean[key]
-	if !ok {
+// cell formats the metric called name of r multiplied by scale with prec
+// decimals, and its standard deviation when the row averages several seeds.
+func cell(r train.Row, name string, scale float64, prec int) string {
+	mean, _ := r.Mean.Value(name)
+	if math.IsNaN(mean) {
 		return "-"
 	}
 	s := strconv.FormatFloat(mean*scale, 'f', prec, 64)
-	if std, ok := r.Std[key]; ok && r.Seeds > 1 {
+	if std, ok := r.StdOf(name); ok && r.Seeds > 1 {
 		s += "±" + strconv.FormatFloat(std*scale, 'f', prec, 64)
 	}
 	return s

@@ -2,28 +2,40 @@ package report
 
 import (
 	"bytes"
+	"github.com/fdcmdie/fdcmdie/train"
 	"math"
 	"strings"
 	"testing"
 )
 
+// metricsOf returns metrics with the given values, the others missing.
+func metricsOf(values map[string]float64) train.Metrics {
+	m := train.Missing()
+	for k, v := range values {
+		if err := m.Set(k, v); err != nil {
+			panic(err)
+		}
+	}
+	return m
+}
+
 // sampleRows covers a multi-seed row (mean ± std), a reported row with a
 // missing metric, and a single-seed row whose std must not print.
-func sampleRows() []Row {
-	return []Row{
+func sampleRows() []train.Row {
+	return []train.Row{
 		{
 			Name: "FD-CMDIE", Seeds: 3,
-			Mean: map[string]float64{Acc2Has0: 0.8214, Acc2Non0: 0.8342, F1Has0: 0.8208, F1Non0: 0.8339, Acc7: 0.4512, Acc5: 0.5, MAE: 0.7123, Corr: 0.8011},
-			Std:  map[string]float64{Acc2Has0: 0.0041, Acc2Non0: 0.0029, F1Has0: 0.0037, F1Non0: 0.0031, Acc7: 0.0127, Acc5: 0.01, MAE: 0.0089, Corr: 0.0042},
+			Mean: metricsOf(map[string]float64{"Acc2Has0": 0.8214, "Acc2Non0": 0.8342, "F1Has0": 0.8208, "F1Non0": 0.8339, "Acc7": 0.4512, "Acc5": 0.5, "MAE": 0.7123, "Corr": 0.8011}),
+			Std:  metricsOf(map[string]float64{"Acc2Has0": 0.0041, "Acc2Non0": 0.0029, "F1Has0": 0.0037, "F1Non0": 0.0031, "Acc7": 0.0127, "Acc5": 0.01, "MAE": 0.0089, "Corr": 0.0042}),
 		},
 		{
 			Name: "MISA", Reported: true,
-			Mean: map[string]float64{Acc2Has0: 0.808, Acc2Non0: 0.821, F1Has0: 0.808, F1Non0: 0.820, MAE: 0.783, Corr: 0.761},
+			Mean: metricsOf(map[string]float64{"Acc2Has0": 0.808, "Acc2Non0": 0.821, "F1Has0": 0.808, "F1Non0": 0.820, "MAE": 0.783, "Corr": 0.761}),
 		},
 		{
 			Name: "single seed", Seeds: 1,
-			Mean: map[string]float64{Acc2Has0: 0.5, Acc2Non0: 0.51234, F1Has0: 0.49, Acc7: 0.2, MAE: 1.23456, Corr: -0.05},
-			Std:  map[string]float64{Acc2Has0: 0, Acc2Non0: 0, F1Has0: 0, Acc7: 0, MAE: 0, Corr: 0},
+			Mean: metricsOf(map[string]float64{"Acc2Has0": 0.5, "Acc2Non0": 0.51234, "F1Has0": 0.49, "Acc7": 0.2, "MAE": 1.23456, "Corr": -0.05}),
+			Std:  metricsOf(map[string]float64{"Acc2Has0": 0, "Acc2Non0": 0, "F1Has0": 0, "Acc7": 0, "MAE": 0, "Corr": 0}),
 		},
 	}
 }
@@ -54,7 +66,7 @@ func TestTable3Layout(t *testing.T) {
 }
 
 func TestTableWrappersFirstColumn(t *testing.T) {
-	row := []Row{{Name: "10", Seeds: 1, Mean: map[string]float64{MAE: 0.5}}}
+	row := []train.Row{{Name: "10", Seeds: 1, Mean: metricsOf(map[string]float64{"MAE": 0.5})}}
 	for _, tc := range []struct {
 		name  string
 		write func(*bytes.Buffer) error
@@ -82,18 +94,6 @@ func TestTableWrappersFirstColumn(t *testing.T) {
 	}
 }
 
-func TestMetricKeys(t *testing.T) {
-	want := "Acc2Has0,Acc2Non0,F1Has0,F1Non0,Acc7,Acc5,MAE,Corr"
-	keys := MetricKeys()
-	if strings.Join(keys, ",") != want {
-		t.Errorf("MetricKeys() = %q, want %s", keys, want)
-	}
-	keys[0] = "changed"
-	if MetricKeys()[0] != Acc2Has0 {
-		t.Error("MetricKeys returns the package's own slice")
-	}
-}
-
 func TestAblationNamesOrder(t *testing.T) {
 	want := []string{"FD-CMDIE (full)", "w/o NeoBERT", "w/o CL", "w/o CMDIE", "w/o GAP", "w/o CrossAtt2"}
 	got := AblationNames()
@@ -105,16 +105,15 @@ func TestAblationNamesOrder(t *testing.T) {
 func TestTableRejectsBadRows(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		rows []Row
+		rows []train.Row
 		want string
 	}{
 		{"empty", nil, "no rows"},
-		{"no name", []Row{{Mean: map[string]float64{MAE: 1}}}, "empty name"},
-		{"nan mean", []Row{{Name: "m", Mean: map[string]float64{MAE: math.NaN()}}}, "MAE is NaN"},
-		{"inf std", []Row{{Name: "m", Std: map[string]float64{Corr: math.Inf(1)}}}, "Corr is +Inf"},
-		{"negative std", []Row{{Name: "m", Std: map[string]float64{Acc7: -0.1}}}, "Acc7 = -0.1 < 0"},
-		{"unknown key", []Row{{Name: "m", Mean: map[string]float64{"Acc3": 0.5}}}, `unknown metric "Acc3"`},
-		{"negative seeds", []Row{{Name: "m", Seeds: -1}}, "seeds = -1"},
+		{"no name", []train.Row{{Mean: metricsOf(map[string]float64{"MAE": 1})}}, "empty name"},
+		{"inf mean", []train.Row{{Name: "m", Mean: metricsOf(map[string]float64{"MAE": math.Inf(-1)})}}, "MAE is -Inf"},
+		{"inf std", []train.Row{{Name: "m", Std: metricsOf(map[string]float64{"Corr": math.Inf(1)})}}, "Corr is +Inf"},
+		{"negative std", []train.Row{{Name: "m", Std: metricsOf(map[string]float64{"Acc7": -0.1})}}, "Acc7 is -0.1"},
+		{"negative seeds", []train.Row{{Name: "m", Seeds: -1}}, "seeds = -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -126,47 +125,5 @@ func TestTableRejectsBadRows(t *testing.T) {
 				t.Errorf("wrote %q before failing", buf.String())
 			}
 		})
-	}
-}
-
-func TestSummarize(t *testing.T) {
-	runs := []map[string]float64{
-		{MAE: 0.7, Acc2Has0: 0.80},
-		{MAE: 0.8, Acc2Has0: 0.82},
-		{MAE: 0.9, Acc2Has0: 0.84},
-	}
-	row, err := Summarize("FD-CMDIE", runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Population std of {a-d, a, a+d} is d·sqrt(2/3).
-	const tol = 1e-12
-	for _, c := range []struct {
-		key       string
-		mean, std float64
-	}{
-		{MAE, 0.8, 0.1 * math.Sqrt(2.0/3)},
-		{Acc2Has0, 0.82, 0.02 * math.Sqrt(2.0/3)},
-	} {
-		if math.Abs(row.Mean[c.key]-c.mean) > tol || math.Abs(row.Std[c.key]-c.std) > tol {
-			t.Errorf("%s: mean %v std %v, want %v %v", c.key, row.Mean[c.key], row.Std[c.key], c.mean, c.std)
-		}
-	}
-	if row.Seeds != 3 || row.Name != "FD-CMDIE" || row.Reported || len(row.Mean) != 2 {
-		t.Errorf("row %+v", row)
-	}
-	for _, bad := range []struct {
-		name string
-		runs []map[string]float64
-		want string
-	}{
-		{"no runs", nil, "no runs"},
-		{"missing key", []map[string]float64{{MAE: 1, Corr: 0.5}, {MAE: 1}}, "run 1 lacks Corr"},
-		{"extra key", []map[string]float64{{MAE: 1}, {MAE: 1, Corr: 0.5}}, "run 1 has 2 metrics"},
-		{"nan", []map[string]float64{{MAE: math.NaN()}}, "MAE is NaN"},
-	} {
-		if _, err := Summarize("m", bad.runs); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("%s: error %v, want one containing %q", bad.name, err, bad.want)
-		}
 	}
 }

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fdcmdie/fdcmdie/cmd/fdcmdie/report"
+	"github.com/fdcmdie/fdcmdie/datasets/synth"
+	"github.com/fdcmdie/fdcmdie/train"
+	"github.com/fdcmdie/fdcmdie/train/repro"
+)
+
+// job is a reproduction under way: its flags, data and where it writes.
+type job struct {
+	f         *flags
+	e         *repro.Experiment
+	log, warn io.Writer // progress (discarded with --quiet); warnings
+}
+
+// reproduce trains the table's units (all of them, or --shard's) and,
+// unless it is a shard, prints the table above the paper's rows for the
+// same dataset.
+func reproduce(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
+	j := &job{f: f, log: progressWriter(f, stderr), warn: stderr}
+	start := time.Now()
+	var out *repro.OutDir
+	if f.out != "" {
+		var err error
+		if out, err = repro.Claim(f.out, f.spec, f.mode()); err != nil {
+			return err
+		}
+	}
+	var err error
+	if j.e, err = repro.Open(f.spec, j.log, j.warn); err != nil {
+		return err
+	}
+	if j.e.Resolved.Table == "8" {
+		if out != nil {
+			if err := out.Commit(nil, j.log); err != nil {
+				return err
+			}
+		}
+		return j.caseAnalysis(ctx, stdout)
+	}
+	values, note, err := sweepValues(f)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(j.log, note)
+	}
+	plan, err := j.e.Plan(values)
+	if err != nil {
+		return err
+	}
+	if out != nil {
+		if err := out.Commit(plan, j.log); err != nil {
+			return err
+		}
+	}
+	results, err := j.train(ctx, plan)
+	if err != nil {
+		return err
+	}
+	if f.cmd == "run" {
+		fmt.Fprintf(j.log, "shard %s: done in %v\n", f.shard, time.Since(start).Round(time.Second))
+		return nil
+	}
+	if err := printTable(f, plan, results, note, stdout, j.log); err != nil {
+		return err
+	}
+	fmt.Fprintf(j.log, "done in %v\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// progressWriter is where progress goes: stderr, or nowhere with --quiet.
+func progressWriter(f *flags, stderr io.Writer) io.Writer {
+	if f.quiet {
+		return io.Discard
+	}
+	return stderr
+}
+
+// mode is what the command may do with an earlier run under --out.
+func (f *flags) mode() repro.Mode {
+	switch {
+	case f.cmd == "run":
+		return repro.Join
+	case f.cmd == "merge":
+		return repro.Merge
+	case f.resume:
+		return repro.Resume
+	case f.overwrite:
+		return repro.Overwrite
+	}
+	return repro.Fresh
+}
+
+// train runs the plan's units, or --shard's share of them, and returns the
+// results per row and seed (nil for another shard's units).
+func (j *job) train(ctx context.Context, plan *repro.Plan) ([][]*train.Result, error) {
+	units := plan.Units
+	if j.f.shard != "" {
+		i, n, err := repro.ParseShard(j.f.shard)
+		if err != nil {
+			return nil, fmt.Errorf("--shard: %w", err)
+		}
+		units = plan.Shard(i, n)
+		fmt.Fprintf(j.log, "shard %d/%d: %d of %d units\n", i, n, len(units), len(plan.Units))
+	}
+	t := j.e.Trainer(plan, j.f.out, j.log, j.warn)
+	results := make([][]*train.Result, len(plan.Rows))
+	for i := range results {
+		results[i] = make([]*train.Result, len(plan.Seeds))
+	}
+	for _, u := range units {
+		res, err := t.Train(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		results[u.Index/len(plan.Seeds)][u.Index%len(plan.Seeds)] = res
+	}
+	return results, nil
+}
+
+// merge prints and writes the table of the run under --out from its
+// units' results, as the command without a subcommand does.
+func merge(f *flags, stdout, stderr io.Writer) error {
+	log := progressWriter(f, stderr)
+	out, err := repro.Claim(f.out, f.spec, repro.Merge)
+	if err != nil {
+		return err
+	}
+	plan, err := repro.ReadPlan(out.PlanPath())
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	results, missing, err := plan.Results(f.out)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	if len(missing) > 0 {
+		var names []string
+		for _, u := range missing {
+			names = append(names, fmt.Sprintf("%d (%s, seed %d)", u.Index, u.Row, u.Seed))
+		}
+		msg := fmt.Sprintf("%d of %d units have no result in %s: %s", len(missing), len(plan.Units), f.out, strings.Join(names, ", "))
+		if !f.partial {
+			return fmt.Errorf("merge: %s; run their shards again (finished units are skipped), or --partial", msg)
+		}
+		fmt.Fprintln(stderr, "merge --partial:", msg)
+	}
+	_, note, err := sweepValues(f)
+	if err != nil {
+		return err
+	}
+	return printTable(f, plan, results, note, stdout, log)
+}
+
+// plan prints the units of the table, one JSON line each, and their
+// totals; with --count only their number.
+func plan(f *flags, stdout, stderr io.Writer) error {
+	e, err := repro.Open(f.spec, io.Discard, stderr)
+	if err != nil {
+		return err
+	}
+	values, _, err := sweepValues(f)
+	if err != nil {
+		return err
+	}
+	p, err := e.Plan(values)
+	if err != nil {
+		return err
+	}
+	if f.count {
+		_, err := fmt.Fprintln(stdout, len(p.Units))
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	for _, u := range p.Units {
+		if err := enc.Encode(u); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintf(stderr, "%s: %d units (%d rows × %d seeds) on %s (%d training samples), up to %d epochs each: %d sample-steps in all (%.3g per unit)\n",
+		p.Run, len(p.Units), len(p.Rows), len(p.Seeds), p.Data, e.Prepared.Train.Len(), p.Setting.Epochs, p.Cost(), float64(p.Cost())/float64(len(p.Units)))
+	return err
+}
+
+// sweepValues returns the values a sweep table (4, 5: k_cl; 6: CMDIE
+// layers) trains: --values, else the paper's (the names of its rows),
+// else on the embedded corpus its first, middle and last, so that the
+// command ends within minutes. The note says which were taken; both are
+// empty for the other tables.
+func sweepValues(f *flags) (values []int, note string, err error) {
+	r := f.spec.Resolve()
+	if r.Table != "4" && r.Table != "5" && r.Table != "6" {
+		return nil, "", nil
+	}
+	paper, err := report.PaperRows(tableNumber(r.Table), r.Paper)
+	if err != nil {
+		return nil, "", err
+	}
+	var all []int
+	for _, row := range paper {
+		v, err := strconv.Atoi(row.Name)
+		if err != nil {
+			return nil, "", fmt.Errorf("table %s: paper row %q is not a sweep value", r.Table, row.Name)
+		}
+		all = append(all, v)
+	}
+	what := map[string]string{"4": "k_cl", "5": "k_cl", "6": "CMDIE layers"}[r.Table]
+	switch {
+	case len(f.spec.Values) > 0:
+		values, note = f.spec.Values, "from --values"
+	case f.spec.Data == "":
+		values, note = []int{all[0], all[len(all)/2], all[len(all)-1]}, "a short sweep on the embedded corpus; --values sets others"
+	default:
+		values, note = all, "the paper's"
+	}
+	return values, fmt.Sprintf("%s values %s (%s; the paper's: %s)", what, joinInts(values), note, joinInts(all)), nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// tableNumber is the paper's number of a --table value.
+func tableNumber(table string) int {
+	n, _ := strconv.Atoi(table) // Spec.Validate accepted only 3…8
+	return n
+}
+
+// publishedTitle heads the paper's rows; it warns when the measured rows
+// are on other data than the paper's.
+func publishedTitle(r repro.Resolved, data string) string {
+	name := report.DatasetName(r.Paper)
+	if r.Key != r.Paper {
+		return fmt.Sprintf("Published (%s). The rows above are measured on %s, not %s: not comparable number-for-number.",
+			report.PaperSource(r.Paper), data, name)
+	}
+	return fmt.Sprintf("Published (%s):", report.PaperSource(r.Paper))
+}
+
+// printTable prints the measured rows above the paper's, the stop line of
+// every unit, and with --out writes the rows as CSV and JSON and draws
+// the figures.
+func printTable(f *flags, plan *repro.Plan, results [][]*train.Result, note string, stdout, log io.Writer) error {
+	r := f.spec.Resolve()
+	rows, err := plan.Summarize(results)
+	if err != nil {
+		return err
+	}
+	paper, err := report.PaperRows(tableNumber(r.Table), r.Paper)
+	if err != nil {
+		return err
+	}
+	published := paper
+	if f.reported != "" {
+		more, err := report.ReadJSON(f.reported)
+		if err != nil {
+			return fmt.Errorf("--reported: %w", err)
+		}
+		for _, row := range more {
+			row.Reported = true
+			published = append(published, row)
+		}
+	}
+	title := fmt.Sprintf("Table %s on %s (test split, best validation epoch; %d seed(s))", r.Table, plan.Data, len(plan.Seeds))
+	first := map[string]string{"3": "Model", "4": "k_cl", "5": "k_cl", "6": "CMDIE layers", "7": "Ablation"}[r.Table]
+	if err := report.Table(stdout, title, first, rows); err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(stdout, note+".")
+	}
+	for _, u := range plan.Units {
+		if res := results[u.Index/len(plan.Seeds)][u.Index%len(plan.Seeds)]; res != nil {
+			fmt.Fprintln(stdout, plan.StopLine(u, res))
+		}
+	}
+	if f.spec.Data == "" {
+		c := synth.DefaultCeiling
+		fmt.Fprintf(stdout, "Best achievable on this corpus (label noise): MAE %.3f, Acc-2 %.1f/%.1f, Acc-7 %.1f.\n",
+			c.MAE, 100*c.Acc2Has0, 100*c.Acc2Non0, 100*c.Acc7)
+	}
+	fmt.Fprintln(stdout)
+	if err := report.Table(stdout, publishedTitle(r, plan.Data), first, published); err != nil {
+		return err
+	}
+	if f.out == "" {
+		return nil
+	}
+	if err := writeRows(f.out, plan.Run, rows, published); err != nil {
+		return err
+	}
+	figs, err := figures(f, plan, rows, paper, results)
+	if err != nil {
+		return err
+	}
+	for _, fig := range figs {
+		fmt.Fprintln(log, "figure:", fig)
+	}
+	return nil
+}
+
+// writeRows writes the measured and published rows to <run>.csv and
+// <run>.json under out.
+func writeRows(out, run string, rows, published []train.Row) error {
+	all := append(slices.Clone(rows), published...)
+	if err := report.WriteCSV(filepath.Join(out, run+".csv"), all); err != nil {
+		return err
+	}
+	return report.WriteJSON(filepath.Join(out, run+".json"), all)
+}
