@@ -84,7 +84,7 @@ func (j *job) caseAnalysis(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if err := report.PaperCaseTable(stdout, publishedTitle(j.e.Resolved, j.e.Prepared.Name), paper); err != nil {
+	if err := report.PaperCaseTable(stdout, report.PublishedTitle(j.e.Resolved, j.e.Prepared.Name), paper); err != nil {
 		return err
 	}
 	if j.f.out != "" {

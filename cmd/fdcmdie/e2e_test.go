@@ -7,10 +7,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/fdcmdie/fdcmdie/cmd/fdcmdie/report"
+	"github.com/fdcmdie/fdcmdie/train/repro"
 )
 
 // TestEndToEnd runs tables 3–8 on the embedded corpus with the tiny preset
@@ -34,7 +36,7 @@ func TestEndToEnd(t *testing.T) {
 		{"5", []string{"10", "50", "80"}, []string{"30 (paper, CMU-MOSEI)", "80 (paper, CMU-MOSEI)"},
 			map[string][2]int{"fig5_kcl.png": {900, 450}}},
 		{"6", []string{"1", "3", "5"}, []string{"4 (paper, CMU-MOSI)"}, nil},
-		{"7", report.AblationNames(), []string{"w/o CrossAtt-2 (paper, CMU-MOSI)"},
+		{"7", repro.AblationNames(), []string{"w/o CrossAtt-2 (paper, CMU-MOSI)"},
 			map[string][2]int{"fig10_ablations.png": {900, 750}, "fig6_gap_weights.png": {900, 450},
 				"fig8_tsne_without_cl.png": {900, 700}, "fig9_tsne_with_cl.png": {900, 700}}},
 	} {
@@ -74,7 +76,8 @@ func TestEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantPaper, err := report.PaperRows(tableNumber(c.table), map[bool]string{true: report.MOSEI, false: report.MOSI}[c.table == "5"])
+			n, _ := strconv.Atoi(c.table)
+			wantPaper, err := report.PaperRows(n, map[bool]string{true: report.MOSEI, false: report.MOSI}[c.table == "5"])
 			if err != nil {
 				t.Fatal(err)
 			}

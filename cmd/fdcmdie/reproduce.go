@@ -194,75 +194,33 @@ func plan(f *flags, stdout, stderr io.Writer) error {
 	return err
 }
 
-// sweepValues returns the values a sweep table (4, 5: k_cl; 6: CMDIE
-// layers) trains: --values, else the paper's (the names of its rows),
-// else on the embedded corpus its first, middle and last, so that the
-// command ends within minutes. The note says which were taken; both are
-// empty for the other tables.
+// sweepValues returns the values a sweep table trains and a note saying
+// which (repro.Spec.SweepValues); both are empty for the other tables.
 func sweepValues(f *flags) (values []int, note string, err error) {
 	r := f.spec.Resolve()
 	if r.Table != "4" && r.Table != "5" && r.Table != "6" {
 		return nil, "", nil
 	}
-	paper, err := report.PaperRows(tableNumber(r.Table), r.Paper)
+	n, _ := strconv.Atoi(r.Table) // Spec.Validate accepted only 3…8
+	paper, err := report.PaperValues(n, r.Paper)
 	if err != nil {
 		return nil, "", err
 	}
-	var all []int
-	for _, row := range paper {
-		v, err := strconv.Atoi(row.Name)
-		if err != nil {
-			return nil, "", fmt.Errorf("table %s: paper row %q is not a sweep value", r.Table, row.Name)
-		}
-		all = append(all, v)
-	}
-	what := map[string]string{"4": "k_cl", "5": "k_cl", "6": "CMDIE layers"}[r.Table]
-	switch {
-	case len(f.spec.Values) > 0:
-		values, note = f.spec.Values, "from --values"
-	case f.spec.Data == "":
-		values, note = []int{all[0], all[len(all)/2], all[len(all)-1]}, "a short sweep on the embedded corpus; --values sets others"
-	default:
-		values, note = all, "the paper's"
-	}
-	return values, fmt.Sprintf("%s values %s (%s; the paper's: %s)", what, joinInts(values), note, joinInts(all)), nil
+	values, note = f.spec.SweepValues(paper)
+	return values, note, nil
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ", ")
-}
-
-// tableNumber is the paper's number of a --table value.
-func tableNumber(table string) int {
-	n, _ := strconv.Atoi(table) // Spec.Validate accepted only 3…8
-	return n
-}
-
-// publishedTitle heads the paper's rows; it warns when the measured rows
-// are on other data than the paper's.
-func publishedTitle(r repro.Resolved, data string) string {
-	name := report.DatasetName(r.Paper)
-	if r.Key != r.Paper {
-		return fmt.Sprintf("Published (%s). The rows above are measured on %s, not %s: not comparable number-for-number.",
-			report.PaperSource(r.Paper), data, name)
-	}
-	return fmt.Sprintf("Published (%s):", report.PaperSource(r.Paper))
-}
-
-// printTable prints the measured rows above the paper's, the stop line of
-// every unit, and with --out writes the rows as CSV and JSON and draws
-// the figures.
+// printTable prints the measured rows above the paper's with the stop
+// line of every unit, and with --out writes the rows as CSV and JSON and
+// draws the figures.
 func printTable(f *flags, plan *repro.Plan, results [][]*train.Result, note string, stdout, log io.Writer) error {
 	r := f.spec.Resolve()
 	rows, err := plan.Summarize(results)
 	if err != nil {
 		return err
 	}
-	paper, err := report.PaperRows(tableNumber(r.Table), r.Paper)
+	n, _ := strconv.Atoi(r.Table)
+	paper, err := report.PaperRows(n, r.Paper)
 	if err != nil {
 		return err
 	}
@@ -277,30 +235,14 @@ func printTable(f *flags, plan *repro.Plan, results [][]*train.Result, note stri
 			published = append(published, row)
 		}
 	}
-	title := fmt.Sprintf("Table %s on %s (test split, best validation epoch; %d seed(s))", r.Table, plan.Data, len(plan.Seeds))
-	first := map[string]string{"3": "Model", "4": "k_cl", "5": "k_cl", "6": "CMDIE layers", "7": "Ablation"}[r.Table]
-	if err := report.Table(stdout, title, first, rows); err != nil {
-		return err
-	}
-	if note != "" {
-		fmt.Fprintln(stdout, note+".")
-	}
-	for _, u := range plan.Units {
-		if res := results[u.Index/len(plan.Seeds)][u.Index%len(plan.Seeds)]; res != nil {
-			fmt.Fprintln(stdout, plan.StopLine(u, res))
-		}
-	}
+	rep := report.Reproduction{Plan: plan, Resolved: r, Results: results, Rows: rows, Published: published, Note: note}
 	if f.spec.Data == "" {
 		c := synth.DefaultCeiling
-		fmt.Fprintf(stdout, "Best achievable on this corpus (label noise): MAE %.3f, Acc-2 %.1f/%.1f, Acc-7 %.1f.\n",
+		rep.Footer = fmt.Sprintf("Best achievable on this corpus (label noise): MAE %.3f, Acc-2 %.1f/%.1f, Acc-7 %.1f.",
 			c.MAE, 100*c.Acc2Has0, 100*c.Acc2Non0, 100*c.Acc7)
 	}
-	fmt.Fprintln(stdout)
-	if err := report.Table(stdout, publishedTitle(r, plan.Data), first, published); err != nil {
+	if err := rep.Print(stdout); err != nil || f.out == "" {
 		return err
-	}
-	if f.out == "" {
-		return nil
 	}
 	if err := writeRows(f.out, plan.Run, rows, published); err != nil {
 		return err

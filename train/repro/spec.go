@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -181,4 +182,29 @@ func (s *Spec) RunName() string {
 		name += "_" + strings.TrimPrefix(a, "--")
 	}
 	return name
+}
+
+// SweepValues returns the values a sweep table (4, 5: k_cl; 6: CMDIE
+// layers) trains: Values, else the paper's (paper), else on the embedded
+// corpus its first, middle and last, so that the run ends within minutes.
+// The note says which were taken.
+func (s *Spec) SweepValues(paper []int) (values []int, note string) {
+	what := map[string]string{"4": "k_cl", "5": "k_cl", "6": "CMDIE layers"}[s.Resolve().Table]
+	switch {
+	case len(s.Values) > 0:
+		values, note = s.Values, "from --values"
+	case s.Data == "":
+		values, note = []int{paper[0], paper[len(paper)/2], paper[len(paper)-1]}, "a short sweep on the embedded corpus; --values sets others"
+	default:
+		values, note = paper, "the paper's"
+	}
+	return values, fmt.Sprintf("%s values %s (%s; the paper's: %s)", what, joinInts(values), note, joinInts(paper))
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/fdcmdie/fdcmdie/train/repro"
 	"io"
 	"strconv"
 
@@ -125,7 +126,7 @@ func WriteCasesJSON(path string, measured []Case, paper []PaperCase) error {
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return WriteAtomic(path, func(w io.Writer) error {
+	return repro.WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

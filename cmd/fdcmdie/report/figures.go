@@ -113,7 +113,7 @@ func (fg figure) save(path string) error {
 	}
 	img := vgimg.NewWith(vgimg.UseWH(figWidth, fg.height), vgimg.UseDPI(figDPI))
 	fg.draw(draw.New(img))
-	if err := WriteAtomic(path, func(w io.Writer) error {
+	if err := repro.WriteAtomic(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	}); err != nil {
@@ -121,7 +121,7 @@ func (fg figure) save(path string) error {
 	}
 	svg := vgsvg.New(figWidth, fg.height)
 	fg.draw(draw.New(svg))
-	return WriteAtomic(SVGPath(path), func(w io.Writer) error {
+	return repro.WriteAtomic(SVGPath(path), func(w io.Writer) error {
 		_, err := svg.WriteTo(w)
 		return err
 	})

@@ -8,11 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/fdcmdie/fdcmdie/train"
+	"github.com/fdcmdie/fdcmdie/train/repro"
 )
 
 // csvHeader returns the CSV header: name, reported, source, seeds, then
@@ -56,7 +56,7 @@ func WriteCSV(path string, rows []train.Row) error {
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return WriteAtomic(path, func(w io.Writer) error {
+	return repro.WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})
@@ -142,7 +142,7 @@ func WriteJSON(path string, rows []train.Row) error {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
 	data = append(data, '\n')
-	return WriteAtomic(path, func(w io.Writer) error {
+	return repro.WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -164,40 +164,4 @@ func ReadJSON(path string) ([]train.Row, error) {
 		return nil, fmt.Errorf("report: %s: %w", path, err)
 	}
 	return rows, nil
-}
-
-// WriteAtomic writes a file through fill into a temporary file next to path,
-// syncs it, and renames it over path; on any error the temporary file is
-// removed and path is left as it was.
-func WriteAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = fill(f); err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	return nil
 }

@@ -13,29 +13,6 @@ import (
 	"github.com/fdcmdie/fdcmdie/train"
 )
 
-// Names of the ablation rows of table 7, in the paper's order.
-const (
-	// AblationFull is the complete model.
-	AblationFull = "FD-CMDIE (full)"
-	// AblationNoNeoBERT replaces NeoBERT with BERT as text encoder.
-	AblationNoNeoBERT = "w/o NeoBERT"
-	// AblationNoCL drops the contrastive loss and its memory bank (λ_cl = 0).
-	AblationNoCL = "w/o CL"
-	// AblationNoCMDIE drops the CMDIE layers; the head reads the pooled
-	// shared and private features directly.
-	AblationNoCMDIE = "w/o CMDIE"
-	// AblationNoGAP replaces the gated aggregation of the modality-specific
-	// global tokens by their plain mean.
-	AblationNoGAP = "w/o GAP"
-	// AblationNoCrossAtt2 drops the second cross-attention of each DIPU.
-	AblationNoCrossAtt2 = "w/o CrossAtt2"
-)
-
-// AblationNames returns the row names of table 7 in the paper's order.
-func AblationNames() []string {
-	return []string{AblationFull, AblationNoNeoBERT, AblationNoCL, AblationNoCMDIE, AblationNoGAP, AblationNoCrossAtt2}
-}
-
 // tableColumns are the metric columns of every table after the first one.
 var tableColumns = []string{"Acc-2 (has0/non0)", "F1 (has0/non0)", "Acc-7", "MAE", "Corr"}
 
@@ -93,7 +70,7 @@ func LayerTable(w io.Writer, title string, rows []train.Row) error {
 }
 
 // AblationTable writes the ablation study (paper table 7): one row per
-// variant, named as [AblationNames] lists them.
+// variant, named as [repro.AblationNames] lists them.
 func AblationTable(w io.Writer, title string, rows []train.Row) error {
 	return Table(w, title, "Variant", rows)
 }

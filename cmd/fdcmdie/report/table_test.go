@@ -94,14 +94,6 @@ func TestTableWrappersFirstColumn(t *testing.T) {
 	}
 }
 
-func TestAblationNamesOrder(t *testing.T) {
-	want := []string{"FD-CMDIE (full)", "w/o NeoBERT", "w/o CL", "w/o CMDIE", "w/o GAP", "w/o CrossAtt2"}
-	got := AblationNames()
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("AblationNames() = %q, want %q", got, want)
-	}
-}
-
 func TestTableRejectsBadRows(t *testing.T) {
 	for _, tc := range []struct {
 		name string
