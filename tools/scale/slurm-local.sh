@@ -99,7 +99,9 @@ start() {
   slurmctld -c -f "$SLURM_CONF" || { logs "$dir"; exit 1; }
   slurmd -N localhost -f "$SLURM_CONF" || { logs "$dir"; exit 1; }
   local waited=0
-  until [ "$(sinfo -h -n localhost -o %t 2>/dev/null)" = idle ]; do
+  # slurmd may register (idle) before it writes its pid file, which stop needs.
+  until [ "$(sinfo -h -n localhost -o %t 2>/dev/null)" = idle ] && [ -s "$dir/slurmd.pid" ] &&
+    [ -s "$dir/slurmctld.pid" ]; do
     if [ "$waited" -ge "$((timeout * 2))" ]; then
       echo "the node is not idle after ${timeout}s: sinfo says '$(sinfo -h -n localhost -o %t 2>&1)'" >&2
       logs "$dir"
