@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/datasets/mmsa"
 	"github.com/fdcmdie/fdcmdie/datasets/synth"
-	"github.com/fdcmdie/fdcmdie/datasets/tokenize"
 	"github.com/fdcmdie/fdcmdie/graph"
 	"github.com/fdcmdie/fdcmdie/train"
 )
@@ -127,288 +125,272 @@ func pickSynth(t *testing.T, test *datasets.Split, n int) []int {
 	return idx
 }
 
-func TestPredictSynthetic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains the tiny preset on the synthetic corpus; run without -short")
-	}
+// synthRun is TestPredictSynthetic's setup: the tiny preset trained on
+// the synthetic corpus, the corpus, and `predict` run on three of its test
+// samples and two sentences. (That the predictions match training's
+// batches is train's TestPredictMatchesTrainingBatches.)
+type synthRun struct {
+	ckpt, dir, in  string
+	cfg            graph.Config
+	raw            *datasets.Dataset
+	picked         []int
+	stdout, stderr string
+	lines          []outLine
+}
+
+func newSynthRun(t *testing.T) *synthRun {
+	t.Helper()
 	ckpt := trainTiny(t)
-	cfg, meta, err := graph.ReadCheckpointMeta(ckpt)
+	cfg, _, err := graph.ReadCheckpointMeta(ckpt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-
-	// The training side: the synthetic corpus tokenized with the
-	// checkpoint's tokenizer and standardized with its statistics, as
-	// job.go prepares it.
+	r := &synthRun{ckpt: ckpt, cfg: cfg, dir: t.TempDir()}
+	if r.raw, err = synth.Generate(synth.DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	// The test split tokenized with the checkpoint's tokenizer, to pick
+	// samples whose text training did not cut.
+	p, err := train.LoadPredictor(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
 	ds, err := synth.Generate(synth.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := synth.Generate(synth.DefaultConfig())
-	if err != nil {
+	if err := p.Prepare(ds.Test); err != nil {
 		t.Fatal(err)
 	}
-	tokPath := filepath.Join(dir, "tokenizer.json")
-	if err := os.WriteFile(tokPath, []byte(meta["tokenizer"]), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenize.Load(tokPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st datasets.Standardizer
-	if err := json.Unmarshal([]byte(meta["standardizer"]), &st); err != nil {
-		t.Fatal(err)
-	}
-	lt := 0
-	for _, s := range []*datasets.Split{ds.Train, ds.Valid, ds.Test} {
-		if err := datasets.Tokenize(s, tok, synth.SeqLen); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Apply(s); err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range s.TextLen {
-			lt = max(lt, n)
-		}
-	}
-	picked := pickSynth(t, ds.Test, 3)
+	r.picked = pickSynth(t, ds.Test, 3)
 
 	// Input: the three synthetic samples with labels, then two sentences
 	// without, one with a word the vocabulary spells in pieces.
-	in := filepath.Join(dir, "in.jsonl")
+	r.in = filepath.Join(r.dir, "in.jsonl")
 	var values []any
-	for _, i := range picked {
-		values = append(values, synthSample(raw.Test, i))
+	for _, i := range r.picked {
+		values = append(values, synthSample(r.raw.Test, i))
 	}
 	values = append(values,
 		map[string]any{"id": "u1", "text": "I really loved it!", "audio": [][]float32{{1, 2, 3, 4, 5}, {0, 0, 0, 0, 1}},
 			"vision": [][]float32{make([]float32, 20)}},
 		map[string]any{"id": "u2", "text": "the plot was not very good, zyxwv", "audio": [][]float32{{-1, 0, 0.5, 2, 3}},
 			"vision": [][]float32{make([]float32, 20), make([]float32, 20), make([]float32, 20)}})
-	writeLines(t, in, values)
+	writeLines(t, r.in, values)
 
-	stdout, stderr, err := runPredict("--checkpoint", ckpt, "--jsonl", in)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
+	if r.stdout, r.stderr, err = runPredict("--checkpoint", ckpt, "--jsonl", r.in); err != nil {
+		t.Fatalf("%v\n%s", err, r.stderr)
 	}
-	lines := parseOutput(t, stdout)
+	r.lines = parseOutput(t, r.stdout)
+	return r
+}
 
-	t.Run("lines", func(t *testing.T) {
-		wantIDs := []string{raw.Test.IDs[picked[0]], raw.Test.IDs[picked[1]], raw.Test.IDs[picked[2]], "u1", "u2"}
-		if len(lines) != len(wantIDs) {
-			t.Fatalf("%d output lines for %d inputs:\n%s", len(lines), len(wantIDs), stdout)
-		}
-		for k, l := range lines {
-			if l.ID != wantIDs[k] {
-				t.Errorf("line %d: id %q, want %q", k+1, l.ID, wantIDs[k])
-			}
-			if math.IsNaN(l.Pred) || math.IsInf(l.Pred, 0) {
-				t.Errorf("line %d: pred %v", k+1, l.Pred)
-			}
-			if k < 3 {
-				want := float64(raw.Test.Labels[picked[k]])
-				if l.Label == nil || math.Abs(*l.Label-want) > 1e-6 {
-					t.Errorf("line %d: label %v, want %v", k+1, l.Label, want)
-				}
-			} else if l.Label != nil {
-				t.Errorf("line %d: label %v for an unlabelled input", k+1, *l.Label)
-			}
-			if len(l.GapAlpha) != cfg.Layers {
-				t.Fatalf("line %d: %d gap_alpha rows for %d CMDIE layers", k+1, len(l.GapAlpha), cfg.Layers)
-			}
-			for layer, a := range l.GapAlpha {
-				if sum := a[0] + a[1] + a[2]; math.Abs(sum-1) > 1e-5 || a[0] <= 0 || a[1] <= 0 || a[2] <= 0 {
-					t.Errorf("line %d, layer %d: alpha %v (sum %v) is not a softmax", k+1, layer, a, sum)
-				}
-			}
-		}
-		if !strings.Contains(stderr, "3 of 5 samples labelled: MAE") {
-			t.Errorf("stderr lacks the metrics of the 3 labelled samples:\n%s", stderr)
-		}
-	})
+func TestPredictSynthetic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the tiny preset on the synthetic corpus; run without -short")
+	}
+	r := newSynthRun(t)
+	t.Run("lines", r.testLines)
+	t.Run("deterministic", r.testDeterministic)
+	t.Run("mmsa pickle", r.testPickle)
+	t.Run("bad input", r.testBadInput)
+}
 
-	t.Run("deterministic", func(t *testing.T) {
-		out := filepath.Join(dir, "out.jsonl")
-		if _, e, err := runPredict("--checkpoint", ckpt, "--jsonl", in, "--out", out); err != nil {
-			t.Fatalf("%v\n%s", err, e)
+func (r *synthRun) testLines(t *testing.T) {
+	raw, picked, lines := r.raw, r.picked, r.lines
+	wantIDs := []string{raw.Test.IDs[picked[0]], raw.Test.IDs[picked[1]], raw.Test.IDs[picked[2]], "u1", "u2"}
+	if len(lines) != len(wantIDs) {
+		t.Fatalf("%d output lines for %d inputs:\n%s", len(lines), len(wantIDs), r.stdout)
+	}
+	for k, l := range lines {
+		if l.ID != wantIDs[k] {
+			t.Errorf("line %d: id %q, want %q", k+1, l.ID, wantIDs[k])
 		}
-		again, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
+		if math.IsNaN(l.Pred) || math.IsInf(l.Pred, 0) {
+			t.Errorf("line %d: pred %v", k+1, l.Pred)
 		}
-		if string(again) != stdout {
-			t.Errorf("second run (--out) differs:\n%s\nfirst:\n%s", again, stdout)
-		}
-	})
-
-	t.Run("matches training batches", func(t *testing.T) {
-		// The picked samples in one batch cut from the prepared test
-		// split, through train.Model at training's batch shape.
-		b, err := datasets.NewBatcher(ds.Test, datasets.BatchOptions{Size: 32, Lt: lt})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bo := b.Options()
-		m, err := train.NewModel(cfg, graph.Shape{B: bo.Size, Lt: bo.Lt, La: bo.La, Lv: bo.Lv}, train.ModelOptions{Seed: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		if err := m.Load(ckpt); err != nil {
-			t.Fatal(err)
-		}
-		batch := b.NewBatch()
-		if err := b.Fill(batch, picked); err != nil {
-			t.Fatal(err)
-		}
-		want, err := m.Predict(batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k := range picked {
-			l := lines[k]
-			if d := math.Abs(l.Pred - float64(want.Pred[k])); d > predTol {
-				t.Errorf("sample %s: pred %v through JSON lines, %v through training batches (|diff| %.2g > %g)",
-					l.ID, l.Pred, want.Pred[k], d, predTol)
+		if k < 3 {
+			want := float64(raw.Test.Labels[picked[k]])
+			if l.Label == nil || math.Abs(*l.Label-want) > 1e-6 {
+				t.Errorf("line %d: label %v, want %v", k+1, l.Label, want)
 			}
-			for layer, a := range want.Alpha {
-				for j := range 3 {
-					if d := math.Abs(l.GapAlpha[layer][j] - float64(a[k*3+j])); d > predTol {
-						t.Errorf("sample %s, layer %d: alpha[%d] %v, training batches %v", l.ID, layer, j, l.GapAlpha[layer][j], a[k*3+j])
-					}
-				}
+		} else if l.Label != nil {
+			t.Errorf("line %d: label %v for an unlabelled input", k+1, *l.Label)
+		}
+		if len(l.GapAlpha) != r.cfg.Layers {
+			t.Fatalf("line %d: %d gap_alpha rows for %d CMDIE layers", k+1, len(l.GapAlpha), r.cfg.Layers)
+		}
+		for layer, a := range l.GapAlpha {
+			if sum := a[0] + a[1] + a[2]; math.Abs(sum-1) > 1e-5 || a[0] <= 0 || a[1] <= 0 || a[2] <= 0 {
+				t.Errorf("line %d, layer %d: alpha %v (sum %v) is not a softmax", k+1, layer, a, sum)
 			}
 		}
-	})
+	}
+	if !strings.Contains(r.stderr, "3 of 5 samples labelled: MAE") {
+		t.Errorf("stderr lacks the metrics of the 3 labelled samples:\n%s", r.stderr)
+	}
+}
 
-	t.Run("mmsa pickle", func(t *testing.T) {
-		pkl := filepath.Join(predictFixtures, "mmsa_tiny_aligned_50.pkl")
-		if _, err := os.Stat(pkl); err != nil {
-			t.Skipf("shared fixtures not found at %s: %v", predictFixtures, err)
+func (r *synthRun) testDeterministic(t *testing.T) {
+	out := filepath.Join(r.dir, "out.jsonl")
+	if _, e, err := runPredict("--checkpoint", r.ckpt, "--jsonl", r.in, "--out", out); err != nil {
+		t.Fatalf("%v\n%s", err, e)
+	}
+	again, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != r.stdout {
+		t.Errorf("second run (--out) differs:\n%s\nfirst:\n%s", again, r.stdout)
+	}
+}
+
+func (r *synthRun) testPickle(t *testing.T) {
+	pkl := filepath.Join(predictFixtures, "mmsa_tiny_aligned_50.pkl")
+	if _, err := os.Stat(pkl); err != nil {
+		t.Skipf("shared fixtures not found at %s: %v", predictFixtures, err)
+	}
+	want, err := mmsa.Read(pkl, mmsa.Options{DropTextFeats: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runPredict("--checkpoint", r.ckpt, "--data", pkl, "--split", "all")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	got := parseOutput(t, out)
+	var ids []string
+	var labels []float32
+	for _, s := range []*datasets.Split{want.Train, want.Valid, want.Test} {
+		ids, labels = append(ids, s.IDs...), append(labels, s.Labels...)
+	}
+	if len(got) != len(ids) {
+		t.Fatalf("%d lines for %d samples", len(got), len(ids))
+	}
+	var mae float64
+	for k, l := range got {
+		if l.ID != ids[k] || l.Label == nil || math.Abs(*l.Label-float64(labels[k])) > 1e-6 {
+			t.Errorf("line %d: id %q label %v, want %q %v", k+1, l.ID, l.Label, ids[k], labels[k])
+			continue
 		}
-		want, err := mmsa.Read(pkl, mmsa.Options{DropTextFeats: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, errOut, err := runPredict("--checkpoint", ckpt, "--data", pkl, "--split", "all")
-		if err != nil {
-			t.Fatalf("%v\n%s", err, errOut)
-		}
-		got := parseOutput(t, out)
-		var ids []string
-		var labels []float32
-		for _, s := range []*datasets.Split{want.Train, want.Valid, want.Test} {
-			ids, labels = append(ids, s.IDs...), append(labels, s.Labels...)
-		}
-		if len(got) != len(ids) {
-			t.Fatalf("%d lines for %d samples", len(got), len(ids))
-		}
-		var mae float64
-		for k, l := range got {
-			if l.ID != ids[k] || l.Label == nil || math.Abs(*l.Label-float64(labels[k])) > 1e-6 {
-				t.Errorf("line %d: id %q label %v, want %q %v", k+1, l.ID, l.Label, ids[k], labels[k])
-				continue
+		mae += math.Abs(l.Pred-*l.Label) / float64(len(got))
+	}
+	m := regexp.MustCompile(`8 of 8 samples labelled: MAE ([0-9.]+)`).FindStringSubmatch(errOut)
+	if m == nil {
+		t.Fatalf("stderr lacks the metrics:\n%s", errOut)
+	}
+	if printed, _ := strconv.ParseFloat(m[1], 64); math.Abs(printed-mae) > 1e-4 {
+		t.Errorf("printed MAE %v, mean |pred − label| of the output %v", printed, mae)
+	}
+	if _, e, err := runPredict("--checkpoint", r.ckpt, "--data", pkl); err != nil || e == "" {
+		t.Errorf("default split: %v\n%s", err, e)
+	}
+}
+
+// badCase is a `predict` command line that must fail with an error naming
+// each of want.
+type badCase struct {
+	name string
+	args []string
+	want []string
+}
+
+// badInputs writes the inputs of testBadInput and returns its cases.
+func (r *synthRun) badInputs(t *testing.T) []badCase {
+	raw, picked, dir, ckpt, in := r.raw, r.picked, r.dir, r.ckpt, r.in
+	good := synthSample(raw.Test, picked[0])
+	changed := func(change func(map[string]any)) map[string]any {
+		s := synthSample(raw.Test, picked[1])
+		change(s)
+		return s
+	}
+	wrongAudio := changed(func(s map[string]any) { s["audio"] = [][]float32{{1, 2, 3, 4, 5}, {1, 2, 3, 4}} })
+	wrongVision := changed(func(s map[string]any) { s["vision"] = [][]float32{{1, 2}} })
+	noAudio := changed(func(s map[string]any) { delete(s, "audio") })
+	noID := changed(func(s map[string]any) { delete(s, "id") })
+	noText := changed(func(s map[string]any) { delete(s, "text") })
+	nullAudio := changed(func(s map[string]any) { s["audio"] = [][]any{{1, 2, 3, 4, 5}, {1, 2, nil, 4, 5}} })
+	label9 := changed(func(s map[string]any) { s["label"] = 9 })
+	file := func(name string, lines ...any) string {
+		p := filepath.Join(dir, name)
+		writeLines(t, p, lines)
+		return p
+	}
+	malformed := filepath.Join(dir, "malformed.jsonl")
+	goodLine, _ := json.Marshal(good)
+	if err := os.WriteFile(malformed, append(append(goodLine, '\n', '\n'), `{"id": "x", "audio": [[1,2`...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.jsonl")
+	if err := os.WriteFile(empty, []byte("\n \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []badCase{
+		{"missing checkpoint", []string{"--checkpoint", filepath.Join(dir, "none.safetensors"), "--jsonl", in},
+			[]string{"none.safetensors"}},
+		{"not a checkpoint", []string{"--checkpoint", in, "--jsonl", in}, []string{"in.jsonl"}},
+		{"wrong audio dim", []string{"--checkpoint", ckpt, "--jsonl", file("audio.jsonl", good, wrongAudio)},
+			[]string{"audio.jsonl", "line 2", "audio[1]", "4 features", "audio_dim"}},
+		{"wrong vision dim", []string{"--checkpoint", ckpt, "--jsonl", file("vision.jsonl", wrongVision)},
+			[]string{"line 1", "vision[0]", "vision_dim"}},
+		{"no audio", []string{"--checkpoint", ckpt, "--jsonl", file("noaudio.jsonl", good, good, noAudio)},
+			[]string{"line 3", "audio"}},
+		{"no id", []string{"--checkpoint", ckpt, "--jsonl", file("noid.jsonl", noID)}, []string{"line 1", "id"}},
+		{"no text", []string{"--checkpoint", ckpt, "--jsonl", file("notext.jsonl", noText)}, []string{"line 1", "text"}},
+		{"null feature", []string{"--checkpoint", ckpt, "--jsonl", file("null.jsonl", good, nullAudio)},
+			[]string{"line 2", "audio[1][2]: null"}},
+		{"label out of range", []string{"--checkpoint", ckpt, "--jsonl", file("label.jsonl", label9)},
+			[]string{"line 1", "label: 9 outside [-3, 3]"}},
+		{"audio not numbers", []string{"--checkpoint", ckpt, "--jsonl", file("str.jsonl", map[string]any{"id": "s", "audio": "loud"})},
+			[]string{"line 1", "audio"}},
+		{"malformed JSON", []string{"--checkpoint", ckpt, "--jsonl", malformed}, []string{"line 3", "malformed JSON"}},
+		{"not an object", []string{"--checkpoint", ckpt, "--jsonl", file("array.jsonl", []int{1})}, []string{"line 1", "object"}},
+		{"no samples", []string{"--checkpoint", ckpt, "--jsonl", empty}, []string{"no samples"}},
+		{"missing jsonl", []string{"--checkpoint", ckpt, "--jsonl", filepath.Join(dir, "none.jsonl")}, []string{"none.jsonl"}},
+		{"no checkpoint flag", []string{"--jsonl", in}, []string{"--checkpoint"}},
+		{"no input", []string{"--checkpoint", ckpt}, []string{"--data", "--jsonl"}},
+		{"both inputs", []string{"--checkpoint", ckpt, "--jsonl", in, "--data", in}, []string{"--data", "--jsonl"}},
+		{"split without data", []string{"--checkpoint", ckpt, "--jsonl", in, "--split", "all"}, []string{"--split"}},
+		{"bad split", []string{"--checkpoint", ckpt, "--data", in, "--split", "dev"}, []string{"dev"}},
+		{"extra argument", []string{"--checkpoint", ckpt, "--jsonl", in, "more"}, []string{"more"}},
+	}
+}
+
+func (r *synthRun) testBadInput(t *testing.T) {
+	for _, c := range r.badInputs(t) {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(r.dir, "never.jsonl")
+			stdout, _, err := runPredict(append(c.args, "--out", out)...)
+			if err == nil {
+				t.Fatalf("accepted; output:\n%s", stdout)
 			}
-			mae += math.Abs(l.Pred-*l.Label) / float64(len(got))
-		}
-		m := regexp.MustCompile(`8 of 8 samples labelled: MAE ([0-9.]+)`).FindStringSubmatch(errOut)
-		if m == nil {
-			t.Fatalf("stderr lacks the metrics:\n%s", errOut)
-		}
-		if printed, _ := strconv.ParseFloat(m[1], 64); math.Abs(printed-mae) > 1e-4 {
-			t.Errorf("printed MAE %v, mean |pred − label| of the output %v", printed, mae)
-		}
-		if _, e, err := runPredict("--checkpoint", ckpt, "--data", pkl); err != nil || e == "" {
-			t.Errorf("default split: %v\n%s", err, e)
-		}
-	})
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans several lines: %q", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not name %q", msg, w)
+				}
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("--out written after an error (%v)", err)
+			}
+		})
+	}
+}
 
-	t.Run("bad input", func(t *testing.T) {
-		good := synthSample(raw.Test, picked[0])
-		wrongAudio := synthSample(raw.Test, picked[1])
-		wrongAudio["audio"] = [][]float32{{1, 2, 3, 4, 5}, {1, 2, 3, 4}}
-		wrongVision := synthSample(raw.Test, picked[1])
-		wrongVision["vision"] = [][]float32{{1, 2}}
-		noAudio := synthSample(raw.Test, picked[1])
-		delete(noAudio, "audio")
-		noID := synthSample(raw.Test, picked[1])
-		delete(noID, "id")
-		noText := synthSample(raw.Test, picked[1])
-		delete(noText, "text")
-		nullAudio := synthSample(raw.Test, picked[1])
-		nullAudio["audio"] = [][]any{{1, 2, 3, 4, 5}, {1, 2, nil, 4, 5}}
-		label9 := synthSample(raw.Test, picked[1])
-		label9["label"] = 9
-		file := func(name string, lines ...any) string {
-			p := filepath.Join(dir, name)
-			writeLines(t, p, lines)
-			return p
-		}
-		malformed := filepath.Join(dir, "malformed.jsonl")
-		goodLine, _ := json.Marshal(good)
-		if err := os.WriteFile(malformed, append(append(goodLine, '\n', '\n'), `{"id": "x", "audio": [[1,2`...), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		empty := filepath.Join(dir, "empty.jsonl")
-		if err := os.WriteFile(empty, []byte("\n \n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []struct {
-			name string
-			args []string
-			want []string // substrings of the error
-		}{
-			{"missing checkpoint", []string{"--checkpoint", filepath.Join(dir, "none.safetensors"), "--jsonl", in},
-				[]string{"none.safetensors"}},
-			{"not a checkpoint", []string{"--checkpoint", in, "--jsonl", in}, []string{"in.jsonl"}},
-			{"wrong audio dim", []string{"--checkpoint", ckpt, "--jsonl", file("audio.jsonl", good, wrongAudio)},
-				[]string{"audio.jsonl", "line 2", "audio[1]", "4 features", "audio_dim"}},
-			{"wrong vision dim", []string{"--checkpoint", ckpt, "--jsonl", file("vision.jsonl", wrongVision)},
-				[]string{"line 1", "vision[0]", "vision_dim"}},
-			{"no audio", []string{"--checkpoint", ckpt, "--jsonl", file("noaudio.jsonl", good, good, noAudio)},
-				[]string{"line 3", "audio"}},
-			{"no id", []string{"--checkpoint", ckpt, "--jsonl", file("noid.jsonl", noID)}, []string{"line 1", "id"}},
-			{"no text", []string{"--checkpoint", ckpt, "--jsonl", file("notext.jsonl", noText)}, []string{"line 1", "text"}},
-			{"null feature", []string{"--checkpoint", ckpt, "--jsonl", file("null.jsonl", good, nullAudio)},
-				[]string{"line 2", "audio[1][2]: null"}},
-			{"label out of range", []string{"--checkpoint", ckpt, "--jsonl", file("label.jsonl", label9)},
-				[]string{"line 1", "label: 9 outside [-3, 3]"}},
-			{"audio not numbers", []string{"--checkpoint", ckpt, "--jsonl", file("str.jsonl", map[string]any{"id": "s", "audio": "loud"})},
-				[]string{"line 1", "audio"}},
-			{"malformed JSON", []string{"--checkpoint", ckpt, "--jsonl", malformed}, []string{"line 3", "malformed JSON"}},
-			{"not an object", []string{"--checkpoint", ckpt, "--jsonl", file("array.jsonl", []int{1})}, []string{"line 1", "object"}},
-			{"no samples", []string{"--checkpoint", ckpt, "--jsonl", empty}, []string{"no samples"}},
-			{"missing jsonl", []string{"--checkpoint", ckpt, "--jsonl", filepath.Join(dir, "none.jsonl")}, []string{"none.jsonl"}},
-			{"no checkpoint flag", []string{"--jsonl", in}, []string{"--checkpoint"}},
-			{"no input", []string{"--checkpoint", ckpt}, []string{"--data", "--jsonl"}},
-			{"both inputs", []string{"--checkpoint", ckpt, "--jsonl", in, "--data", in}, []string{"--data", "--jsonl"}},
-			{"split without data", []string{"--checkpoint", ckpt, "--jsonl", in, "--split", "all"}, []string{"--split"}},
-			{"bad split", []string{"--checkpoint", ckpt, "--data", in, "--split", "dev"}, []string{"dev"}},
-			{"extra argument", []string{"--checkpoint", ckpt, "--jsonl", in, "more"}, []string{"more"}},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				out := filepath.Join(dir, "never.jsonl")
-				stdout, _, err := runPredict(append(c.args, "--out", out)...)
-				if err == nil {
-					t.Fatalf("accepted; output:\n%s", stdout)
-				}
-				msg := err.Error()
-				if strings.Contains(msg, "\n") {
-					t.Errorf("error spans several lines: %q", msg)
-				}
-				for _, w := range c.want {
-					if !strings.Contains(msg, w) {
-						t.Errorf("error %q does not name %q", msg, w)
-					}
-				}
-				if _, err := os.Stat(out); !os.IsNotExist(err) {
-					t.Errorf("--out written after an error (%v)", err)
-				}
-			})
-		}
-	})
+// mmsaModel is a model of TestPredictMMSAModels: its training flags and
+// how its JSON lines give the text.
+type mmsaModel struct {
+	name      string
+	flags     []string
+	textKey   string
+	text      func(i int) any
+	wrongText any    // a text value of the wrong size
+	wrongWant string // what its error names
+	noText    string // what the error without the text key names
 }
 
 // TestPredictMMSAModels predicts with models trained on the MMSA fixture:
@@ -428,15 +410,7 @@ func TestPredictMMSAModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	test := ds.Test
-	for _, c := range []struct {
-		name      string
-		flags     []string
-		textKey   string
-		text      func(i int) any
-		wrongText any    // a text value of the wrong size
-		wrongWant string // what its error names
-		noText    string // what the error without the text key names
-	}{
+	for _, c := range []mmsaModel{
 		{
 			name: "text_bert ids", textKey: "text_ids",
 			text:      func(i int) any { return test.TextIDs[i][:test.TextLen[i]] },
@@ -450,50 +424,52 @@ func TestPredictMMSAModels(t *testing.T) {
 			noText: "text_feats",
 		},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			ckpt := trainTiny(t, append([]string{"--data", pkl}, c.flags...)...)
-			want, e, err := runPredict("--checkpoint", ckpt, "--data", pkl)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, e)
-			}
-			dir := t.TempDir()
-			var values []any
-			for i := range test.Len() {
-				values = append(values, map[string]any{
-					"id": test.IDs[i], "text": test.RawText[i], c.textKey: c.text(i), "label": test.Labels[i],
-					"audio": steps(test.Audio, i, test.AudioLen[i]), "vision": steps(test.Vision, i, test.VisionLen[i]),
-				})
-			}
-			in := filepath.Join(dir, "test.jsonl")
-			writeLines(t, in, values)
-			got, e, err := runPredict("--checkpoint", ckpt, "--jsonl", in)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, e)
-			}
-			g, w := parseOutput(t, got), parseOutput(t, want)
-			if len(g) != len(w) || len(g) != test.Len() {
-				t.Fatalf("%d lines from JSON lines, %d from the pickle, %d samples", len(g), len(w), test.Len())
-			}
-			for k := range g {
-				if g[k].ID != w[k].ID || math.Abs(g[k].Pred-w[k].Pred) > predTol {
-					t.Errorf("line %d: %s %v from JSON lines, %s %v from the pickle", k+1, g[k].ID, g[k].Pred, w[k].ID, w[k].Pred)
-				}
-			}
+		t.Run(c.name, func(t *testing.T) { testMMSAModel(t, pkl, test, c) })
+	}
+}
 
-			bad := values[0].(map[string]any)
-			bad[c.textKey] = c.wrongText
-			writeLines(t, in, []any{values[1], bad})
-			if _, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in); err == nil ||
-				!strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), c.wrongWant) {
-				t.Errorf("wrong %s: error %v, want one naming line 2 and %q", c.textKey, err, c.wrongWant)
-			}
-			delete(bad, c.textKey)
-			writeLines(t, in, []any{bad})
-			if _, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in); err == nil ||
-				!strings.Contains(err.Error(), "line 1") || !strings.Contains(err.Error(), c.noText) {
-				t.Errorf("no %s: error %v, want one naming line 1 and %q", c.textKey, err, c.noText)
-			}
+func testMMSAModel(t *testing.T, pkl string, test *datasets.Split, c mmsaModel) {
+	ckpt := trainTiny(t, append([]string{"--data", pkl}, c.flags...)...)
+	want, e, err := runPredict("--checkpoint", ckpt, "--data", pkl)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e)
+	}
+	dir := t.TempDir()
+	var values []any
+	for i := range test.Len() {
+		values = append(values, map[string]any{
+			"id": test.IDs[i], "text": test.RawText[i], c.textKey: c.text(i), "label": test.Labels[i],
+			"audio": steps(test.Audio, i, test.AudioLen[i]), "vision": steps(test.Vision, i, test.VisionLen[i]),
 		})
+	}
+	in := filepath.Join(dir, "test.jsonl")
+	writeLines(t, in, values)
+	got, e, err := runPredict("--checkpoint", ckpt, "--jsonl", in)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e)
+	}
+	g, w := parseOutput(t, got), parseOutput(t, want)
+	if len(g) != len(w) || len(g) != test.Len() {
+		t.Fatalf("%d lines from JSON lines, %d from the pickle, %d samples", len(g), len(w), test.Len())
+	}
+	for k := range g {
+		if g[k].ID != w[k].ID || math.Abs(g[k].Pred-w[k].Pred) > predTol {
+			t.Errorf("line %d: %s %v from JSON lines, %s %v from the pickle", k+1, g[k].ID, g[k].Pred, w[k].ID, w[k].Pred)
+		}
+	}
+
+	bad := values[0].(map[string]any)
+	bad[c.textKey] = c.wrongText
+	writeLines(t, in, []any{values[1], bad})
+	if _, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in); err == nil ||
+		!strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), c.wrongWant) {
+		t.Errorf("wrong %s: error %v, want one naming line 2 and %q", c.textKey, err, c.wrongWant)
+	}
+	delete(bad, c.textKey)
+	writeLines(t, in, []any{bad})
+	if _, _, err := runPredict("--checkpoint", ckpt, "--jsonl", in); err == nil ||
+		!strings.Contains(err.Error(), "line 1") || !strings.Contains(err.Error(), c.noText) {
+		t.Errorf("no %s: error %v, want one naming line 1 and %q", c.textKey, err, c.noText)
 	}
 }
 
@@ -531,51 +507,6 @@ func TestPredictOutRefused(t *testing.T) {
 		if b, err := os.ReadFile(p); err != nil || string(b) != "precious "+p {
 			t.Errorf("%s changed: %q, %v", p, b, err)
 		}
-	}
-}
-
-// TestPredictLengthGroups: samples are batched by length, each batch as
-// long as its longest sample rounded up to a power of two, and batches of
-// one shape share a group.
-func TestPredictLengthGroups(t *testing.T) {
-	const n = 2*predictBatch + 5
-	s := &datasets.Split{Name: "test"}
-	for i := 0; i < n; i++ {
-		// Every third sample is long; the others are short.
-		la := 3 + i%5
-		if i%3 == 0 {
-			la = 300 + i
-		}
-		s.AudioLen = append(s.AudioLen, la)
-		s.VisionLen = append(s.VisionLen, 2)
-		s.TextLen = append(s.TextLen, 4)
-		s.Labels = append(s.Labels, 0)
-	}
-	ck := &checkpoint{cfg: graph.Config{TextFeats: true}}
-	groups := ck.lengthGroups(s)
-	seen := map[int]bool{}
-	var las []int
-	for _, g := range groups {
-		for _, idx := range g.batches {
-			if len(idx) > predictBatch {
-				t.Fatalf("batch of %d samples", len(idx))
-			}
-			for _, i := range idx {
-				if seen[i] || s.AudioLen[i] > g.bo.La {
-					t.Fatalf("sample %d (audio %d) twice or in a batch of %d steps", i, s.AudioLen[i], g.bo.La)
-				}
-				seen[i] = true
-			}
-		}
-		las = append(las, g.bo.La)
-	}
-	if len(seen) != n {
-		t.Fatalf("%d of %d samples predicted", len(seen), n)
-	}
-	// 46 short samples (≤ 7 steps) and 23 long ones: a batch of 32 short
-	// ones in 8 steps, then a mixed batch and a long one in 512.
-	if want := []int{8, 512}; !slices.Equal(las, want) {
-		t.Errorf("audio lengths of the groups %v, want %v", las, want)
 	}
 }
 
