@@ -30,7 +30,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '4,5p' "$0" | sed 's/^# */usage: /' >&2
+  { printf 'usage:'; sed -n '4,5s/^#//p' "$0"; } >&2
   exit 2
 }
 
