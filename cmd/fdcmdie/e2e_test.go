@@ -72,36 +72,45 @@ func TestEndToEnd(t *testing.T) {
 			if strings.Contains("456", c.table) && !strings.Contains(text, "a short sweep on the embedded corpus") {
 				t.Errorf("sweep values not stated:\n%s", text)
 			}
-			rows, err := report.ReadJSON(filepath.Join(out, "table"+c.table+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, _ := strconv.Atoi(c.table)
-			wantPaper, err := report.PaperRows(n, map[bool]string{true: report.MOSEI, false: report.MOSI}[c.table == "5"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			var measured, reported int
-			for _, r := range rows {
-				if r.Reported {
-					reported++
-					continue
-				}
-				measured++
-				if r.Mean.MAE <= 0 || r.Mean.MAE > 6 {
-					t.Errorf("%s: MAE %v", r.Name, r.Mean.MAE)
-				}
-			}
-			if measured != len(c.measured) || reported != len(wantPaper) || rows[0].Reported {
-				t.Errorf("JSON: %d measured, %d reported rows (first reported %v); want %d, %d", measured, reported, rows[0].Reported, len(c.measured), len(wantPaper))
-			}
-			if _, err := os.Stat(filepath.Join(out, "table"+c.table+".csv")); err != nil {
-				t.Fatal(err)
-			}
+			checkTableFiles(t, out, c.table, len(c.measured))
 			for name, size := range c.figs {
 				checkFigure(t, filepath.Join(out, "figures", "table"+c.table, name), size[0], size[1])
 			}
 		})
+	}
+}
+
+// checkTableFiles reads the JSON rows a table run wrote under out and
+// fails unless the measured ones (measuredRows of them, with a plausible
+// MAE) come first and the paper's rows of the table follow; the CSV must
+// be there too.
+func checkTableFiles(t *testing.T, out, table string, measuredRows int) {
+	t.Helper()
+	rows, err := report.ReadJSON(filepath.Join(out, "table"+table+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(table)
+	wantPaper, err := report.PaperRows(n, map[bool]string{true: report.MOSEI, false: report.MOSI}[table == "5"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var measured, reported int
+	for _, r := range rows {
+		if r.Reported {
+			reported++
+			continue
+		}
+		measured++
+		if r.Mean.MAE <= 0 || r.Mean.MAE > 6 {
+			t.Errorf("%s: MAE %v", r.Name, r.Mean.MAE)
+		}
+	}
+	if measured != measuredRows || reported != len(wantPaper) || rows[0].Reported {
+		t.Errorf("JSON: %d measured, %d reported rows (first reported %v); want %d, %d", measured, reported, rows[0].Reported, measuredRows, len(wantPaper))
+	}
+	if _, err := os.Stat(filepath.Join(out, "table"+table+".csv")); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -125,34 +125,39 @@ func TestOutProtected(t *testing.T) {
 		}
 	})
 
-	t.Run("overwrite replaces only its own run", func(t *testing.T) {
-		ablation := snapshot(t, out, "table3_no-gap.", "checkpoints/table3_no-gap/")
-		stale := filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "9999")
-		if err := os.MkdirAll(stale, 0o755); err != nil {
-			t.Fatal(err)
+	t.Run("overwrite replaces only its own run", func(t *testing.T) { checkOverwrite(t, out, runCLI) })
+}
+
+// checkOverwrite: --overwrite of table 3 (with another seed) into out
+// replaces table 3's files, the stale ones too, and leaves the --no-gap
+// run's as they were.
+func checkOverwrite(t *testing.T, out string, runCLI func(...string) (string, error)) {
+	ablation := snapshot(t, out, "table3_no-gap.", "checkpoints/table3_no-gap/")
+	stale := filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "9999")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := runCLI("--overwrite", "--seeds", "1112"); err != nil {
+		t.Fatalf("%v\n%s", err, e)
+	}
+	sameFiles(t, "table3_no-gap after --overwrite of table3", ablation, snapshot(t, out, "table3_no-gap.", "checkpoints/table3_no-gap/"))
+	for _, gone := range []string{stale, filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "1111")} {
+		if _, err := os.Stat(gone); err == nil {
+			t.Errorf("%s outlived --overwrite", gone)
 		}
-		if e, err := runCLI("--overwrite", "--seeds", "1112"); err != nil {
-			t.Fatalf("%v\n%s", err, e)
-		}
-		sameFiles(t, "table3_no-gap after --overwrite of table3", ablation, snapshot(t, out, "table3_no-gap.", "checkpoints/table3_no-gap/"))
-		for _, gone := range []string{stale, filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "1111")} {
-			if _, err := os.Stat(gone); err == nil {
-				t.Errorf("%s outlived --overwrite", gone)
-			}
-		}
-		raw, err := os.ReadFile(filepath.Join(out, "table3.manifest.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(raw), `"seeds": [
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "table3.manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"seeds": [
     1112
   ]`) {
-			t.Errorf("manifest after --overwrite:\n%s", raw)
-		}
-		if _, err := os.Stat(filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "1112", "best.safetensors")); err != nil {
-			t.Error(err)
-		}
-	})
+		t.Errorf("manifest after --overwrite:\n%s", raw)
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoints", "table3", "FD-CMDIE", "1112", "best.safetensors")); err != nil {
+		t.Error(err)
+	}
 }
 
 // TestOutWithoutManifest: files of the run in --out that no manifest
