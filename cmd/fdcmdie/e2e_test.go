@@ -175,13 +175,13 @@ func TestCaseAnalysis(t *testing.T) {
 	if !strings.Contains(text, "Just the great great movie") || !strings.Contains(text, "not comparable number-for-number") {
 		t.Errorf("the paper's cases are missing:\n%s", text)
 	}
-	read := func(path string) []report.Case {
+	read := func(path string) []repro.Case {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var v struct {
-			Measured []report.Case
+			Measured []repro.Case
 			Paper    []report.PaperCase
 		}
 		if err := json.Unmarshal(raw, &v); err != nil {

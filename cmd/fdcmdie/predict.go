@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/fdcmdie/fdcmdie/datasets"
-	"github.com/fdcmdie/fdcmdie/datasets/mmsa"
 	"github.com/fdcmdie/fdcmdie/train"
 )
 
@@ -127,13 +127,18 @@ func predictInput(ctx context.Context, f *predictFlags) ([]prediction, error) {
 		return nil, err
 	}
 	defer p.Close()
-	var in *input
-	path := f.data
+	in, path := &input{}, f.data
 	if f.data != "" {
-		in, err = readMMSA(p, f.data, f.split)
+		in.splits, err = p.ReadMMSA(f.data, f.split)
+		for _, s := range in.splits {
+			in.known = append(in.known, slices.Repeat([]bool{true}, s.Len()))
+		}
 	} else {
 		path = f.jsonl
-		in, err = readJSONL(p, f.jsonl)
+		var s *datasets.Split
+		var known []bool
+		s, known, err = p.ReadJSONL(f.jsonl)
+		in.splits, in.known = []*datasets.Split{s}, [][]bool{known}
 	}
 	if err != nil {
 		return nil, err
@@ -218,28 +223,4 @@ func checkLengths(path string, in *input, maxSteps int) error {
 		}
 	}
 	return nil
-}
-
-// readMMSA reads the chosen split(s) of an MMSA pickle and prepares them
-// for the predictor (train.Predictor.Prepare); every label is known.
-func readMMSA(p *train.Predictor, path, split string) (*input, error) {
-	ds, err := mmsa.Read(path, mmsa.Options{DropTextFeats: !p.Config().TextFeats})
-	if err != nil {
-		return nil, err
-	}
-	splits := map[string][]*datasets.Split{"train": {ds.Train}, "valid": {ds.Valid}, "test": {ds.Test},
-		"all": {ds.Train, ds.Valid, ds.Test}}[split]
-	in := &input{}
-	for _, s := range splits {
-		if err := p.Prepare(s); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		known := make([]bool, s.Len())
-		for i := range known {
-			known[i] = true
-		}
-		in.splits = append(in.splits, s)
-		in.known = append(in.known, known)
-	}
-	return in, nil
 }

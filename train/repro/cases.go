@@ -1,13 +1,18 @@
 package repro
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/fdcmdie/fdcmdie/datasets"
 	"github.com/fdcmdie/fdcmdie/datasets/synth"
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 // Pick is a test case chosen for table 8: its index in the test split and
@@ -148,4 +153,109 @@ func (p *picker) embedded(test *datasets.Split) ([]Pick, error) {
 		}
 	}
 	return p.picks, nil
+}
+
+// Case is one measured row of table 8: a test utterance, its label and the
+// model's prediction with the GAP modality weights of the last CMDIE layer.
+type Case struct {
+	// Kind says why the case was chosen ("strong positive", "--cases").
+	Kind  string  `json:"kind"`
+	ID    string  `json:"id"`
+	Text  string  `json:"text"`
+	Truth float64 `json:"truth"`
+	Pred  float64 `json:"pred"`
+	// Alpha is (α_t, α_v, α_a) of the last CMDIE layer; nil without GAP.
+	Alpha []float64 `json:"alpha,omitempty"`
+}
+
+// Analysis is table 8 measured: the model analysed and its cases.
+type Analysis struct {
+	Model string // "FD-CMDIE, seed 1111", or "checkpoint PATH"
+	Stop  string // the stop line of the model trained; empty for a checkpoint
+	Cases []Case
+}
+
+// AnalyseCases makes table 8: it trains the full model with the first seed
+// (its unit's folder under out; a temporary folder when out is empty), or
+// takes Spec.Checkpoint, predicts the test split and picks the cases
+// (PickCases). Progress goes to log, warnings to warn.
+func (e *Experiment) AnalyseCases(ctx context.Context, out string, log, warn io.Writer) (*Analysis, error) {
+	s := &e.Spec
+	a := &Analysis{Model: "checkpoint " + s.Checkpoint}
+	ckPath, test := s.Checkpoint, e.Data.Test
+	if ckPath == "" {
+		if out == "" {
+			tmp, err := os.MkdirTemp("", "fdcmdie-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(tmp)
+			out = tmp
+		}
+		plan, err := NewPlan(s.RunName(), "8", e.Prepared.Name, e.Setting, s.ClipNorm,
+			[]Row{{Name: "FD-CMDIE", Config: e.Base}}, s.Seeds[:1], e.Prepared.Train.Len())
+		if err != nil {
+			return nil, err
+		}
+		u := plan.Units[0]
+		res, err := e.Trainer(plan, out, log, warn).Train(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		ckPath = filepath.Join(UnitDir(out, plan.Run, u), train.BestFile)
+		a.Model, a.Stop = fmt.Sprintf("FD-CMDIE, seed %d", u.Seed), plan.StopLine(u, res)
+	}
+	ck, err := train.LoadPredictor(ckPath)
+	if err != nil {
+		return nil, err
+	}
+	defer ck.Close()
+	if s.Checkpoint != "" {
+		// The checkpoint's own tokenizer and standardization, as predict does.
+		if test, err = e.checkpointTest(ck); err != nil {
+			return nil, err
+		}
+	}
+	preds, err := ck.PredictSplit(ctx, test)
+	if err != nil {
+		return nil, err
+	}
+	picks, err := PickCases(test, e.Prepared.Name, s.Cases, s.Data == "")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range picks {
+		pr := preds[p.Index]
+		c := Case{Kind: p.Kind, ID: test.IDs[p.Index], Text: test.RawText[p.Index],
+			Truth: float64(test.Labels[p.Index]), Pred: float64(pr.Score)}
+		if n := len(pr.Alpha); n > 0 {
+			last := pr.Alpha[n-1]
+			c.Alpha = []float64{float64(last[0]), float64(last[1]), float64(last[2])}
+		}
+		a.Cases = append(a.Cases, c)
+	}
+	return a, nil
+}
+
+// checkpointTest prepares the test split for a checkpoint with its own
+// tokenizer and standardization statistics.
+func (e *Experiment) checkpointTest(ck *train.Predictor) (*datasets.Split, error) {
+	if e.Spec.Data != "" {
+		splits, err := ck.ReadMMSA(e.Spec.Data, "test")
+		if err != nil {
+			return nil, err
+		}
+		return splits[0], nil
+	}
+	if ck.Tokenizer() == nil {
+		return nil, fmt.Errorf("%s: no \"tokenizer\" in __metadata__: the embedded corpus needs the checkpoint's tokenizer", ck.Path())
+	}
+	ds, err := synth.Generate(synth.DefaultConfig())
+	if err != nil {
+		return nil, err
+	}
+	if err := ck.Prepare(ds.Test); err != nil {
+		return nil, fmt.Errorf("%s: %w", ck.Path(), err)
+	}
+	return ds.Test, nil
 }

@@ -12,19 +12,6 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Case is one measured row of table 8: a test utterance, its label and the
-// model's prediction with the GAP modality weights of the last CMDIE layer.
-type Case struct {
-	// Kind says why the case was chosen ("strong positive", "--cases").
-	Kind  string  `json:"kind"`
-	ID    string  `json:"id"`
-	Text  string  `json:"text"`
-	Truth float64 `json:"truth"`
-	Pred  float64 `json:"pred"`
-	// Alpha is (α_t, α_v, α_a) of the last CMDIE layer; nil without GAP.
-	Alpha []float64 `json:"alpha,omitempty"`
-}
-
 // Polarity is the sentiment class of a score as table 8 prints it.
 func Polarity(score float64) string {
 	switch {
@@ -62,7 +49,7 @@ func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
 // CaseTable writes the measured cases of table 8 ("# | kind | text | true |
 // pred | polarity true/pred | α t/v/a") after title, then one line per
 // case saying whether the predicted polarity is right.
-func CaseTable(w io.Writer, title string, cases []Case) error {
+func CaseTable(w io.Writer, title string, cases []repro.Case) error {
 	if _, err := fmt.Fprintln(w, title); err != nil {
 		return err
 	}
@@ -118,10 +105,10 @@ func PaperCaseTable(w io.Writer, title string, cases []PaperCase) error {
 // WriteCasesJSON writes table 8 to path as {"measured": [Case…],
 // "paper": [PaperCase…]}, the two kept apart; the file is replaced
 // atomically.
-func WriteCasesJSON(path string, measured []Case, paper []PaperCase) error {
+func WriteCasesJSON(path string, measured []repro.Case, paper []PaperCase) error {
 	data, err := json.MarshalIndent(struct {
-		Measured []Case      `json:"measured"`
-		Paper    []PaperCase `json:"paper"`
+		Measured []repro.Case `json:"measured"`
+		Paper    []PaperCase  `json:"paper"`
 	}{measured, paper}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
