@@ -147,6 +147,18 @@ func (r *Runner) Run() error {
 	return nil
 }
 
+// Eval runs an evaluation graph on one batch (SetBatch without partners,
+// then Run) and returns its outputs.
+func (r *Runner) Eval(b *datasets.Batch) (Outputs, error) {
+	if err := r.SetBatch(b, nil); err != nil {
+		return Outputs{}, err
+	}
+	if err := r.Run(); err != nil {
+		return Outputs{}, err
+	}
+	return r.Outputs(), nil
+}
+
 func (r *Runner) zeroGrads() error {
 	for _, n := range r.M.B.Trainable() {
 		g, err := n.Grad()

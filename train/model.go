@@ -293,13 +293,7 @@ func (m *Model) Predict(b *datasets.Batch) (graph.Outputs, error) {
 	if err != nil {
 		return graph.Outputs{}, err
 	}
-	if err := r.SetBatch(b, nil); err != nil {
-		return graph.Outputs{}, err
-	}
-	if err := r.Run(); err != nil {
-		return graph.Outputs{}, err
-	}
-	return r.Outputs(), nil
+	return r.Eval(b)
 }
 
 // Save writes the weights and config atomically (graph.Save) with extra

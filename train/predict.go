@@ -304,13 +304,7 @@ func (p *Predictor) predictGroup(ctx context.Context, s *datasets.Split, g lengt
 		if err := ctx.Err(); err != nil {
 			return graph.Outputs{}, err
 		}
-		if err := r.SetBatch(batch, nil); err != nil {
-			return graph.Outputs{}, err
-		}
-		if err := r.Run(); err != nil {
-			return graph.Outputs{}, err
-		}
-		return r.Outputs(), nil
+		return r.Eval(batch)
 	}
 	return evalLoop(b, next, run, func(batch *datasets.Batch, row int, out graph.Outputs) error {
 		i := batch.Index[row]

@@ -19,25 +19,8 @@ func MetricNames() []string { return slices.Clone(metricNames) }
 
 // named returns a pointer to the field of m called name, or nil.
 func (m *Metrics) named(name string) *float64 {
-	switch name {
-	case "Acc2Has0":
-		return &m.Acc2Has0
-	case "Acc2Non0":
-		return &m.Acc2Non0
-	case "F1Has0":
-		return &m.F1Has0
-	case "F1Non0":
-		return &m.F1Non0
-	case "Acc7":
-		return &m.Acc7
-	case "Acc5":
-		return &m.Acc5
-	case "MAE":
-		return &m.MAE
-	case "Corr":
-		return &m.Corr
-	}
-	return nil
+	return map[string]*float64{"Acc2Has0": &m.Acc2Has0, "Acc2Non0": &m.Acc2Non0, "F1Has0": &m.F1Has0, "F1Non0": &m.F1Non0,
+		"Acc7": &m.Acc7, "Acc5": &m.Acc5, "MAE": &m.MAE, "Corr": &m.Corr}[name]
 }
 
 // Value returns the metric called name (one of MetricNames); ok is false

@@ -3,13 +3,14 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/fdcmdie/fdcmdie/train/repro"
 	"io"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/fdcmdie/fdcmdie/train/repro"
 )
 
 // Polarity is the sentiment class of a score as table 8 prints it.

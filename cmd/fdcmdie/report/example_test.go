@@ -1,23 +1,11 @@
-package report_test
+package report
 
 import (
 	"fmt"
-	"github.com/fdcmdie/fdcmdie/train"
 	"os"
 
-	"github.com/fdcmdie/fdcmdie/cmd/fdcmdie/report"
+	"github.com/fdcmdie/fdcmdie/train"
 )
-
-// metricsOf returns metrics with the given values, the others missing.
-func metricsOf(values map[string]float64) train.Metrics {
-	m := train.Missing()
-	for k, v := range values {
-		if err := m.Set(k, v); err != nil {
-			panic(err)
-		}
-	}
-	return m
-}
 
 // A k_cl sweep row measured over three seeds next to the paper's number.
 func ExampleKclTable() {
@@ -35,7 +23,7 @@ func ExampleKclTable() {
 				"Acc7": 0.45, "MAE": 0.71, "Corr": 0.80}),
 		},
 	}
-	if err := report.KclTable(os.Stdout, "Table 4: MOSI, k_cl sweep", rows); err != nil {
+	if err := KclTable(os.Stdout, "Table 4: MOSI, k_cl sweep", rows); err != nil {
 		fmt.Println(err)
 	}
 	// Output:

@@ -1,12 +1,13 @@
 package report
 
 import (
-	"github.com/fdcmdie/fdcmdie/train"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 // sameMetrics reports whether two rows hold exactly the same means and

@@ -2,10 +2,11 @@ package report
 
 import (
 	"bytes"
-	"github.com/fdcmdie/fdcmdie/train"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/fdcmdie/fdcmdie/train"
 )
 
 // metricsOf returns metrics with the given values, the others missing.
