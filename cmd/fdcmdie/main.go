@@ -56,6 +56,7 @@ type flags struct {
 	shard     string // run: "I/N" or "/N"
 	partial   bool   // merge: print the rows that have results
 	count     bool   // plan: print only the number of units
+	samples   int    // plan: training samples the costs are for; 0: the data's
 }
 
 // intList parses "2,4,8" into distinct positive integers.
@@ -167,6 +168,7 @@ func (f *flags) define(fs *flag.FlagSet) {
 	switch f.cmd {
 	case "plan":
 		fs.BoolVar(&f.count, "count", false, "print only the number of units")
+		fs.IntVar(&f.samples, "train-samples", 0, "cost the units for this many training samples (CMU-MOSI 1284, CMU-MOSEI 16326) instead of the data's")
 	case "run":
 		fs.StringVar(&f.shard, "shard", "", "I/N: train the units whose index is I modulo N (/N: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)")
 	case "merge":

@@ -175,12 +175,13 @@ func plan(f *flags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := e.Plan(values)
-	if err != nil {
-		return err
+	n := e.Prepared.Train.Len()
+	if f.samples > 0 {
+		n = f.samples
 	}
-	if f.count {
-		_, err := fmt.Fprintln(stdout, len(p.Units))
+	p, err := e.PlanFor(values, n)
+	if err != nil || f.count {
+		fmt.Fprintln(stdout, len(p.Units))
 		return err
 	}
 	enc := json.NewEncoder(stdout)
@@ -189,8 +190,8 @@ func plan(f *flags, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	_, err = fmt.Fprintf(stderr, "%s: %d units (%d rows × %d seeds) on %s (%d training samples), up to %d epochs each: %d sample-steps in all (%.3g per unit)\n",
-		p.Run, len(p.Units), len(p.Rows), len(p.Seeds), p.Data, e.Prepared.Train.Len(), p.Setting.Epochs, p.Cost(), float64(p.Cost())/float64(len(p.Units)))
+	_, err = fmt.Fprintf(stderr, "%s: %d units (%d rows × %d seeds), up to %d epochs of %d training samples each: %d sample-steps in all\n",
+		p.Run, len(p.Units), len(p.Rows), len(p.Seeds), p.Setting.Epochs, n, p.Cost())
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -19,6 +20,10 @@ import (
 const (
 	maxFileLines = 600
 	maxFuncLines = 80
+	// maxCommandLines bounds the command's own code (cmd/fdcmdie without
+	// report/ and tests): it parses flags and prints, the library does the
+	// rest.
+	maxCommandLines = 900
 )
 
 // exempt lists the functions allowed over maxFuncLines, by package folder
@@ -57,6 +62,21 @@ func TestFileLength(t *testing.T) {
 	_, files := loadModule(t)
 	for _, v := range fileViolations(files) {
 		t.Error(v)
+	}
+}
+
+// TestCommandIsThin: cmd/fdcmdie's Go code, tests and report/ aside, is
+// under maxCommandLines lines.
+func TestCommandIsThin(t *testing.T) {
+	_, files := loadModule(t)
+	n := 0
+	for _, f := range files {
+		if path.Dir(f.rel) == "cmd/fdcmdie" && !strings.HasSuffix(f.rel, "_test.go") {
+			n += bytes.Count(f.src, []byte("\n"))
+		}
+	}
+	if n == 0 || n >= maxCommandLines {
+		t.Errorf("cmd/fdcmdie has %d lines of Go outside tests and report/, want 1 to %d", n, maxCommandLines-1)
 	}
 }
 

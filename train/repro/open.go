@@ -160,12 +160,16 @@ func (e *Experiment) baseConfig() graph.Config {
 
 // Plan lists the units of the table's rows (TableRows; values are the
 // sweep of tables 4–6) over the seeds.
-func (e *Experiment) Plan(values []int) (*Plan, error) {
+func (e *Experiment) Plan(values []int) (*Plan, error) { return e.PlanFor(values, e.Prepared.Train.Len()) }
+
+// PlanFor is Plan with the units' costs for trainSamples training samples
+// (a data set's size, to plan it before having it).
+func (e *Experiment) PlanFor(values []int, trainSamples int) (*Plan, error) {
 	rows, err := TableRows(e.Resolved.Table, e.Spec.ModelName(), e.Base, values)
 	if err != nil {
 		return nil, err
 	}
-	return NewPlan(e.Spec.RunName(), e.Resolved.Table, e.Prepared.Name, e.Setting, e.Spec.ClipNorm, rows, e.Spec.Seeds, e.Prepared.Train.Len())
+	return NewPlan(e.Spec.RunName(), e.Resolved.Table, e.Prepared.Name, e.Setting, e.Spec.ClipNorm, rows, e.Spec.Seeds, trainSamples)
 }
 
 // Trainer returns a Trainer of plan on this data, keeping results under
