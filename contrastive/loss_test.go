@@ -108,7 +108,7 @@ func TestLossMatchesReference(t *testing.T) {
 		f := newLossFixture(t, seed)
 		var v G.Value
 		G.Read(f.out, &v)
-		m := G.NewTapeMachine(f.b.G)
+		m := layers.NewTapeMachine(f.b.G)
 		if err := m.RunAll(); err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestLossPaddingRowHasNoGradient(t *testing.T) {
 	if _, err := G.Grad(cost, f.b.Trainable()...); err != nil {
 		t.Fatal(err)
 	}
-	m := G.NewTapeMachine(f.b.G, G.BindDualValues(f.b.Trainable()...))
+	m := layers.NewTapeMachine(f.b.G, G.BindDualValues(f.b.Trainable()...))
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)
