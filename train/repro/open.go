@@ -160,7 +160,9 @@ func (e *Experiment) baseConfig() graph.Config {
 
 // Plan lists the units of the table's rows (TableRows; values are the
 // sweep of tables 4–6) over the seeds.
-func (e *Experiment) Plan(values []int) (*Plan, error) { return e.PlanFor(values, e.Prepared.Train.Len()) }
+func (e *Experiment) Plan(values []int) (*Plan, error) {
+	return e.PlanFor(values, e.Prepared.Train.Len())
+}
 
 // PlanFor is Plan with the units' costs for trainSamples training samples
 // (a data set's size, to plan it before having it).
