@@ -183,8 +183,10 @@ func (m *Model) forward(mods *modules) *G.Node {
 	if m.Cfg.TextOnly {
 		return b.Must(G.Reshape(mods.head.fwd(b, layers.Pool(b, ft, m.TextMask)), []int{m.Shape.B}))
 	}
-	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d].
-	feats := [3]*G.Node{ft, mods.visionLSTM.Fwd(b, m.Vision), mods.audioLSTM.Fwd(b, m.Audio)}
+	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d]. Each sample's LSTM
+	// stops at its last real step: everything after it is read only
+	// through the masks, with weight 0 (layers.LSTM.FwdMasked).
+	feats := [3]*G.Node{ft, mods.visionLSTM.FwdMasked(b, m.Vision, m.VisionMask), mods.audioLSTM.FwdMasked(b, m.Audio, m.AudioMask)}
 	// §3 Decoupling: S_m = Enc_shared(F_m), D_m = Enc_m(F_m) and their pools.
 	masks := m.masks()
 	var private [3]*G.Node // D_m [B, L_m, d]

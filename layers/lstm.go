@@ -2,9 +2,12 @@ package layers
 
 import (
 	"fmt"
-	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	"math"
+	"runtime"
+	"slices"
+	"sync/atomic"
 
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -46,9 +49,20 @@ func NewLSTM(b *Builder, name string, in, hidden, layers int, dropout float64) *
 }
 
 // Fwd runs x [B, T, in] through every layer and returns the last layer's
-// hidden states [B, T, H]. It runs over the whole padded length, as the
-// model does (SPEC §2).
-func (l *LSTM) Fwd(b *Builder, x *G.Node) *G.Node {
+// hidden states [B, T, H], every step computed.
+func (l *LSTM) Fwd(b *Builder, x *G.Node) *G.Node { return l.FwdMasked(b, x, nil) }
+
+// FwdMasked is Fwd for right-padded sequences with their mask [B, T]
+// (1 = real step; nil: every step is real). Each sample runs up to its
+// last real step, the keys attention reads (Attention): its hidden states
+// there are those of the full-length run, since the LSTM is
+// unidirectional, and its later steps hold zeros, with no gradient. SPEC
+// §2 runs the sLSTM over the whole padded length, and the model reads its
+// output only through masked pooling and attention, which give padded
+// steps weight exactly 0: the model's numbers are the full run's, bit for
+// bit, for a cost that follows the real lengths. A sample without a real
+// step runs the whole length, as attention reads all of its keys.
+func (l *LSTM) FwdMasked(b *Builder, x, mask *G.Node) *G.Node {
 	h := x
 	for k, ly := range l.Layers {
 		if k > 0 {
@@ -56,20 +70,27 @@ func (l *LSTM) Fwd(b *Builder, x *G.Node) *G.Node {
 		}
 		shape := h.Shape()
 		shape[2] = l.Hidden
-		packed := b.apply(lstmK{hidden: l.Hidden}, h, ly.Wih, ly.Whh, ly.Bih, ly.Bhh)
+		in := []*G.Node{h, ly.Wih, ly.Whh, ly.Bih, ly.Bhh}
+		if mask != nil {
+			in = append(in, mask)
+		}
+		packed := b.apply(lstmK{hidden: l.Hidden, masked: mask != nil}, in...)
 		h = b.apply(leadK{shape: shape}, packed)
 	}
 	return h
 }
 
 // lstmK is one LSTM layer over a whole sequence: inputs x [B, T, I],
-// W_ih [4H, I], W_hh [4H, H], b_ih [4H], b_hh [4H]. Its output packs what
-// the backward pass needs, as [6, B·T·H] laid out as six blocks: the hidden
-// states h, the cells c, and the gate activations i, f, g, o. leadK cuts
-// out the first block, h.
-type lstmK struct{ hidden int }
+// W_ih [4H, I], W_hh [4H, H], b_ih [4H], b_hh [4H], and when masked the
+// mask [B, T]. Its output packs what the backward pass needs, as
+// [6, B·T·H] laid out as six blocks: the hidden states h, the cells c, and
+// the gate activations i, f, g, o. leadK cuts out the first block, h.
+type lstmK struct {
+	hidden int
+	masked bool
+}
 
-func (k lstmK) String() string { return fmt.Sprintf("lstm(hidden=%d)", k.hidden) }
+func (k lstmK) String() string { return fmt.Sprintf("lstm(hidden=%d,masked=%v)", k.hidden, k.masked) }
 
 func (k lstmK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	x, wih, whh, bih, bhh := in[0], in[1], in[2], in[3], in[4]
@@ -77,6 +98,9 @@ func (k lstmK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	if x.Dims() != 3 || !wih.Eq(tensor.Shape{h4, x[2]}) || !whh.Eq(tensor.Shape{h4, k.hidden}) ||
 		!bih.Eq(tensor.Shape{h4}) || !bhh.Eq(tensor.Shape{h4}) {
 		return nil, fmt.Errorf("shapes x %v, w_ih %v, w_hh %v, b_ih %v, b_hh %v do not fit hidden %d", x, wih, whh, bih, bhh, k.hidden)
+	}
+	if k.masked && (len(in) != 6 || !in[5].Eq(tensor.Shape{x[0], x[1]})) {
+		return nil, fmt.Errorf("mask of x %v: want [%d %d]", x, x[0], x[1])
 	}
 	return tensor.Shape{6, x[0] * x[1] * k.hidden}, nil
 }
@@ -110,116 +134,264 @@ func lstmBlocks[T float](out []T) (h, c, i, f, g, o []T) {
 	return out[:n], out[n : 2*n], out[2*n : 3*n], out[3*n : 4*n], out[4*n : 5*n], out[5*n:]
 }
 
-func lstmFwd[T float](k lstmK, a *kargs) {
-	B, Tn, I, H := a.shape[0][0], a.shape[0][1], a.shape[0][2], k.hidden
-	x, wih, whh := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2])
-	bih, bhh := data[T](a.in[3]), data[T](a.in[4])
-	hs, cs, ig, fg, gg, og := lstmBlocks(data[T](a.out))
-	// Input projections of every step at once: pre [B·T, 4H] = x·W_ihᵀ + b_ih + b_hh.
-	sig, tanh := gateFuncs[T]()
-	rec := newStepProduct(a, 1, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
-	pre := scratchOf[T](a, 0, B*Tn*4*H)
-	gemm(false, true, B*Tn, 4*H, I, 1, x, I, wih, I, 0, pre, 4*H)
-	for r := 0; r < B*Tn; r++ {
-		row := pre[r*4*H : (r+1)*4*H]
-		for j := range row {
-			row[j] += bih[j] + bhh[j]
+// lstmGroup is the number of samples whose sequences one goroutine runs.
+const lstmGroup = 8
+
+// lstmPlan says which steps an LSTM call runs: sample b its first steps[b]
+// steps, stored as rows off[b] … off[b]+steps[b]−1 of the compact layout
+// (rows of all samples, real steps only, in order; rows in all). Samples
+// run in groups of lstmGroup, the groups taken in order from order, the
+// samples sorted by decreasing steps: the samples of a group that are
+// still running at a step are a leading run of it.
+type lstmPlan struct {
+	B, T              int
+	steps, off, order []int
+	rows              int
+}
+
+func planLSTM[T float](mask []T, B, Tn int) *lstmPlan {
+	p := &lstmPlan{B: B, T: Tn, steps: make([]int, B), off: make([]int, B), order: make([]int, B)}
+	for b := range B {
+		p.steps[b] = Tn
+		if mask != nil {
+			p.steps[b] = keys(attnDims{Tk: Tn}, mask, b)
 		}
+		p.off[b], p.order[b] = p.rows, b
+		p.rows += p.steps[b]
 	}
-	// Samples are independent through time: fixed groups of lstmGroup
-	// samples run their whole sequence side by side, with no step-by-step
-	// synchronization. Each row's arithmetic does not depend on the
-	// grouping, and the grouping does not depend on the number of cores.
-	parallelFor((B+lstmGroup-1)/lstmGroup, func(lo, hi int) {
-		for grp := lo; grp < hi; grp++ {
-			b0, b1 := grp*lstmGroup, min((grp+1)*lstmGroup, B)
-			for t := 0; t < Tn; t++ {
-				if t > 0 { // pre[:, t] += h[:, t−1]·W_hhᵀ; rows of one step are T apart.
-					rec.mul(b1-b0, hs[(b0*Tn+t-1)*H:], Tn*H, 1, pre[(b0*Tn+t)*4*H:], Tn*4*H)
-				}
-				for b := b0; b < b1; b++ {
-					p := pre[(b*Tn+t)*4*H:]
-					at := (b*Tn + t) * H
-					for j := 0; j < H; j++ {
-						iv := sig(p[j])
-						fv := sig(p[H+j])
-						gv := tanh(p[2*H+j])
-						ov := sig(p[3*H+j])
-						var cprev float64
-						if t > 0 {
-							cprev = float64(cs[at-H+j])
-						}
-						c := T(fv*cprev + iv*gv)
-						cs[at+j] = c
-						hs[at+j] = T(ov * tanh(c))
-						ig[at+j], fg[at+j], gg[at+j], og[at+j] = T(iv), T(fv), T(gv), T(ov)
-					}
-				}
-			}
+	slices.SortStableFunc(p.order, func(i, j int) int { return p.steps[j] - p.steps[i] })
+	return p
+}
+
+// full reports whether every step runs: the compact layout is the full one.
+func (p *lstmPlan) full() bool { return p.rows == p.B*p.T }
+
+// groupCount is the number of groups of samples.
+func (p *lstmPlan) groupCount() int { return (p.B + lstmGroup - 1) / lstmGroup }
+
+// groups runs f on every group of samples, side by side, the longest
+// groups first. A group's arithmetic does not depend on the goroutine
+// that runs it, nor on the number of cores.
+func (p *lstmPlan) groups(f func(g int, samples []int)) {
+	n := p.groupCount()
+	var next atomic.Int64
+	parallelFor(min(runtime.GOMAXPROCS(0), n), func(int, int) {
+		for g := int(next.Add(1) - 1); g < n; g = int(next.Add(1) - 1) {
+			f(g, p.order[g*lstmGroup:min((g+1)*lstmGroup, p.B)])
 		}
 	})
 }
 
-// lstmGroup is the number of samples whose sequences one goroutine runs.
-const lstmGroup = 8
+// compact returns the rows of src [B·T, width] that run, in the compact
+// layout (in scratch slot i; src itself when every step runs).
+func compact[T float](a *kargs, i int, p *lstmPlan, src []T, width int) []T {
+	if p.full() {
+		return src
+	}
+	dst := scratchOf[T](a, i, p.rows*width)
+	for b, n := range p.steps {
+		copy(dst[p.off[b]*width:(p.off[b]+n)*width], src[b*p.T*width:])
+	}
+	return dst
+}
+
+// expand writes the compact rows src [rows, width] into dst [B·T, width],
+// whose other rows stay as they are.
+func expand[T float](p *lstmPlan, dst, src []T, width int) {
+	for b, n := range p.steps {
+		copy(dst[b*p.T*width:(b*p.T+n)*width], src[p.off[b]*width:])
+	}
+}
+
+// maskOf returns the mask input of a masked call, else nil.
+func maskOf[T float](k lstmK, a *kargs) []T {
+	if k.masked {
+		return data[T](a.in[5])
+	}
+	return nil
+}
+
+// lstmRun is one forward or backward call of lstmK: its plan, the packed
+// output, and for the backward pass the output gradient gh and the
+// compact gradients of the gate pre-activations dA [rows, 4H].
+type lstmRun[T float] struct {
+	p         *lstmPlan
+	H         int
+	sig, tanh func(T) float64
+	rec       *stepProduct[T]
+	pre, out  []T
+	gh, dA    []T
+}
+
+// workRows is the number of values per sample of a group's working rows:
+// 4H for the gates and H for h (forward), 4H for dA and H each for the
+// gradients reaching h and c through the next step (backward).
+func workRows(H int, back bool) int {
+	if back {
+		return 6 * H
+	}
+	return 5 * H
+}
+
+func lstmFwd[T float](k lstmK, a *kargs) {
+	B, Tn, I, H := a.shape[0][0], a.shape[0][1], a.shape[0][2], k.hidden
+	x, wih, whh := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2])
+	bih, bhh := data[T](a.in[3]), data[T](a.in[4])
+	p := planLSTM(maskOf[T](k, a), B, Tn)
+	r := &lstmRun[T]{p: p, H: H, out: data[T](a.out)}
+	r.sig, r.tanh = gateFuncs[T]()
+	// Input projections of every step that runs, at once:
+	// pre [rows, 4H] = x·W_ihᵀ + b_ih + b_hh.
+	r.pre = scratchOf[T](a, 0, p.rows*4*H)
+	part(a, 2, sgemm.Direct(B*Tn, 4*H, I), false, true, p.rows, 4*H, I, compact(a, 3, p, x, I), I, wih, I, 0, r.pre, 4*H)
+	for i := 0; i < p.rows; i++ {
+		row := r.pre[i*4*H : (i+1)*4*H]
+		for j := range row {
+			row[j] += bih[j] + bhh[j]
+		}
+	}
+	r.rec = newStepProduct(a, 1, false, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
+	work := scratchOf[T](a, 4, p.groupCount()*lstmGroup*workRows(H, false))
+	p.groups(func(g int, samples []int) {
+		w := work[g*lstmGroup*workRows(H, false):]
+		r.forwardGroup(samples, w[:lstmGroup*4*H], w[lstmGroup*4*H:lstmGroup*5*H])
+	})
+}
+
+// forwardGroup runs one group's samples side by side through their steps,
+// with gates [lstmGroup, 4H] and hPrev [lstmGroup, H] as working rows.
+// Each row's arithmetic does not depend on the group (the products are
+// row by row), so the numbers are those of any other grouping.
+func (r *lstmRun[T]) forwardGroup(samples []int, gates, hPrev []T) {
+	p, H := r.p, r.H
+	hs, cs, ig, fg, gg, og := lstmBlocks(r.out)
+	active := len(samples)
+	for t := 0; t < p.steps[samples[0]]; t++ {
+		for p.steps[samples[active-1]] <= t {
+			active--
+		}
+		for i, b := range samples[:active] {
+			copy(gates[i*4*H:(i+1)*4*H], r.pre[(p.off[b]+t)*4*H:])
+		}
+		if t > 0 { // gates += h[:, t−1]·W_hhᵀ
+			r.rec.mul(active, hPrev, H, 1, gates, 4*H)
+		}
+		for i, b := range samples[:active] {
+			g := gates[i*4*H:]
+			at := (b*p.T + t) * H
+			for j := 0; j < H; j++ {
+				iv := r.sig(g[j])
+				fv := r.sig(g[H+j])
+				gv := r.tanh(g[2*H+j])
+				ov := r.sig(g[3*H+j])
+				var cprev float64
+				if t > 0 {
+					cprev = float64(cs[at-H+j])
+				}
+				c := T(fv*cprev + iv*gv)
+				cs[at+j] = c
+				h := T(ov * r.tanh(c))
+				hs[at+j], hPrev[i*H+j] = h, h
+				ig[at+j], fg[at+j], gg[at+j], og[at+j] = T(iv), T(fv), T(gv), T(ov)
+			}
+		}
+	}
+	for _, b := range samples { // steps that do not run hold zeros
+		for _, blk := range [][]T{hs, cs, ig, fg, gg, og} {
+			clear(blk[(b*p.T+p.steps[b])*H : (b+1)*p.T*H])
+		}
+	}
+}
 
 func lstmBwd[T float](k lstmK, a *kargs) {
 	B, Tn, I, H := a.shape[0][0], a.shape[0][1], a.shape[0][2], k.hidden
 	x, wih, whh := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2])
-	hs, cs, ig, fg, gg, og := lstmBlocks(data[T](a.out))
-	gh := data[T](a.gout)[:B*Tn*H] // only h leaves the op (leadK)
-	// dA [B, T, 4H]: gradients of the gate pre-activations.
-	_, tanh := gateFuncs[T]()
-	rec := newStepProduct(a, 3, false, 4*H, H, whh, H) // dA[:, t]·W_hh
-	dA := scratchOf[T](a, 0, B*Tn*4*H)
-	dhNext := scratchOf[T](a, 1, B*H) // gradient reaching h[:, t] through step t+1
-	dcNext := scratchOf[T](a, 2, B*H)
+	p := planLSTM(maskOf[T](k, a), B, Tn)
+	r := &lstmRun[T]{p: p, H: H, out: data[T](a.out), gh: data[T](a.gout)[:B*Tn*H]} // only h leaves the op (leadK)
+	_, r.tanh = gateFuncs[T]()
+	r.rec = newStepProduct(a, 3, false, false, 4*H, H, whh, H) // dA[:, t]·W_hh
+	r.dA = scratchOf[T](a, 0, p.rows*4*H)
+	work := scratchOf[T](a, 1, p.groupCount()*lstmGroup*workRows(H, true))
+	p.groups(func(g int, samples []int) {
+		w := work[g*lstmGroup*workRows(H, true):]
+		r.backwardGroup(samples, w[:lstmGroup*4*H], w[lstmGroup*4*H:lstmGroup*5*H], w[lstmGroup*5*H:lstmGroup*6*H])
+	})
+	r.weightGrads(a, x, wih, I)
+}
+
+// backwardGroup runs one group's samples back through their steps, with
+// dAt [lstmGroup, 4H] (dA of the current step) and dhNext, dcNext
+// [lstmGroup, H] (the gradients reaching h and c through the next step)
+// as working rows. A sample's last step that runs receives nothing from
+// the next: in the full-length run, the steps after it carry zero
+// gradient.
+func (r *lstmRun[T]) backwardGroup(samples []int, dAt, dhNext, dcNext []T) {
+	p, H := r.p, r.H
+	_, cs, ig, fg, gg, og := lstmBlocks(r.out)
 	clear(dhNext)
 	clear(dcNext)
-	parallelFor((B+lstmGroup-1)/lstmGroup, func(lo, hi int) {
-		for grp := lo; grp < hi; grp++ {
-			b0, b1 := grp*lstmGroup, min((grp+1)*lstmGroup, B)
-			for t := Tn - 1; t >= 0; t-- {
-				for b := b0; b < b1; b++ {
-					at := (b*Tn + t) * H
-					d := dA[(b*Tn+t)*4*H:]
-					for j := 0; j < H; j++ {
-						dh := float64(gh[at+j] + dhNext[b*H+j])
-						iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
-						tc := tanh(cs[at+j])
-						dc := float64(dcNext[b*H+j]) + dh*ov*(1-tc*tc)
-						var cprev float64
-						if t > 0 {
-							cprev = float64(cs[at-H+j])
-						}
-						d[j] = T(dc * gv * iv * (1 - iv))
-						d[H+j] = T(dc * cprev * fv * (1 - fv))
-						d[2*H+j] = T(dc * iv * (1 - gv*gv))
-						d[3*H+j] = T(dh * tc * ov * (1 - ov))
-						dcNext[b*H+j] = T(dc * fv)
-					}
-				}
-				if t > 0 { // dhNext = dA[:, t]·W_hh
-					rec.mul(b1-b0, dA[(b0*Tn+t)*4*H:], Tn*4*H, 0, dhNext[b0*H:], H)
-				}
-			}
+	active := 0
+	for t := p.steps[samples[0]] - 1; t >= 0; t-- {
+		for active < len(samples) && p.steps[samples[active]] > t {
+			active++
 		}
-	})
-	if gx := data[T](a.grads[0]); gx != nil {
-		gemm(false, false, B*Tn, I, 4*H, 1, dA, 4*H, wih, I, 0, gx, I)
+		for i, b := range samples[:active] {
+			at := (b*p.T + t) * H
+			d := dAt[i*4*H : (i+1)*4*H]
+			for j := 0; j < H; j++ {
+				dh := float64(r.gh[at+j] + dhNext[i*H+j])
+				iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
+				tc := r.tanh(cs[at+j])
+				dc := float64(dcNext[i*H+j]) + dh*ov*(1-tc*tc)
+				var cprev float64
+				if t > 0 {
+					cprev = float64(cs[at-H+j])
+				}
+				d[j] = T(dc * gv * iv * (1 - iv))
+				d[H+j] = T(dc * cprev * fv * (1 - fv))
+				d[2*H+j] = T(dc * iv * (1 - gv*gv))
+				d[3*H+j] = T(dh * tc * ov * (1 - ov))
+				dcNext[i*H+j] = T(dc * fv)
+			}
+			copy(r.dA[(p.off[b]+t)*4*H:], d)
+		}
+		if t > 0 { // dhNext = dA[:, t]·W_hh
+			r.rec.mul(active, dAt, 4*H, 0, dhNext, H)
+		}
 	}
-	if gw := data[T](a.grads[1]); gw != nil {
-		gemm(true, false, 4*H, I, B*Tn, 1, dA, 4*H, x, I, 0, gw, I)
+}
+
+// weightGrads computes the gradients of the inputs and weights from dA.
+// The steps that do not run have zero dA in the full-length run: the
+// products over them are left out, with the numbers of the full products.
+func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
+	p, H, dA := r.p, r.H, r.dA
+	if gx := data[T](a.grads[0]); gx != nil { // dx = dA·W_ih
+		gxc := gx
+		if !p.full() {
+			gxc = scratchOf[T](a, 4, p.rows*I)
+		}
+		part(a, 5, sgemm.Direct(p.B*p.T, I, 4*H), false, false, p.rows, I, 4*H, dA, 4*H, wih, I, 0, gxc, I)
+		if !p.full() {
+			expand(p, gx, gxc, I)
+		}
 	}
-	if gw := data[T](a.grads[2]); gw != nil && Tn > 1 {
-		// dW_hh = Σ_b Σ_{t≥1} dA[b, t]ᵀ·h[b, t−1]: per sample, steps are contiguous.
-		for b := 0; b < B; b++ {
-			gemm(true, false, 4*H, H, Tn-1, 1, dA[(b*Tn+1)*4*H:], 4*H, hs[b*Tn*H:], H, 1, gw, H)
+	if gw := data[T](a.grads[1]); gw != nil { // dW_ih = dAᵀ·x
+		sumRows(a, 6, p, 4*H, I, dA, compact(a, 2, p, x, I), gw)
+	}
+	if gw := data[T](a.grads[2]); gw != nil && p.T > 1 {
+		// dW_hh = Σ_b Σ_{1≤t<steps[b]} dA[b, t]ᵀ·h[b, t−1]: per sample, steps are contiguous.
+		hs, _, _, _, _, _ := lstmBlocks(r.out)
+		direct := sgemm.Direct(4*H, H, p.T-1)
+		for b, n := range p.steps {
+			if n > 1 {
+				part(a, 7, direct, true, false, 4*H, H, n-1, dA[(p.off[b]+1)*4*H:], 4*H, hs[b*p.T*H:], H, 1, gw, H)
+			}
 		}
 	}
 	gbi, gbh := data[T](a.grads[3]), data[T](a.grads[4])
-	for r := 0; r < B*Tn; r++ {
-		row := dA[r*4*H : (r+1)*4*H]
+	for i := 0; i < p.rows; i++ {
+		row := dA[i*4*H : (i+1)*4*H]
 		for j, v := range row {
 			if gbi != nil {
 				gbi[j] += v
@@ -229,6 +401,51 @@ func lstmBwd[T float](k lstmK, a *kargs) {
 			}
 		}
 	}
+}
+
+// sumRows sets c [m, n] = Σ_i dA[i]ᵀ·x[i] over the compact rows i of
+// dA [rows, m] and x [rows, n], with the numbers of the one product over
+// all B·T rows of the full layout (where the rows that do not run are
+// zero in dA): the sum is cut where that product's k blocks begin
+// (sgemm.KBlock), and the terms left out are zero.
+func sumRows[T float](a *kargs, slot int, p *lstmPlan, m, n int, dA, x, c []T) {
+	all := p.B * p.T
+	if p.full() || sgemm.Direct(m, n, all) {
+		gemm(true, false, m, n, p.rows, 1, dA, m, x, n, 0, c, n)
+		return
+	}
+	var beta T
+	for lo := 0; lo < all; lo += sgemm.KBlock {
+		i0, i1 := p.before(lo), p.before(min(lo+sgemm.KBlock, all))
+		if i1 > i0 {
+			part(a, slot, false, true, false, m, n, i1-i0, dA[i0*m:], m, x[i0*n:], n, beta, c, n)
+			beta = 1
+		}
+	}
+}
+
+// before returns the number of rows that run before row i of the full
+// layout (sample i/T, step i%T).
+func (p *lstmPlan) before(i int) int {
+	b := i / p.T
+	if b == p.B {
+		return p.rows
+	}
+	return p.off[b] + min(i%p.T, p.steps[b])
+}
+
+// part is gemm (alpha 1) for a part of a larger product of the same
+// operands (some of its rows, or some of the terms of its sums) that must
+// give that product's numbers. sgemm rounds products too small for its
+// blocked kernel differently (sgemm.Direct): the part of a product that
+// ran the blocked kernel (direct false) runs it too, through
+// sgemm.SerialPacked with the operand w packed in scratch slot i.
+func part[T float](a *kargs, i int, direct, tA, tB bool, m, n, k int, x []T, ldx int, w []T, ldw int, beta T, c []T, ldc int) {
+	if _, f32 := any(x).([]float32); f32 && packedProducts && !direct && sgemm.Direct(m, n, k) {
+		newStepProduct(a, i, tA, tB, k, n, w, ldw).mul(m, x, ldx, beta, c, ldc)
+		return
+	}
+	gemm(tA, tB, m, n, k, 1, x, ldx, w, ldw, beta, c, ldc)
 }
 
 // leadK returns the first block of a packed [n, m] output in the given
@@ -256,17 +473,17 @@ func (k leadK) backward(a *kargs) {
 // of one call: float32 products pack it once (sgemm.PackB, kept in the
 // op's scratch) instead of at every step.
 type stepProduct[T float] struct {
-	tB   bool
-	k, n int
-	w    []T
-	ldw  int
-	pb   *sgemm.PackedB
+	tA, tB bool
+	k, n   int
+	w      []T
+	ldw    int
+	pb     *sgemm.PackedB
 }
 
-// newStepProduct prepares C = A·op(W) with op(W) k×n, using scratch slot
-// i for the packed weight.
-func newStepProduct[T float](a *kargs, i int, tB bool, k, n int, w []T, ldw int) *stepProduct[T] {
-	p := &stepProduct[T]{tB: tB, k: k, n: n, w: w, ldw: ldw}
+// newStepProduct prepares C = op(A)·op(W) with op(W) k×n, using scratch
+// slot i for the packed weight.
+func newStepProduct[T float](a *kargs, i int, tA, tB bool, k, n int, w []T, ldw int) *stepProduct[T] {
+	p := &stepProduct[T]{tA: tA, tB: tB, k: k, n: n, w: w, ldw: ldw}
 	if w32, ok := any(w).([]float32); ok && packedProducts {
 		for len(a.scr.bufs) <= i {
 			a.scr.bufs = append(a.scr.bufs, nil)
@@ -278,11 +495,11 @@ func newStepProduct[T float](a *kargs, i int, tB bool, k, n int, w []T, ldw int)
 	return p
 }
 
-// mul sets C = A·op(W) + beta·C for the m×k matrix A.
+// mul sets C = op(A)·op(W) + beta·C for the m×k matrix op(A).
 func (p *stepProduct[T]) mul(m int, x []T, ldx int, beta T, c []T, ldc int) {
 	if p.pb != nil {
-		sgemm.SerialPacked(false, m, 1, any(x).([]float32), ldx, p.pb, float32(beta), any(c).([]float32), ldc)
+		sgemm.SerialPacked(p.tA, m, 1, any(x).([]float32), ldx, p.pb, float32(beta), any(c).([]float32), ldc)
 		return
 	}
-	gemm(false, p.tB, m, p.n, p.k, 1, x, ldx, p.w, p.ldw, beta, c, ldc)
+	gemm(p.tA, p.tB, m, p.n, p.k, 1, x, ldx, p.w, p.ldw, beta, c, ldc)
 }

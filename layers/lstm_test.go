@@ -1,0 +1,171 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/fdcmdie/fdcmdie/layers/gradcheck"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// lstmMaskCase is a 2-layer LSTM with dropout on a right-padded batch:
+// masks[b] is sample b's mask over its first steps, zeros after them.
+type lstmMaskCase struct {
+	name     string
+	T, I, H  int
+	masks    [][]float64
+	maxGrads int // finite differences per parameter (0: the check's default)
+}
+
+// lstmMaskCases cover: two groups of samples, one of them partial;
+// samples of every length from 1 to T; a sample without a real step (it
+// runs the whole length); a padded step before a real one; and sums over
+// more than one k block of sgemm, cut inside and between samples, with
+// parts small enough for sgemm's plain loop.
+func lstmMaskCases() []lstmMaskCase {
+	steps := func(n int) []float64 {
+		m := make([]float64, n)
+		for i := range m {
+			m[i] = 1
+		}
+		return m
+	}
+	small := lstmMaskCase{name: "groups", T: 9, I: 3, H: 4, maxGrads: 24,
+		masks: [][]float64{steps(9), steps(1), nil, steps(5), steps(3), {1, 1, 0, 1}, steps(7), steps(2), steps(9), {0, 0, 1}, steps(6)}}
+	large := lstmMaskCase{name: "k_blocks", T: 40, I: 5, H: 16}
+	rng := rand.New(rand.NewPCG(21, 22))
+	for b := 0; b < 3*lstmGroup; b++ {
+		large.masks = append(large.masks, steps(1+rng.IntN(large.T)))
+	}
+	large.masks[4], large.masks[9], large.masks[17] = nil, steps(large.T), steps(1)
+	return []lstmMaskCase{small, large}
+}
+
+// mask returns the case's mask [B, T].
+func (c lstmMaskCase) mask() []float64 {
+	m := make([]float64, len(c.masks)*c.T)
+	for b, s := range c.masks {
+		copy(m[b*c.T:], s)
+	}
+	return m
+}
+
+// build returns the case's LSTM output with its padded steps multiplied by
+// 0 (what masked pooling and attention read of it), run over every step
+// (masked false) or up to each sample's last real step; x is a parameter,
+// so that the gradient of the first layer's input is checked too.
+func (c lstmMaskCase) build(t *testing.T, b *Builder, masked bool) *G.Node {
+	B := len(c.masks)
+	x := randParam(b, "x", 1, B, c.T, c.I)
+	l := NewLSTM(b, "lstm", c.I, c.H, 2, 0.3)
+	var y *G.Node
+	if masked {
+		m := b.Input("m", B, c.T)
+		setAny(t, m, c.mask())
+		y = l.FwdMasked(b, x, m)
+	} else {
+		y = l.Fwd(b, x)
+	}
+	if err := b.FillDropouts(rand.New(rand.NewPCG(6, 7)), true); err != nil {
+		t.Fatal(err)
+	}
+	wide := make([]float64, 0, B*c.T*c.H)
+	for _, v := range c.mask() {
+		for j := 0; j < c.H; j++ {
+			wide = append(wide, v)
+		}
+	}
+	return b.Must(G.HadamardProd(y, b.Constant("mask_wide", wide, B, c.T, c.H)))
+}
+
+// setAny gives a data input its value in the builder's element type.
+func setAny(t *testing.T, n *G.Node, vals []float64) {
+	if n.Dtype() == tensor.Float32 {
+		setInput32(t, n, vals)
+		return
+	}
+	setInput(t, n, vals)
+}
+
+// TestLSTMMaskedMatchesFullLength runs each case over every step and up to
+// each sample's last real step, in float64 and float32, on one and two
+// cores: the outputs at real steps, and the gradients of every weight and
+// of the input, must agree bit for bit (the steps that do not run give
+// their outputs and gradients weight exactly 0), the skipped outputs must
+// be 0, and the masked results must not depend on the number of cores.
+func TestLSTMMaskedMatchesFullLength(t *testing.T) {
+	for _, c := range lstmMaskCases() {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			var oneCore [][]float64
+			for _, procs := range []int{1, 2} {
+				t.Run(fmt.Sprintf("%s/%v/procs=%d", c.name, dt, procs), func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					results := make([][][]float64, 2)
+					for i, masked := range []bool{false, true} {
+						b := NewBuilder(dt, 5, true)
+						y := c.build(t, b, masked)
+						results[i] = runWithGrads(t, b, y, b.Trainable()...)
+					}
+					full, masked := results[0], results[1]
+					mask := c.mask()
+					for i, v := range masked[0] {
+						real := mask[i/c.H] != 0
+						if real && math.Float64bits(v) != math.Float64bits(full[0][i]) {
+							t.Fatalf("output %d: %v masked, %v at full length", i, v, full[0][i])
+						}
+						if !real && v != 0 {
+							t.Fatalf("output %d at a padded step: %v", i, v)
+						}
+					}
+					compareBits(t, "gradient", full[1:], masked[1:])
+					if procs == 1 {
+						oneCore = masked
+					} else {
+						compareBits(t, "two cores vs one:", oneCore, masked)
+					}
+				})
+			}
+		}
+	}
+}
+
+// compareBits fails on the first element where got and want differ in any bit.
+func compareBits(t *testing.T, what string, want, got [][]float64) {
+	t.Helper()
+	for j := range want {
+		for i, w := range want[j] {
+			if math.Float64bits(got[j][i]) != math.Float64bits(w) {
+				t.Fatalf("%s %d [%d]: %v, want %v", what, j, i, got[j][i], w)
+			}
+		}
+	}
+}
+
+// TestLSTMMaskedGradients checks the masked LSTM's gradients against
+// finite differences (float64), and that a perturbed backward pass fails
+// the check.
+func TestLSTMMaskedGradients(t *testing.T) {
+	c := lstmMaskCases()[0]
+	for _, perturb := range []bool{false, true} {
+		t.Run(fmt.Sprintf("perturbed=%v", perturb), func(t *testing.T) {
+			b := newTestBuilder(5)
+			if perturb {
+				b.wrap = func(k kernel) kernel { return perturbed{k} }
+			}
+			out := c.build(t, b, true)
+			bad := checkWith(t, b, out, gradcheck.Options{MaxPerParam: c.maxGrads})
+			switch {
+			case !perturb:
+				for _, m := range bad {
+					t.Errorf("gradient mismatch %v", m)
+				}
+			case len(bad) == 0:
+				t.Fatal("a perturbed backward pass went unnoticed")
+			}
+		})
+	}
+}
