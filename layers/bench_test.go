@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -41,15 +42,52 @@ func benchStep(bm *testing.B, b *Builder, out *G.Node, wrt G.Nodes) {
 }
 
 // BenchmarkLSTM times one LSTM layer (B=32, in=H=64) forward + backward.
+// The -padded variants give it right-padded sequences through its mask,
+// each sample's real length a fraction u of T, u log-normal with mean 0.3
+// and log-sd 0.5 (as train's BenchmarkTrainStep draws them); they report
+// real-frac, the fraction of the steps that are real.
 func BenchmarkLSTM(bm *testing.B) {
 	for _, T := range []int{50, 375, 500} {
-		bm.Run(fmt.Sprintf("T=%d", T), func(bm *testing.B) {
-			b := NewBuilder(tensor.Float32, 1, false)
-			x := randParam32(b, "x", 32, T, 64)
-			y := NewLSTM(b, "lstm", 64, 64, 1, 0).Fwd(b, x)
-			benchStep(bm, b, y, b.Trainable())
-		})
+		for _, padded := range []bool{false, true} {
+			name := fmt.Sprintf("T=%d", T)
+			if padded {
+				name += "-padded"
+			}
+			bm.Run(name, func(bm *testing.B) {
+				b := NewBuilder(tensor.Float32, 1, false)
+				x := randParam32(b, "x", 32, T, 64)
+				l := NewLSTM(b, "lstm", 64, 64, 1, 0)
+				if !padded {
+					benchStep(bm, b, l.Fwd(b, x), b.Trainable())
+					return
+				}
+				mask := paddedMask(32, T)
+				var real float64
+				for _, v := range mask {
+					real += v
+				}
+				benchStep(bm, b, l.FwdMasked(b, x, b.Constant("m", mask, 32, T)), b.Trainable())
+				bm.ReportMetric(real/float64(len(mask)), "real-frac")
+			})
+		}
 	}
+}
+
+// paddedMask is a mask [B, T] of right-padded samples whose real lengths
+// are a fraction u of T, u log-normal with mean 0.3 and log-sd 0.5,
+// capped at 1, at least one step.
+func paddedMask(B, T int) []float64 {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const mean, sd = 0.3, 0.5
+	mu := math.Log(mean) - sd*sd/2
+	mask := make([]float64, B*T)
+	for b := 0; b < B; b++ {
+		u := math.Min(1, math.Exp(mu+sd*rng.NormFloat64()))
+		for t := 0; t < max(1, int(math.Ceil(u*float64(T)))); t++ {
+			mask[b*T+t] = 1
+		}
+	}
+	return mask
 }
 
 // BenchmarkAttention times the fused attention core (B=32, d=64, 4 heads,
