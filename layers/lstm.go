@@ -137,12 +137,12 @@ func lstmBlocks[T float](out []T) (h, c, i, f, g, o []T) {
 // lstmGroup is the number of samples whose sequences one goroutine runs.
 const lstmGroup = 8
 
-// lstmPlan says which steps an LSTM call runs: sample b its first steps[b]
-// steps, stored as rows off[b] … off[b]+steps[b]−1 of the compact layout
-// (rows of all samples, real steps only, in order; rows in all). Samples
-// run in groups of lstmGroup, the groups taken in order from order, the
-// samples sorted by decreasing steps: the samples of a group that are
-// still running at a step are a leading run of it.
+// lstmPlan says which steps an LSTM call runs. Sample b runs its first
+// steps[b] steps, rows off[b] … off[b]+steps[b]−1 of the compact layout,
+// which holds the rows that run (rows of them), sample after sample. The
+// samples run in groups of lstmGroup taken in turn from order, where they
+// are sorted by decreasing steps (ties by index): the samples of a group
+// still running at a step are its first ones.
 type lstmPlan struct {
 	B, T              int
 	steps, off, order []int
@@ -169,9 +169,10 @@ func (p *lstmPlan) full() bool { return p.rows == p.B*p.T }
 // groupCount is the number of groups of samples.
 func (p *lstmPlan) groupCount() int { return (p.B + lstmGroup - 1) / lstmGroup }
 
-// groups runs f on every group of samples, side by side, the longest
-// groups first. A group's arithmetic does not depend on the goroutine
-// that runs it, nor on the number of cores.
+// groups runs f on every group of samples, side by side, each core taking
+// the next group when it is done (the longest groups go first). A group's
+// arithmetic does not depend on the goroutine that runs it, so the results
+// do not depend on the number of cores.
 func (p *lstmPlan) groups(f func(g int, samples []int)) {
 	n := p.groupCount()
 	var next atomic.Int64
@@ -243,7 +244,7 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	// Input projections of every step that runs, at once:
 	// pre [rows, 4H] = x·W_ihᵀ + b_ih + b_hh.
 	r.pre = scratchOf[T](a, 0, p.rows*4*H)
-	part(a, 2, sgemm.Direct(B*Tn, 4*H, I), false, true, p.rows, 4*H, I, compact(a, 3, p, x, I), I, wih, I, 0, r.pre, 4*H)
+	gemmPart(a, 2, sgemm.Direct(B*Tn, 4*H, I), false, true, p.rows, 4*H, I, compact(a, 3, p, x, I), I, wih, I, 0, r.pre, 4*H)
 	for i := 0; i < p.rows; i++ {
 		row := r.pre[i*4*H : (i+1)*4*H]
 		for j := range row {
@@ -371,7 +372,7 @@ func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
 		if !p.full() {
 			gxc = scratchOf[T](a, 4, p.rows*I)
 		}
-		part(a, 5, sgemm.Direct(p.B*p.T, I, 4*H), false, false, p.rows, I, 4*H, dA, 4*H, wih, I, 0, gxc, I)
+		gemmPart(a, 5, sgemm.Direct(p.B*p.T, I, 4*H), false, false, p.rows, I, 4*H, dA, 4*H, wih, I, 0, gxc, I)
 		if !p.full() {
 			expand(p, gx, gxc, I)
 		}
@@ -385,7 +386,7 @@ func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
 		direct := sgemm.Direct(4*H, H, p.T-1)
 		for b, n := range p.steps {
 			if n > 1 {
-				part(a, 7, direct, true, false, 4*H, H, n-1, dA[(p.off[b]+1)*4*H:], 4*H, hs[b*p.T*H:], H, 1, gw, H)
+				gemmPart(a, 7, direct, true, false, 4*H, H, n-1, dA[(p.off[b]+1)*4*H:], 4*H, hs[b*p.T*H:], H, 1, gw, H)
 			}
 		}
 	}
@@ -418,7 +419,7 @@ func sumRows[T float](a *kargs, slot int, p *lstmPlan, m, n int, dA, x, c []T) {
 	for lo := 0; lo < all; lo += sgemm.KBlock {
 		i0, i1 := p.before(lo), p.before(min(lo+sgemm.KBlock, all))
 		if i1 > i0 {
-			part(a, slot, false, true, false, m, n, i1-i0, dA[i0*m:], m, x[i0*n:], n, beta, c, n)
+			gemmPart(a, slot, false, true, false, m, n, i1-i0, dA[i0*m:], m, x[i0*n:], n, beta, c, n)
 			beta = 1
 		}
 	}
@@ -434,13 +435,13 @@ func (p *lstmPlan) before(i int) int {
 	return p.off[b] + min(i%p.T, p.steps[b])
 }
 
-// part is gemm (alpha 1) for a part of a larger product of the same
+// gemmPart is gemm (alpha 1) for a part of a larger product of the same
 // operands (some of its rows, or some of the terms of its sums) that must
 // give that product's numbers. sgemm rounds products too small for its
 // blocked kernel differently (sgemm.Direct): the part of a product that
 // ran the blocked kernel (direct false) runs it too, through
 // sgemm.SerialPacked with the operand w packed in scratch slot i.
-func part[T float](a *kargs, i int, direct, tA, tB bool, m, n, k int, x []T, ldx int, w []T, ldw int, beta T, c []T, ldc int) {
+func gemmPart[T float](a *kargs, i int, direct, tA, tB bool, m, n, k int, x []T, ldx int, w []T, ldw int, beta T, c []T, ldc int) {
 	if _, f32 := any(x).([]float32); f32 && packedProducts && !direct && sgemm.Direct(m, n, k) {
 		newStepProduct(a, i, tA, tB, k, n, w, ldw).mul(m, x, ldx, beta, c, ldc)
 		return
