@@ -72,6 +72,14 @@ func copyOf(v G.Value) []float64 {
 	return slices.Clone(asFloat64(v.Data()))
 }
 
+// read is the value a runner read into p; nil when it reads none.
+func read(p *G.Value) G.Value {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
 // trainRun runs m's training graph once on b with dropout masks drawn from
 // seed; mutate, when set, changes the masks before the run.
 func trainRun(t *testing.T, m *Model, b *datasets.Batch, p *contrastive.PartnerBatch, seed uint64, mutate func(*Model)) runValues {
@@ -94,17 +102,17 @@ func trainRun(t *testing.T, m *Model, b *datasets.Batch, p *contrastive.PartnerB
 		t.Fatal(err)
 	}
 	const rows = 3 // the weighted rows; the padding row's outputs may change
-	v := runValues{"loss": copyOf(r.loss), "mae": copyOf(r.mae), "l_cl": copyOf(r.lcl)}
-	v["pred"] = copyOf(r.pred)[:rows]
+	v := runValues{"loss": copyOf(read(r.loss)), "mae": copyOf(read(r.mae)), "l_cl": copyOf(read(r.lcl))}
+	v["pred"] = copyOf(read(r.pred))[:rows]
 	for i, mod := range modalities {
-		for name, val := range map[string]G.Value{"s_": r.s[i], "d_": r.d[i], "f_": r.f[i]} {
-			if x := copyOf(val); x != nil {
+		for name, val := range map[string]*G.Value{"s_": r.s[i], "d_": r.d[i], "f_": r.f[i]} {
+			if x := copyOf(read(val)); x != nil {
 				v[name+mod] = x[:rows*m.Cfg.DModel]
 			}
 		}
 	}
 	for l, a := range r.alpha {
-		v[fmt.Sprintf("alpha_%d", l)] = copyOf(a)[:rows*3]
+		v[fmt.Sprintf("alpha_%d", l)] = copyOf(read(a))[:rows*3]
 	}
 	for _, prm := range m.B.Params() {
 		g, err := prm.Node.Grad()

@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/fdcmdie/fdcmdie/contrastive"
 	"github.com/fdcmdie/fdcmdie/datasets"
@@ -18,9 +20,51 @@ type Runner struct {
 	train bool
 	vm    G.VM
 
-	pred, loss, mae, lcl G.Value
-	s, d, f              [3]G.Value
-	alpha                []G.Value
+	// The values read out of the machine at every run (reader).
+	pred, loss, mae, lcl *G.Value
+	s, d, f              [3]*G.Value
+	alpha                []*G.Value
+}
+
+// reader makes the Read nodes of a runner. Gorgonia hashes a Read by the
+// address it writes to ("print %p"), so an unlucky address can give it
+// the hash of another node of a large graph, which CheckHashes refuses
+// (two nodes with one hash share a register: GORGONIA.md). The reader
+// predicts each Read's hash as Gorgonia computes it (the node's type and
+// shape, nil for a Read, the op's hash words, then the child's hash) and
+// takes another address until the hash is free.
+type reader struct {
+	taken map[uint32]bool
+	alloc func() *G.Value // a new destination
+}
+
+func newReader(g *G.ExprGraph) *reader {
+	taken := map[uint32]bool{}
+	for _, n := range g.AllNodes() {
+		taken[n.Hashcode()] = true
+	}
+	return &reader{taken, func() *G.Value { return new(G.Value) }}
+}
+
+// predict is the hash Gorgonia gives Read(n, into).
+func predict(n *G.Node, into *G.Value) uint32 {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "<nil>()print %p", into)
+	h.Write([]byte{1})
+	binary.Write(h, binary.LittleEndian, n.Hashcode())
+	return h.Sum32()
+}
+
+// read returns where the value of n is copied at every run.
+func (rd *reader) read(n *G.Node) *G.Value {
+	for {
+		into := rd.alloc()
+		if rd.taken[predict(n, into)] {
+			continue
+		}
+		rd.taken[G.Read(n, into).Hashcode()] = true
+		return into
+	}
 }
 
 // Outputs are the values of one run, copied out of the machine.
@@ -39,22 +83,19 @@ func NewRunner(m *Model, train bool) (*Runner, error) {
 			return nil, fmt.Errorf("graph: gradients: %w", err)
 		}
 	}
-	G.Read(m.Pred, &r.pred)
-	G.Read(m.Loss, &r.loss)
-	G.Read(m.MAE, &r.mae)
+	rd := newReader(m.B.G)
+	r.pred, r.loss, r.mae = rd.read(m.Pred), rd.read(m.Loss), rd.read(m.MAE)
 	if m.LCL != nil {
-		G.Read(m.LCL, &r.lcl)
+		r.lcl = rd.read(m.LCL)
 	}
 	for i := range modalities {
 		if m.S[i] != nil { // the text-only baseline has no pooled features
-			G.Read(m.S[i], &r.s[i])
-			G.Read(m.D[i], &r.d[i])
-			G.Read(m.F[i], &r.f[i])
+			r.s[i], r.d[i], r.f[i] = rd.read(m.S[i]), rd.read(m.D[i]), rd.read(m.F[i])
 		}
 	}
-	r.alpha = make([]G.Value, len(m.Alpha))
+	r.alpha = make([]*G.Value, len(m.Alpha))
 	for i, a := range m.Alpha {
-		G.Read(a, &r.alpha[i])
+		r.alpha[i] = rd.read(a)
 	}
 	if err := m.B.CheckHashes(); err != nil {
 		return nil, err
@@ -174,11 +215,11 @@ func (r *Runner) zeroGrads() error {
 	return nil
 }
 
-func floats32(v G.Value) []float32 {
-	if v == nil {
+func floats32(v *G.Value) []float32 {
+	if v == nil || *v == nil {
 		return nil
 	}
-	switch d := v.Data().(type) {
+	switch d := (*v).Data().(type) {
 	case []float32:
 		return append([]float32(nil), d...)
 	case []float64:
@@ -187,11 +228,11 @@ func floats32(v G.Value) []float32 {
 	return nil
 }
 
-func scalar(v G.Value) float64 {
-	if v == nil {
+func scalar(v *G.Value) float64 {
+	if v == nil || *v == nil {
 		return 0
 	}
-	switch d := v.Data().(type) {
+	switch d := (*v).Data().(type) {
 	case []float32:
 		return float64(d[0])
 	case []float64:
