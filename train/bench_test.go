@@ -97,7 +97,10 @@ func paddedBatches(p benchPreset, n int) ([]*datasets.Batch, *contrastive.Partne
 // its length bucket, after one untimed pass that compiles the buckets'
 // graphs. Each reports run-frac, the mean fraction of the padded steps
 // (Lt + La + Lv) its batches' buckets run, and real-frac, the fraction the
-// samples hold.
+// samples hold; and where the process's CPU time can be read, cpu-s/op,
+// the CPU seconds of a step (all cores; steady where the wall time is not,
+// on a machine shared with other work), and cores, the cores busy on
+// average (CPU time / wall time).
 func BenchmarkTrainStep(bm *testing.B) {
 	TuneGC()
 	for _, p := range benchPresets() {
@@ -135,12 +138,18 @@ func BenchmarkTrainStep(bm *testing.B) {
 				}
 				bm.ReportAllocs()
 				bm.ResetTimer()
+				cpu0, cpuOK := processCPU()
 				for i := 0; i < bm.N; i++ {
 					if _, err := m.TrainStep(batches[i%len(batches)], pb); err != nil {
 						bm.Fatal(err)
 					}
 				}
 				bm.ReportMetric(float64(p.shape.B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
+				if cpu1, ok := processCPU(); ok && cpuOK {
+					cpu := (cpu1 - cpu0).Seconds()
+					bm.ReportMetric(cpu/float64(bm.N), "cpu-s/op")
+					bm.ReportMetric(cpu/bm.Elapsed().Seconds(), "cores")
+				}
 				bm.ReportMetric(run/float64(len(batches)), "run-frac")
 				bm.ReportMetric(real/float64(len(batches)), "real-frac")
 			})
