@@ -59,6 +59,11 @@ type Options struct {
 	// shared with the other graphs built with it; only one of them may run
 	// at a time (layers.Arena).
 	Arena *layers.Arena
+	// DenseRows runs every step of the sequences, padding included, instead
+	// of each sample's real steps only (layers.Builder.Rows): the same
+	// numbers at every real step, at the cost of the padded length. For
+	// checks of the row skipping.
+	DenseRows bool
 }
 
 // Build creates the model graph for one batch shape.
@@ -84,6 +89,7 @@ func Build(cfg Config, shape Shape, o Options) (*Model, error) {
 		b.ShareParams(o.Share.B)
 	}
 	b.UseArena(o.Arena)
+	b.DenseRows = o.DenseRows
 	m := &Model{Cfg: cfg, Shape: shape, B: b, WithCL: withCL}
 	m.build()
 	if err := b.Err(); err != nil {
@@ -179,14 +185,19 @@ func (m *Model) forward(mods *modules) *G.Node {
 	if mods.text != nil {
 		textRaw, _ = mods.text.Fwd(b, m.TextIDs, m.TextMask)
 	}
-	ft := mods.textProj.Fwd(b, textRaw) // F_t [B, Lt, d]
+	// Every sequence from here on is computed at each sample's real steps
+	// only; its padded steps hold zeros and are read only through the
+	// masks, with weight 0 (layers.Builder.Rows).
+	ft := mods.textProj.Fwd(b, b.Rows(textRaw, m.TextMask)) // F_t [B, Lt, d]
 	if m.Cfg.TextOnly {
 		return b.Must(G.Reshape(mods.head.fwd(b, layers.Pool(b, ft, m.TextMask)), []int{m.Shape.B}))
 	}
 	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d]. Each sample's LSTM
 	// stops at its last real step: everything after it is read only
 	// through the masks, with weight 0 (layers.LSTM.FwdMasked).
-	feats := [3]*G.Node{ft, mods.visionLSTM.FwdMasked(b, m.Vision, m.VisionMask), mods.audioLSTM.FwdMasked(b, m.Audio, m.AudioMask)}
+	feats := [3]*G.Node{ft,
+		b.Rows(mods.visionLSTM.FwdMasked(b, m.Vision, m.VisionMask), m.VisionMask),
+		b.Rows(mods.audioLSTM.FwdMasked(b, m.Audio, m.AudioMask), m.AudioMask)}
 	// §3 Decoupling: S_m = Enc_shared(F_m), D_m = Enc_m(F_m) and their pools.
 	masks := m.masks()
 	var private [3]*G.Node // D_m [B, L_m, d]

@@ -46,7 +46,8 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // backward pass; any other graph computes them evalRows query rows at a
 // time in a scratch of evalRows·Tk per worker, so that its memory grows
 // linearly with the sequence length. Keys after a sample's last real one
-// are skipped (see keys): right-padded sequences cost what their real
+// are skipped (see keys), and so are queries after it when q is a sequence
+// marked by Builder.Rows: right-padded sequences cost what their real
 // length costs.
 func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
 	ak := attentionK{heads: heads}
@@ -169,6 +170,7 @@ func attnFwd[T float](k attentionK, a *kargs) {
 		all = cacheBuffer[T](k.cache, d.B*k.heads*d.Tq*d.Tk)
 		rows = d.Tq
 	}
+	clearPadding(a.rows, out)
 	parallelFor(d.B*k.heads, func(lo, hi int) {
 		var p []T
 		if all == nil {
@@ -179,9 +181,9 @@ func attnFwd[T float](k attentionK, a *kargs) {
 			if all != nil {
 				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 			}
-			n := keys(d, mask, b)
-			for r0 := 0; r0 < d.Tq; r0 += rows {
-				r1 := min(r0+rows, d.Tq)
+			n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
+			for r0 := 0; r0 < nq; r0 += rows {
+				r1 := min(r0+rows, nq)
 				probs(d, q, kk, mask, p, b, h, n, r0, r1)
 				vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
 				gemmSerial(false, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
@@ -217,27 +219,29 @@ func attnBwd[T float](k attentionK, a *kargs) {
 			b, h := bh/k.heads, bh%k.heads
 			qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
 			// Keys past n have zero probability: their dV and dK rows stay
-			// as the backward op zeroed them.
-			n := keys(d, mask, b)
+			// as the backward op zeroed them. Queries past nq are padding
+			// (kargs.rows), with zero output gradients: their dQ rows stay
+			// zero too, and they add nothing to dV and dK.
+			n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
 			if all != nil {
 				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 			} else {
-				probs(d, q, kk, mask, p, b, h, n, 0, d.Tq)
+				probs(d, q, kk, mask, p, b, h, n, 0, nq)
 			}
 			if gv != nil { // dV = Pᵀ·dO
-				gemmSerial(true, false, n, d.dh, d.Tq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
+				gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
 			}
 			// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-			gemmSerial(false, true, d.Tq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
-			for i := 0; i < d.Tq; i++ {
+			gemmSerial(false, true, nq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+			for i := 0; i < nq; i++ {
 				r := i * d.Tk
 				softmaxRowBwd(p[r:r+n], dp[r:r+n], dp[r:r+n])
 			}
 			if gq != nil { // dQ = dS·K·scale
-				gemmSerial(false, false, d.Tq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
+				gemmSerial(false, false, nq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
 			}
 			if gk != nil { // dK = dSᵀ·Q·scale
-				gemmSerial(true, false, n, d.dh, d.Tq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
+				gemmSerial(true, false, n, d.dh, nq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
 			}
 		}
 	})

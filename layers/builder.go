@@ -54,13 +54,18 @@ type Builder struct {
 	data     map[*G.Node]bool
 	dropouts []*Dropout
 	frozen   map[string]bool
-	shared   map[string]*Param // parameters of the graph this one shares its weights with
+	shared   map[string]*Param   // parameters of the graph this one shares its weights with
+	rowMask  map[*G.Node]*G.Node // sequences marked by Rows, and their masks
 	arena    *Arena
 	kernels  int // kernels applied so far: the next one's block of the arena
 	err      error
 	// wrap, when set, replaces every kernel before it enters the graph
 	// (tests use it to perturb backward passes).
 	wrap func(kernel) kernel
+	// DenseRows makes kernels compute every step of a sequence marked by
+	// Rows, padding included, as a graph without marks does: the reference
+	// that row skipping is checked against.
+	DenseRows bool
 }
 
 // NewBuilder starts a graph of the given element type (tensor.Float32 for
@@ -234,15 +239,25 @@ func (b *Builder) apply(k kernel, inputs ...*G.Node) *G.Node {
 	if b.wrap != nil {
 		k = b.wrap(k)
 	}
+	mask := b.rowMask[inputs[0]]
+	if _, ok := k.(rowWise); !ok || b.DenseRows {
+		mask = nil
+	}
+	if mask != nil {
+		inputs = append(inputs[:len(inputs):len(inputs)], mask)
+	}
 	need := make([]bool, len(inputs))
 	for i, n := range inputs {
 		need[i] = b.needsGrad(n)
 	}
-	out, err := applyKernel(k, b.arena.at(b.kernels), need, inputs...)
+	out, err := applyKernel(k, b.arena.at(b.kernels), need, mask != nil, inputs...)
 	b.kernels++
 	if err != nil {
 		b.Fail(err)
 		return b.placeholder(inputs[0].Shape())
+	}
+	if mask != nil {
+		b.rowMask[out] = mask
 	}
 	if !b.sameKernel(out, k, inputs) {
 		b.fresh(out, k, madeBy{k, inputs})

@@ -145,7 +145,10 @@ func actDo[T float](k actK, a *kargs, bwd bool) {
 	if _, ok := any(x).([]float32); ok {
 		f = func(v T) T { return T(k.f.apply32(float32(v))) }
 	}
-	elementwise(len(x), func(lo, hi int) {
+	if !bwd {
+		clearPadding(a.rows, y)
+	}
+	overRows(a.rows, len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			mi := T(1)
 			if m != nil {
@@ -191,8 +194,10 @@ func addDo[T float](k addK, a *kargs, bwd bool) {
 	var gx, gy []T
 	if bwd {
 		gx, gy = data[T](a.grads[0]), data[T](a.grads[1])
+	} else {
+		clearPadding(a.rows, out)
 	}
-	elementwise(len(x), func(lo, hi int) {
+	overRows(a.rows, len(x), func(lo, hi int) {
 		switch {
 		case !bwd && m == nil:
 			for i := lo; i < hi; i++ {

@@ -59,6 +59,12 @@ type kargs struct {
 	gout  *tensor.Dense
 	grads []*tensor.Dense
 	scr   *scratch
+	// rows, for a rowWise kernel applied to a sequence marked by
+	// Builder.Rows, is the real steps of in[0]'s leading [B, L] axes: the
+	// kernel computes only those positions (of in[0], of inputs of its
+	// shape, of out and of their gradients), and forward writes zeros at
+	// the others. nil: every position.
+	rows *rowSet
 }
 
 // scratch holds an op's working memory from run to run: the backing
@@ -167,8 +173,10 @@ func data[T float](t *tensor.Dense) []T {
 }
 
 // applyKernel adds k to the graph with the given inputs. needGrad[i] says
-// whether input i receives a gradient; data inputs and masks do not.
-func applyKernel(k kernel, mem *opMemory, needGrad []bool, inputs ...*G.Node) (*G.Node, error) {
+// whether input i receives a gradient; data inputs and masks do not. With
+// rows, the last input is not the kernel's: it is the mask [B, L] of the
+// real steps of input 0 (see Builder.Rows), read into kargs.rows each run.
+func applyKernel(k kernel, mem *opMemory, needGrad []bool, rows bool, inputs ...*G.Node) (*G.Node, error) {
 	if len(needGrad) != len(inputs) {
 		return nil, fmt.Errorf("%v: %d inputs, %d gradient flags", k, len(inputs), len(needGrad))
 	}
@@ -179,11 +187,18 @@ func applyKernel(k kernel, mem *opMemory, needGrad []bool, inputs ...*G.Node) (*
 			return nil, fmt.Errorf("%v: input %d is %v, input 0 is %v", k, i, n.Dtype(), inputs[0].Dtype())
 		}
 	}
-	out, err := k.outShape(shapes)
+	kin := shapes
+	if rows {
+		kin = shapes[:len(shapes)-1]
+		if m, x := shapes[len(shapes)-1], kin[0]; m.Dims() != 2 || x.Dims() < 2 || m[0] != x[0] || m[1] != x[1] {
+			return nil, fmt.Errorf("%v: row mask %v for input %v", k, m, x)
+		}
+	}
+	out, err := k.outShape(kin)
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", k, err)
 	}
-	op := &fwdOp{k: k, in: shapes, out: out, need: append([]bool(nil), needGrad...), mem: mem}
+	op := &fwdOp{k: k, in: shapes, kin: kin, out: out, need: append([]bool(nil), needGrad...), mem: mem, rows: rows}
 	return G.ApplyOp(op, inputs...)
 }
 
@@ -198,11 +213,13 @@ func applyKernel(k kernel, mem *opMemory, needGrad []bool, inputs ...*G.Node) (*
 // the same time.
 type fwdOp struct {
 	k    kernel
-	in   []tensor.Shape
+	in   []tensor.Shape // the op's inputs: the kernel's, then the row mask with rows
+	kin  []tensor.Shape // the kernel's inputs
 	out  tensor.Shape
 	need []bool
 	mem  *opMemory
 	buf  *tensor.Dense
+	rows bool
 }
 
 func tensorType(dims int) G.TensorType {
@@ -225,9 +242,11 @@ func (op *fwdOp) ReturnsPtr() bool                               { return false 
 func (op *fwdOp) CallsExtern() bool                              { return false }
 func (op *fwdOp) OverwritesInput() int                           { return -1 }
 func (op *fwdOp) String() string                                 { return op.k.String() }
-func (op *fwdOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "fwd:%v:%v:%v", op.k, op.in, op.need) }
-func (op *fwdOp) Hashcode() uint32                               { return hashOf(op) }
-func (op *fwdOp) DiffWRT(int) []bool                             { return append([]bool(nil), op.need...) }
+func (op *fwdOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "fwd:%v:%v:%v:%v", op.k, op.in, op.need, op.rows)
+}
+func (op *fwdOp) Hashcode() uint32   { return hashOf(op) }
+func (op *fwdOp) DiffWRT(int) []bool { return append([]bool(nil), op.need...) }
 
 func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	h := fnv.New32a()
@@ -269,8 +288,17 @@ func (op *fwdOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	dt := in[0].Dtype()
 	out := op.mem.fwd.result(0, &op.buf, dt, op.out)
-	op.k.forward(&kargs{dt: dt, in: in, shape: op.in, out: out, scr: &op.mem.fwd})
+	in, rows := op.split(in)
+	op.k.forward(&kargs{dt: dt, in: in, shape: op.kin, out: out, scr: &op.mem.fwd, rows: rows})
 	return out, nil
+}
+
+// split separates the kernel's inputs from the row mask, read into a row set.
+func (op *fwdOp) split(in []*tensor.Dense) ([]*tensor.Dense, *rowSet) {
+	if !op.rows {
+		return in, nil
+	}
+	return in[:len(in)-1], rowsOf(in[len(in)-1])
 }
 
 func (op *fwdOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -326,8 +354,9 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 	n := len(op.f.in)
 	dt := all[0].Dtype()
 	scr := &op.f.mem.bwd
-	a := &kargs{dt: dt, in: all[:n], shape: op.f.in, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, n), scr: scr}
-	for i, s := range op.f.in {
+	in, rows := op.f.split(all[:n])
+	a := &kargs{dt: dt, in: in, shape: op.f.kin, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, len(in)), scr: scr, rows: rows}
+	for i, s := range op.f.kin {
 		if op.f.need[i] {
 			a.grads[i] = scr.result(i, &op.grads[i], dt, s)
 			a.grads[i].Zero()

@@ -74,34 +74,66 @@ func linearDims(a *kargs) (m, in, out int) {
 	return a.shape[0].TotalSize() / in, in, out
 }
 
+// linearFwd computes y = x·Wᵀ + b. With a row set the real rows of x are
+// packed into one product, and its rows unpacked into y.
 func linearFwd[T float](a *kargs) {
 	m, in, out := linearDims(a)
 	x, w, y := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out)
-	gemm(false, true, m, out, in, 1, x, in, w, in, 0, y, out)
+	xs, ys := x, y
+	if rs := a.rows; rs != nil {
+		m = rs.count()
+		xs, ys = scratchOf[T](a, 0, m*in), scratchOf[T](a, 1, m*out)
+		gatherRows(rs, x, xs, in)
+	}
+	gemm(false, true, m, out, in, 1, xs, in, w, in, 0, ys, out)
 	if len(a.in) == 3 {
 		bias := data[T](a.in[2])
 		for r := 0; r < m; r++ {
-			row := y[r*out : (r+1)*out]
+			row := ys[r*out : (r+1)*out]
 			for j := range row {
 				row[j] += bias[j]
 			}
 		}
 	}
+	if rs := a.rows; rs != nil {
+		scatterRows(rs, ys, y, out)
+		clearPadding(rs, y)
+	}
 }
 
+// linearBwd runs on the packed real rows like linearFwd: the padded rows'
+// output gradients are zero, so they add nothing to gW and gb, and their gx
+// rows stay as the backward op zeroed them.
 func linearBwd[T float](a *kargs) {
 	m, in, out := linearDims(a)
 	x, w, gy := data[T](a.in[0]), data[T](a.in[1]), data[T](a.gout)
-	if gx := data[T](a.grads[0]); gx != nil {
-		gemm(false, false, m, in, out, 1, gy, out, w, in, 0, gx, in)
+	gx := data[T](a.grads[0])
+	xs, gys, gxs := x, gy, gx
+	if rs := a.rows; rs != nil {
+		m = rs.count()
+		gys = scratchOf[T](a, 0, m*out)
+		gatherRows(rs, gy, gys, out)
+		if gx != nil {
+			gxs = scratchOf[T](a, 1, m*in)
+		}
+	}
+	if gx != nil {
+		gemm(false, false, m, in, out, 1, gys, out, w, in, 0, gxs, in)
+		if a.rows != nil {
+			scatterRows(a.rows, gxs, gx, in)
+		}
 	}
 	if gw := data[T](a.grads[1]); gw != nil {
-		gemm(true, false, out, in, m, 1, gy, out, x, in, 0, gw, in)
+		if a.rows != nil {
+			xs = scratchOf[T](a, 2, m*in)
+			gatherRows(a.rows, x, xs, in)
+		}
+		gemm(true, false, out, in, m, 1, gys, out, xs, in, 0, gw, in)
 	}
 	if len(a.in) == 3 {
 		if gb := data[T](a.grads[2]); gb != nil {
 			for r := 0; r < m; r++ {
-				row := gy[r*out : (r+1)*out]
+				row := gys[r*out : (r+1)*out]
 				for j, v := range row {
 					gb[j] += v
 				}

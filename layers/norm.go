@@ -97,7 +97,8 @@ func normFwd[T float](k normK, a *kargs) {
 		bias = data[T](a.in[2])
 	}
 	d := len(w)
-	parallelFor(len(x)/d, func(lo, hi int) {
+	clearPadding(a.rows, y)
+	parallelRows(a.rows, len(x)/d, func(lo, hi int) {
 		row := make([]float64, d)
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
@@ -118,7 +119,9 @@ func normFwd[T float](k normK, a *kargs) {
 
 // normBlock is the number of rows whose parameter gradients are summed
 // together before the blocks are summed in order: a fixed split, so the
-// result does not depend on the number of cores.
+// result does not depend on the number of cores. Padded rows (kargs.rows)
+// are skipped inside their blocks: they would add exact zeros, so the sums
+// are the same.
 const normBlock = 64
 
 func normBwd[T float](k normK, a *kargs) {
@@ -141,6 +144,9 @@ func normBwd[T float](k normK, a *kargs) {
 			clear(pw)
 			clear(pb)
 			for r := blk * normBlock; r < min((blk+1)*normBlock, rows); r++ {
+				if !a.rows.real(r) {
+					continue
+				}
 				xr, gr := x[r*d:(r+1)*d], gy[r*d:(r+1)*d]
 				for j, v := range xr {
 					row[j] = float64(v)

@@ -51,11 +51,19 @@ func posFwd[T float](a *kargs) {
 	pe := SinusoidalPE(s[1], s[2])
 	x, y := data[T](a.in[0]), data[T](a.out)
 	n := s[1] * s[2]
-	for i := range x {
-		y[i] = x[i] + T(pe[i%n])
-	}
+	clearPadding(a.rows, y)
+	overRows(a.rows, len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = x[i] + T(pe[i%n])
+		}
+	})
 }
 
 func (k posK) backward(a *kargs) {
-	copyDense(a.grads[0], a.gout)
+	byType(a.dt, posBwd[float32], posBwd[float64])(a)
+}
+
+func posBwd[T float](a *kargs) {
+	g, gx := data[T](a.gout), data[T](a.grads[0])
+	overRows(a.rows, len(g), func(lo, hi int) { copy(gx[lo:hi], g[lo:hi]) })
 }

@@ -1,0 +1,197 @@
+package layers
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fdcmdie/fdcmdie/layers/gradcheck"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// rowMaskVals is a [3, 4] mask: sample 0 real at steps 0–1, sample 1 at
+// 0 and 2 (a hole: step 1 is computed, as a step before the last real one),
+// sample 2 at none.
+var rowMaskVals = []float64{1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0}
+
+// rowCases mark a sequence x [3, 4, 6] with rowMaskVals, apply
+// position-wise kernels to it and pool the result through the mask, as the
+// model does: only real steps reach the output.
+var rowCases = []struct {
+	name  string
+	build func(t *testing.T, b *Builder, x, m *G.Node) *G.Node
+}{
+	{"linear", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return NewLinear(b, "fc", 6, 5, true).Fwd(b, x)
+	}},
+	{"layernorm", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return NewLayerNorm(b, "n", 6, 1e-5).Fwd(b, x)
+	}},
+	{"act_tanh_dropout", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return b.ActDropout(Tanh, x, 0.4)
+	}},
+	{"residual_dropout", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return b.Residual(x, NewLinear(b, "fc", 6, 6, false).Fwd(b, x), 0.5)
+	}},
+	{"positional", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return AddPositional(b, x)
+	}},
+	{"mha_self_masked", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return NewMultiHeadAttention(b, "att", 6, 2).Fwd(b, x, x, m)
+	}},
+	{"mha_queries_to_tokens", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		g := randParam(b, "g", 1, 3, 2, 6)
+		return NewMultiHeadAttention(b, "att", 6, 3).Fwd(b, x, g, nil)
+	}},
+	{"encoder_then_ffn", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		h := b.ActDropout(Tanh, NewLinear(b, "enc", 6, 6, true).Fwd(b, NewLayerNorm(b, "n", 6, 1e-5).Fwd(b, x)), 0.3)
+		return b.Add(h, NewFFN(b, "ffn", 6, 12, 0.5).Fwd(b, h))
+	}},
+}
+
+// buildRowCase builds case c on a marked x, fills its dropout masks and
+// returns its output pooled through the mask.
+func buildRowCase(t *testing.T, b *Builder, c func(*testing.T, *Builder, *G.Node, *G.Node) *G.Node, rng *rand.Rand) *G.Node {
+	t.Helper()
+	m := b.Input("m", 3, 4)
+	setInput(t, m, rowMaskVals)
+	x := b.Rows(randParam(b, "x", 1, 3, 4, 6), m)
+	y := c(t, b, x, m)
+	if b.rowMask[y] != m && !b.DenseRows {
+		t.Fatalf("the output is not marked with the input's rows")
+	}
+	if err := b.FillDropouts(rng, true); err != nil {
+		t.Fatal(err)
+	}
+	return Pool(b, y, m)
+}
+
+// TestRowGradients checks every position-wise kernel's gradients by finite
+// differences when it runs over the real rows of a marked sequence only,
+// the gradient of x at padded steps (exactly 0) included.
+func TestRowGradients(t *testing.T) {
+	for _, c := range rowCases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newTestBuilder(5)
+			out := buildRowCase(t, b, c.build, rand.New(rand.NewPCG(6, 7)))
+			for _, m := range checkWith(t, b, out, gradcheck.Options{}) {
+				t.Errorf("gradient mismatch %v", m)
+			}
+		})
+	}
+}
+
+// perturbedRows is perturbed for a rowWise kernel: it keeps running over rows.
+type perturbedRows struct{ perturbed }
+
+func (perturbedRows) rowWise() {}
+
+// TestRowGradientsCatchPerturbedBackward shows the check above can fail: the
+// same cases with each backward pass off by 1e-4 in one element per input.
+func TestRowGradientsCatchPerturbedBackward(t *testing.T) {
+	for _, c := range rowCases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newTestBuilder(5)
+			b.wrap = func(k kernel) kernel {
+				if _, ok := k.(rowWise); ok {
+					return perturbedRows{perturbed{k}}
+				}
+				return perturbed{k}
+			}
+			out := buildRowCase(t, b, c.build, rand.New(rand.NewPCG(6, 7)))
+			if bad := checkWith(t, b, out, gradcheck.Options{}); len(bad) == 0 {
+				t.Fatal("a perturbed backward pass went unnoticed")
+			}
+		})
+	}
+}
+
+// TestRowsMatchDense runs each case with and without row skipping (same
+// weights, same dropout masks): the pooled outputs and every gradient agree
+// to 1e-12, and the skipping graph's kernel outputs are exactly zero at
+// padded steps. Then the control: with a nonzero output gradient at a
+// padded step (which the model never produces), the gradients differ, so
+// the comparison sees what the skipped rows would have added.
+func TestRowsMatchDense(t *testing.T) {
+	for _, c := range rowCases {
+		t.Run(c.name, func(t *testing.T) {
+			var got [2][][]float64
+			for i, dense := range []bool{true, false} {
+				b := newTestBuilder(5)
+				b.DenseRows = dense
+				out := buildRowCase(t, b, c.build, rand.New(rand.NewPCG(6, 7)))
+				marked := readMarked(b)
+				got[i] = runWithGrads(t, b, out, b.Trainable()...)
+				if !dense {
+					assertPaddingZero(t, marked)
+				}
+			}
+			for j := range got[0] {
+				assertClose(t, "value or gradient", got[1][j], got[0][j], 1e-12)
+			}
+		})
+	}
+	t.Run("control", func(t *testing.T) {
+		var got [2][][]float64
+		for i, dense := range []bool{true, false} {
+			b := newTestBuilder(5)
+			b.DenseRows = dense
+			m := b.Input("m", 3, 4)
+			setInput(t, m, rowMaskVals)
+			fc := NewLinear(b, "fc", 6, 5, true)
+			y := fc.Fwd(b, b.Rows(randParam(b, "x", 1, 3, 4, 6), m)) // read at every step, padding included
+			got[i] = runWithGrads(t, b, y, fc.W)
+		}
+		var diff float64
+		for j := range got[0][1] {
+			diff = math.Max(diff, math.Abs(got[0][1][j]-got[1][1][j]))
+		}
+		if diff < 1e-3 {
+			t.Errorf("a gradient read at padded steps changes nothing (%.3g)", diff)
+		}
+	})
+}
+
+// markedValue is a kernel output marked with rows, read after a run.
+type markedValue struct {
+	node, mask *G.Node
+	v          G.Value
+}
+
+// readMarked reads every kernel output of b marked with rows.
+func readMarked(b *Builder) []*markedValue {
+	var out []*markedValue
+	for n, m := range b.rowMask {
+		if _, ok := n.Op().(*fwdOp); ok {
+			mv := &markedValue{node: n, mask: m}
+			G.Read(n, &mv.v)
+			out = append(out, mv)
+		}
+	}
+	return out
+}
+
+// assertPaddingZero checks that every marked kernel output holds zeros at
+// the padded steps of its mask, and that some kernel ran so.
+func assertPaddingZero(t *testing.T, marked []*markedValue) {
+	t.Helper()
+	if len(marked) == 0 {
+		t.Fatal("no kernel ran over rows")
+	}
+	for _, mv := range marked {
+		v := mv.v.Data().([]float64)
+		rs := rowsOf(mv.mask.Value().(*tensor.Dense))
+		width := len(v) / len(rowMaskVals)
+		for p := range rowMaskVals {
+			if rs.real(p) {
+				continue
+			}
+			for _, x := range v[p*width : (p+1)*width] {
+				if x != 0 {
+					t.Fatalf("%v: %g at padded step %d", mv.node, x, p)
+				}
+			}
+		}
+	}
+}
