@@ -32,8 +32,9 @@ type Dropout struct {
 	Node *G.Node
 	P    float64
 
-	mem *opMemory     // the mask's storage, in the builder's arena when it has one
-	hdr *tensor.Dense // the mask tensor, kept from call to call
+	mem  *opMemory     // the mask's storage, in the builder's arena when it has one
+	hdr  *tensor.Dense // the mask tensor, kept from call to call
+	rows *G.Node       // the row mask of the sequence it drops from (Builder.Rows), or nil
 }
 
 // Builder wraps a Gorgonia expression graph and keeps what the model needs
@@ -287,7 +288,11 @@ func (b *Builder) dropoutMask(x *G.Node, p float64) *G.Node {
 		return nil
 	}
 	m := b.Input(fmt.Sprintf("dropout.%d.mask", len(b.dropouts)), x.Shape()...)
-	b.dropouts = append(b.dropouts, &Dropout{Node: m, P: p, mem: b.arena.at(b.kernels)})
+	d := &Dropout{Node: m, P: p, mem: b.arena.at(b.kernels)}
+	if !b.DenseRows {
+		d.rows = b.rowMask[x]
+	}
+	b.dropouts = append(b.dropouts, d)
 	b.kernels++
 	return m
 }
@@ -319,7 +324,10 @@ func (b *Builder) Dropouts() []*Dropout { return b.dropouts }
 // rng alone: not on the number of cores, and not on the sequence length
 // the graph was built for: the mask of a batch cut to its first T' steps
 // is the leading block of the mask of the uncut batch, so a run gives the
-// same numbers whatever lengths its batches are cut to.
+// same numbers whatever lengths its batches are cut to. The mask of a
+// sequence marked by Rows is drawn at its real steps only, from its row
+// mask's current value (set it first), and is zero at the others, which the
+// kernels skip.
 func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 	for _, d := range b.dropouts {
 		v := d.mem.fwd.result(0, &d.hdr, b.Dtype, d.Node.Shape())
@@ -331,11 +339,15 @@ func (b *Builder) FillDropouts(rng *rand.Rand, train bool) error {
 		if err != nil {
 			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
 		}
+		var rs *rowSet
+		if mv, ok := valueOf(d.rows).(*tensor.Dense); ok && train {
+			rs = rowsOf(mv)
+		}
 		switch m := v.Data().(type) {
 		case []float32:
-			fillMask(m, rows, steps, seed, d.P, train)
+			fillMask(m, rows, steps, seed, d.P, train, rs)
 		case []float64:
-			fillMask(m, rows, steps, seed, d.P, train)
+			fillMask(m, rows, steps, seed, d.P, train, rs)
 		}
 		if err := G.Let(d.Node, v); err != nil {
 			return fmt.Errorf("layers: dropout %s: %w", d.Node.Name(), err)
@@ -361,8 +373,9 @@ func maskRows(s tensor.Shape) (samples, steps int, err error) {
 // fillMask draws a dropout mask of samples×steps rows from seed, or sets it
 // to ones outside training. Row (i, t) comes from the stream keyed by
 // i·2³² + t; an element is dropped when a uniform 32-bit draw falls below
-// p·2³², two draws per 64-bit number.
-func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train bool) {
+// p·2³², two draws per 64-bit number. Rows that rs (nil: none) says are
+// padding are set to zero instead.
+func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train bool, rs *rowSet) {
 	if !train {
 		for i := range m {
 			m[i] = 1
@@ -375,8 +388,12 @@ func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train 
 	parallelFor(samples*steps, func(lo, hi int) {
 		var src rand.PCG
 		for r := lo; r < hi; r++ {
-			src.Seed(seed, uint64(r/steps)<<32|uint64(r%steps))
 			row := m[r*width : (r+1)*width]
+			if !rs.real(r) {
+				clear(row)
+				continue
+			}
+			src.Seed(seed, uint64(r/steps)<<32|uint64(r%steps))
 			for i := 0; i < len(row); i += 2 {
 				u := src.Uint64()
 				row[i] = keepOrDrop(uint32(u), drop, keep)
@@ -445,4 +462,12 @@ func (b *Builder) fresh(n *G.Node, op fmt.Stringer, by madeBy) {
 type madeBy struct {
 	k  kernel
 	in []*G.Node
+}
+
+// valueOf is n's value, nil for a nil node.
+func valueOf(n *G.Node) G.Value {
+	if n == nil {
+		return nil
+	}
+	return n.Value()
 }

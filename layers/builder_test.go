@@ -106,7 +106,7 @@ func TestDropoutMasksByRow(t *testing.T) {
 	draw := func(procs, steps int) []float64 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		m := make([]float64, samples*steps*width)
-		fillMask(m, samples, steps, 42, p, true)
+		fillMask(m, samples, steps, 42, p, true, nil)
 		return m
 	}
 	one, two := draw(1, steps), draw(2, steps)

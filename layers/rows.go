@@ -161,15 +161,30 @@ func clearPadding[T float](rs *rowSet, x []T) {
 // gatherRows copies the real positions of x (width elements each) into
 // packed, in order; scatterRows copies them back into x.
 func gatherRows[T float](rs *rowSet, x, packed []T, width int) {
-	at := 0
-	for _, r := range rs.runs() {
-		at += copy(packed[at:], x[r[0]*width:r[1]*width])
-	}
+	moveRows(rs, width, func(pos, at, n int) { copy(packed[at:at+n], x[pos:pos+n]) })
 }
 
 func scatterRows[T float](rs *rowSet, packed, x []T, width int) {
-	at := 0
-	for _, r := range rs.runs() {
-		at += copy(x[r[0]*width:r[1]*width], packed[at:])
+	moveRows(rs, width, func(pos, at, n int) { copy(x[pos:pos+n], packed[at:at+n]) })
+}
+
+// moveRows calls move(pos, at, n) for each run of real positions: n
+// elements at element pos of the tensor and at of the packed rows, the runs
+// split over the cores when there is enough to move.
+func moveRows(rs *rowSet, width int, move func(pos, at, n int)) {
+	runs := rs.runs()
+	at := make([]int, len(runs)+1)
+	for i, r := range runs {
+		at[i+1] = at[i] + (r[1]-r[0])*width
 	}
+	each := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			move(runs[i][0]*width, at[i], at[i+1]-at[i])
+		}
+	}
+	if at[len(runs)] < 1<<15 {
+		each(0, len(runs))
+		return
+	}
+	parallelFor(len(runs), each)
 }
