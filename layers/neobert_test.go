@@ -328,6 +328,7 @@ func TestEmbeddingPadRowAndBadIDs(t *testing.T) {
 // BenchmarkNeoBERTForward times one evaluation forward pass of a
 // NeoBERT-base-shaped encoder (768/28/12/3072, vocab 30522, random
 // weights, float32) on 8 sentences of 50 tokens. It needs about 1 GB.
+// The PyTorch counterpart is tools/bench_neobert_torch.py.
 func BenchmarkNeoBERTForward(bm *testing.B) {
 	b := NewBuilder(tensor.Float32, 1, false)
 	enc := NewNeoBERT(b, "text_encoder.", NeoBERTBase())
@@ -355,6 +356,78 @@ func BenchmarkNeoBERTForward(bm *testing.B) {
 			bm.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkNeoBERTTrain times one fine-tuning step's forward + backward
+// pass of the encoder of BenchmarkNeoBERTForward (NeoBERT-base shape,
+// random weights, float32, 8 sentences of 50 tokens, mask of all ones) in
+// a training graph: cost = Σ last ⊙ R for a fixed random R [8, 50, 768],
+// gradients to every parameter (the embedding table included), zeroed
+// before each run as graph.Runner does; no optimizer step. NeoBERT has no
+// dropout, so the training graph has no masks to fill. It reports
+// samples/s and needs about 4.5 GB. The PyTorch counterpart is
+// tools/bench_neobert_torch.py --backward.
+func BenchmarkNeoBERTTrain(bm *testing.B) {
+	b := NewBuilder(tensor.Float32, 1, true)
+	enc := NewNeoBERT(b, "text_encoder.", NeoBERTBase())
+	const B, L = 8, 50
+	ids, mask := b.Input("text_ids", B, L), b.Input("text_mask", B, L)
+	rng := rand.New(rand.NewPCG(3, 4))
+	idv, mv := make([]float64, B*L), make([]float64, B*L)
+	for i := range idv {
+		idv[i], mv[i] = float64(1+rng.IntN(30521)), 1
+	}
+	setInput32(bm, ids, idv)
+	setInput32(bm, mask, mv)
+	last, _ := enc.Fwd(b, ids, mask)
+	rn := b.Constant("bench.R", randVals(rng, last.Shape().TotalSize()), last.Shape()...)
+	if err := b.Err(); err != nil {
+		bm.Fatal(err)
+	}
+	prod, err := G.HadamardProd(last, rn)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	cost, err := G.Sum(prod)
+	if err != nil {
+		bm.Fatal(err)
+	}
+	if n := len(b.Dropouts()); n != 0 {
+		bm.Fatalf("%d dropout masks, want none (NeoBERT has no dropout)", n)
+	}
+	wrt := b.Trainable()
+	if len(wrt) != len(enc.Params()) {
+		bm.Fatalf("%d trainable parameters, want the encoder's %d", len(wrt), len(enc.Params()))
+	}
+	if _, err := G.Grad(cost, wrt...); err != nil {
+		bm.Fatal(err)
+	}
+	if err := b.CheckHashes(); err != nil {
+		bm.Fatal(err)
+	}
+	m := NewTapeMachine(b.G, G.BindDualValues(wrt...))
+	defer m.Close()
+	bm.ResetTimer()
+	for i := 0; i < bm.N; i++ {
+		// Gorgonia adds each run's gradients to the dual values and Reset
+		// keeps them: clear them as graph.Runner's zeroGrads does.
+		for _, n := range wrt {
+			g, err := n.Grad()
+			if err != nil || g == nil {
+				continue // before the first run there is nothing to clear
+			}
+			t, ok := g.(tensor.Tensor)
+			if !ok {
+				bm.Fatalf("%s: gradient is %T", n.Name(), g)
+			}
+			t.Zero()
+		}
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			bm.Fatal(err)
+		}
+	}
+	bm.ReportMetric(float64(B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
 }
 
 // ExampleNewNeoBERT builds a small NeoBERT trained from scratch, encodes

@@ -1,14 +1,22 @@
-"""PyTorch counterpart of layers.BenchmarkNeoBERTForward.
+"""PyTorch counterpart of layers.BenchmarkNeoBERTForward and BenchmarkNeoBERTTrain.
 
 Times one evaluation forward pass of a NeoBERT-base-shaped encoder
 (hidden 768, 28 blocks, 12 heads, intermediate 3072 -> SwiGLU width 2048,
-vocab 30522, random weights, float32) on 8 sentences of 50 tokens, on two
-CPU threads, and prints the best and median of several runs.
+vocab 30522, random weights, float32) on 8 sentences of 50 tokens (mask of
+all ones), on two CPU threads, and prints the best and median of several
+runs and the samples/s of the median.
+
+With --backward it times a fine-tuning step's forward + backward instead:
+cost = sum(last * R) for a fixed random R [8, 50, 768], loss.backward() to
+every parameter (the embedding table included, dense gradient), gradients
+set to None before each run, no optimizer step. NeoBERT has no dropout, so
+train mode changes nothing here.
 
 Run with Debian's interpreter (python3-torch):
-    /usr/bin/python3 tools/bench_neobert_torch.py [--runs 5]
+    /usr/bin/python3 tools/bench_neobert_torch.py [--runs 5] [--backward]
 The Go side:
     go test ./layers -run '^$' -bench NeoBERTForward -benchtime 2x
+    go test ./layers -run '^$' -bench NeoBERTTrain -benchtime 2x
 """
 import argparse
 import os
@@ -68,6 +76,8 @@ def forward(p, ids, mask):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--backward", action="store_true",
+                    help="time forward + backward of a scalar cost (fine-tuning) instead of forward only")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -84,17 +94,38 @@ def main():
             for _ in range(LAYERS)
         ],
     }
+    params = [p["embed"], p["layer_norm"]] + [t for blk in p["blocks"] for t in blk.values()]
     ids = torch.randint(1, VOCAB, (B, L))
     mask = torch.ones(B, L)
+    r = torch.randn(B, L, H)
+
+    if args.backward:
+        for t in params:
+            t.requires_grad_(True)
+
+        def step():
+            for t in params:
+                t.grad = None
+            loss = (forward(p, ids, mask) * r).sum()
+            loss.backward()
+
+        mode = "forward + backward"
+    else:
+        def step():
+            with torch.no_grad():
+                forward(p, ids, mask)
+
+        mode = "forward"
     times = []
-    with torch.no_grad():
-        forward(p, ids, mask)  # warm-up
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            forward(p, ids, mask)
-            times.append(time.perf_counter() - t0)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}: NeoBERT-base forward {B}x{L} tokens: "
-          f"best {min(times) * 1e3:.1f} ms, median {statistics.median(times) * 1e3:.1f} ms over {args.runs} runs")
+    step()  # warm-up
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}: NeoBERT-base {mode} {B}x{L} tokens: "
+          f"best {min(times) * 1e3:.1f} ms, median {med * 1e3:.1f} ms over {args.runs} runs, "
+          f"{B / med:.2f} samples/s")
 
 
 if __name__ == "__main__":

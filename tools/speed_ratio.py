@@ -1,50 +1,109 @@
-"""Go/PyTorch training-step speed ratio on one machine, from one run.
+"""Go/PyTorch speed ratio on one machine, from one run, row by row.
 
-    /usr/bin/python3 tools/speed_ratio.py [--preset small|paper|all] [--steps 3]
+    /usr/bin/python3 tools/speed_ratio.py [--rows small,paper,...] [--steps 5]
 
-Runs the Go benchmark (go test -bench BenchmarkTrainStep/<preset> ./train/, forward + backward +
-AdamW on a batch of 32) and tools/bench_torch.py with the same preset (PyTorch 2 threads,
-OMP_WAIT_POLICY=PASSIVE), then prints samples/s of both and the ratio Go/PyTorch (> 1: Go faster).
+Rows (--rows, a comma list; default all, in this order):
+  small, paper                 training step on one dense batch of 32: Go BenchmarkTrainStep/<preset> vs
+                               tools/bench_torch.py --preset <preset>
+  small-padded, paper-padded   training step cycling through 8 right-padded batches of 32: Go
+                               BenchmarkTrainStep/<preset>-padded (each batch cut to a length bucket) vs
+                               bench_torch.py --padded (each batch cut to its longest sample)
+  small-infer, paper-infer     inference on one dense batch of 32: Go BenchmarkPredict/<preset> vs
+                               bench_torch.py --mode infer
+
+For each row the Go benchmark runs first, then PyTorch, with --steps timed steps each:
+  go test -run '^$' -bench '^<Benchmark>$/^<sub>$' -benchtime <steps>x -count 1 ./train/
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 tools/bench_torch.py --preset <preset> --steps <steps> [...]
+(PyTorch on 2 threads). Go's samples/s is the mean over its timed steps (one benchmark run, B * N / wall
+time; -count 1, as -count n would rebuild the model and rerun the warm-up n times); PyTorch's is from its
+median step (its min and max are on its result line). Each command is printed as it runs, with its result
+line; then a header line (date, Go and torch versions, torch threads) and the table: samples/s of both, the
+ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time) on training rows, and on padded rows
+real-frac of both (the fraction of the padded steps the samples hold; the two draw the same distribution).
 Run it on an otherwise idle machine.
 """
 
 import argparse
+import datetime
 import os
 import re
+import shlex
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+
+# row -> (Go benchmark, Go sub-benchmark, bench_torch.py flags)
+ROWS = {
+    "small": ("BenchmarkTrainStep", "small", ["--preset", "small"]),
+    "paper": ("BenchmarkTrainStep", "paper", ["--preset", "paper"]),
+    "small-padded": ("BenchmarkTrainStep", "small-padded", ["--preset", "small", "--padded"]),
+    "paper-padded": ("BenchmarkTrainStep", "paper-padded", ["--preset", "paper", "--padded"]),
+    "small-infer": ("BenchmarkPredict", "small", ["--preset", "small", "--mode", "infer"]),
+    "paper-infer": ("BenchmarkPredict", "paper", ["--preset", "paper", "--mode", "infer"]),
+}
 
 
-def go_samples_per_s(preset, steps):
-    cmd = ["go", "test", "-run", "^$", "-bench", f"BenchmarkTrainStep/{preset}$", "-benchtime", f"{steps}x", "./train/"]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    m = re.search(r"([0-9.]+) samples/s", out)
-    if not m:
-        sys.exit(f"speed_ratio: no samples/s in the Go benchmark output:\n{out}")
-    return float(m.group(1))
+def run(cmd, env=None):
+    """Run cmd in the repository root after printing it; its stdout (exits on failure)."""
+    shown = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    print(f"$ {shown + ' ' if shown else ''}{shlex.join(cmd)}", flush=True)
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+    if r.returncode:
+        sys.exit(f"speed_ratio: exit status {r.returncode}:\n{r.stdout}{r.stderr}")
+    return r.stdout
 
 
-def torch_samples_per_s(preset, steps):
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    cmd = ["/usr/bin/python3", os.path.join(ROOT, "tools", "bench_torch.py"), "--preset", preset, "--steps", str(steps)]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout
-    m = re.search(r"([0-9.]+) samples/s", out)
+def go_bench(bench, sub, steps):
+    """Metrics (unit -> value) of one Go benchmark run."""
+    out = run(["go", "test", "-run", "^$", "-bench", f"^{bench}$/^{sub}$", "-benchtime", f"{steps}x",
+               "-count", "1", "./train/"])
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0].startswith(f"{bench}/{sub}") and "samples/s" in f:
+            print(f"  {line.strip()}", flush=True)
+            return {unit: float(v) for v, unit in zip(f[2::2], f[3::2])}
+    sys.exit(f"speed_ratio: no samples/s in the Go benchmark output:\n{out}")
+
+
+def torch_bench(flags, steps):
+    """samples/s, real-frac (or None), torch version and threads of one bench_torch.py run."""
+    out = run([PYTHON, os.path.join("tools", "bench_torch.py"), *flags, "--steps", str(steps)],
+              env={"OMP_WAIT_POLICY": "PASSIVE"})
+    m = re.search(r"^torch (\S+) threads=(\d+) .*?([0-9.]+) samples/s", out, re.M)
     if not m:
         sys.exit(f"speed_ratio: no samples/s in bench_torch.py output:\n{out}")
-    return float(m.group(1))
+    print(f"  {m.string[m.start():].splitlines()[0]}", flush=True)
+    frac = re.search(r"real-frac=([0-9.]+)", out)
+    return float(m.group(3)), frac and float(frac.group(1)), m.group(1), int(m.group(2))
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--preset", default="all", choices=("small", "paper", "all"))
-    p.add_argument("--steps", type=int, default=3)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", default=",".join(ROWS), help="comma list of rows (default: all)")
+    p.add_argument("--steps", type=int, default=5, help="timed steps of each benchmark (default 5)")
     a = p.parse_args()
-    for preset in (("small", "paper") if a.preset == "all" else (a.preset,)):
-        go = go_samples_per_s(preset, a.steps)
-        pt = torch_samples_per_s(preset, a.steps)
-        print(f"{preset}: Go {go:.2f} samples/s, PyTorch {pt:.2f} samples/s, ratio Go/PyTorch {go / pt:.2f}")
+    rows = [r.strip() for r in a.rows.split(",") if r.strip()]
+    bad = [r for r in rows if r not in ROWS]
+    if bad or not rows:
+        p.error(f"--rows: unknown {', '.join(bad) or '(none given)'}; rows are {', '.join(ROWS)}")
+    if a.steps < 1:
+        p.error("--steps must be at least 1")
+    date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    go_version = run(["go", "version"]).strip()
+    table = []
+    for row in rows:
+        bench, sub, flags = ROWS[row]
+        go = go_bench(bench, sub, a.steps)
+        pt, pt_frac, torch_version, threads = torch_bench(flags, a.steps)
+        cores = f"{go['cores']:.2f}" if "cores" in go else "-"
+        frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
+        table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {frac} |")
+    print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, {os.cpu_count()} CPUs")
+    print("| row | Go samples/s | PyTorch samples/s | Go/PyTorch | Go cores | real-frac Go / PyTorch |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(table))
 
 
 if __name__ == "__main__":
