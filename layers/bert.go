@@ -180,8 +180,14 @@ func (m *Bert) Params() []*G.Node {
 // finfo(dtype).min (older versions: −10000): after the row-max shift
 // both underflow to an exact 0 probability in float32 and float64, so
 // the outputs agree whenever a row has a real key (always, with [CLS]).
+// With a mask, positions after each sentence's last real token are zeros.
 func (m *Bert) Fwd(b *Builder, ids, mask *G.Node) (last *G.Node, hidden []*G.Node) {
-	x := m.EmbNorm.Fwd(b, embed(b, ids, m.Cfg.PadTokenID, m.Word, m.Pos, m.Type)) // [B, L, H]
+	x := embed(b, ids, m.Cfg.PadTokenID, m.Word, m.Pos, m.Type) // [B, L, H]
+	// Every layer runs at each sentence's real tokens only (Builder.Rows).
+	if mask != nil {
+		x = b.Rows(x, mask)
+	}
+	x = m.EmbNorm.Fwd(b, x)
 	heads := m.Cfg.NumAttentionHeads
 	for _, l := range m.Layers {
 		a := Attention(b, l.Q.Fwd(b, x), l.K.Fwd(b, x), l.V.Fwd(b, x), mask, heads)

@@ -154,12 +154,17 @@ func (m *NeoBERT) Params() []*G.Node {
 
 // Fwd encodes ids [B, L] with key mask [B, L] (nil: no padding). last is
 // the final RMSNorm's output [B, L, H]; hidden[i] is the output of block i
-// before it (the official code's hidden_states).
+// before it (the official code's hidden_states). With a mask, positions
+// after each sentence's last real token are zeros.
 func (m *NeoBERT) Fwd(b *Builder, ids, mask *G.Node) (last *G.Node, hidden []*G.Node) {
 	if ids.Dims() == 2 && m.Cfg.MaxLength > 0 && ids.Shape()[1] > m.Cfg.MaxLength {
 		b.Fail(fmt.Errorf("layers: neobert %s: %d tokens exceed max_length %d", m.Prefix, ids.Shape()[1], m.Cfg.MaxLength))
 	}
 	x := embed(b, ids, m.Cfg.PadTokenID, m.Embed) // [B, L, H]
+	// Every block runs at each sentence's real tokens only (Builder.Rows).
+	if mask != nil {
+		x = b.Rows(x, mask)
+	}
 	for _, blk := range m.Blocks {
 		x = blk.Fwd(b, x, mask, m.Cfg)
 		hidden = append(hidden, x)
@@ -229,8 +234,14 @@ func qkvSplitDo[T float](k qkvSplitK, a *kargs, bwd bool) {
 	if bwd {
 		src, dst = data[T](a.grads[0]), data[T](a.gout)
 	}
+	if !bwd {
+		clearPadding(a.rows, dst)
+	}
 	rows := len(src) / w
 	for r := 0; r < rows; r++ {
+		if !a.rows.real(r) {
+			continue
+		}
 		for h := 0; h < k.heads; h++ {
 			s := src[r*w+h*3*dh+k.part*dh : r*w+h*3*dh+(k.part+1)*dh]
 			d := dst[r*w/3+h*dh : r*w/3+(h+1)*dh]
@@ -293,8 +304,13 @@ func ropeDo[T float](k ropeK, a *kargs, bwd bool) {
 	src, dst := data[T](a.in[0]), data[T](a.out)
 	if bwd {
 		src, dst = data[T](a.gout), data[T](a.grads[0])
+	} else {
+		clearPadding(a.rows, dst)
 	}
 	for r := 0; r < len(src)/w; r++ {
+		if !a.rows.real(r) {
+			continue
+		}
 		p := r % L
 		c, sn := cos[p*half:(p+1)*half], sin[p*half:(p+1)*half]
 		for j := 0; j < w; j += 2 {
@@ -340,12 +356,14 @@ func swigluDo[T float](a *kargs, bwd bool) {
 	var gu []T
 	if bwd {
 		gu = data[T](a.grads[0])
+	} else {
+		clearPadding(a.rows, y)
 	}
 	sigmoid := func(g float64) float64 { return 1 / (1 + math.Exp(-g)) }
 	if _, ok := any(u).([]float32); ok { // float32's own exp: math.Exp was a tenth of a NeoBERT step
 		sigmoid = func(g float64) float64 { return float64(sigmoid32(float32(g))) }
 	}
-	parallelFor(len(u)/(2*f), func(lo, hi int) {
+	parallelRows(a.rows, len(u)/(2*f), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			for j := 0; j < f; j++ {
 				g, v := float64(u[r*2*f+j]), float64(u[r*2*f+f+j])

@@ -358,16 +358,33 @@ func BenchmarkNeoBERTForward(bm *testing.B) {
 	}
 }
 
+// neobertPaddedLengths are the real lengths of BenchmarkNeoBERTTrain's
+// padded sentences: CMU-MOSI's texts under NeoBERT's tokenizer hold 5–15
+// tokens of 50.
+var neobertPaddedLengths = []int{7, 12, 15, 9, 5, 11, 14, 8}
+
 // BenchmarkNeoBERTTrain times one fine-tuning step's forward + backward
 // pass of the encoder of BenchmarkNeoBERTForward (NeoBERT-base shape,
-// random weights, float32, 8 sentences of 50 tokens, mask of all ones) in
-// a training graph: cost = Σ last ⊙ R for a fixed random R [8, 50, 768],
+// random weights, float32, 8 sentences of 50 tokens) in a training graph:
+// cost = Σ last ⊙ R for a fixed random R [8, 50, 768] (zero at padding),
 // gradients to every parameter (the embedding table included), zeroed
 // before each run as graph.Runner does; no optimizer step. NeoBERT has no
-// dropout, so the training graph has no masks to fill. It reports
-// samples/s and needs about 4.5 GB. The PyTorch counterpart is
-// tools/bench_neobert_torch.py --backward.
+// dropout, so the training graph has no masks to fill. dense has a mask of
+// all ones; padded has sentences of neobertPaddedLengths real tokens, whose
+// padding the kernels skip. It reports samples/s and needs about 4.5 GB.
+// The PyTorch counterpart is tools/bench_neobert_torch.py --backward
+// [--padded].
 func BenchmarkNeoBERTTrain(bm *testing.B) {
+	for _, padded := range []bool{false, true} {
+		name := "dense"
+		if padded {
+			name = "padded"
+		}
+		bm.Run(name, func(bm *testing.B) { benchNeoBERTTrain(bm, padded) })
+	}
+}
+
+func benchNeoBERTTrain(bm *testing.B, padded bool) {
 	b := NewBuilder(tensor.Float32, 1, true)
 	enc := NewNeoBERT(b, "text_encoder.", NeoBERTBase())
 	const B, L = 8, 50
@@ -376,11 +393,18 @@ func BenchmarkNeoBERTTrain(bm *testing.B) {
 	idv, mv := make([]float64, B*L), make([]float64, B*L)
 	for i := range idv {
 		idv[i], mv[i] = float64(1+rng.IntN(30521)), 1
+		if padded && i%L >= neobertPaddedLengths[i/L] {
+			idv[i], mv[i] = 0, 0
+		}
 	}
 	setInput32(bm, ids, idv)
 	setInput32(bm, mask, mv)
 	last, _ := enc.Fwd(b, ids, mask)
-	rn := b.Constant("bench.R", randVals(rng, last.Shape().TotalSize()), last.Shape()...)
+	r := randVals(rng, last.Shape().TotalSize())
+	for i := range r {
+		r[i] *= mv[i/enc.Cfg.HiddenSize]
+	}
+	rn := b.Constant("bench.R", r, last.Shape()...)
 	if err := b.Err(); err != nil {
 		bm.Fatal(err)
 	}

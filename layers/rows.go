@@ -42,6 +42,10 @@ func (actK) rowWise()       {}
 func (addK) rowWise()       {}
 func (posK) rowWise()       {}
 func (attentionK) rowWise() {} // queries only: keys follow the key mask
+func (qkvSplitK) rowWise()  {}
+func (ropeK) rowWise()      {}
+func (swigluK) rowWise()    {}
+func (geluK) rowWise()      {}
 
 // rowSet is the real steps of a [B, L, ...] tensor: the first n[b] steps of
 // sample b, up to its mask's last nonzero entry (0 for a sample with none).

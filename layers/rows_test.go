@@ -44,6 +44,15 @@ var rowCases = []struct {
 		g := randParam(b, "g", 1, 3, 2, 6)
 		return NewMultiHeadAttention(b, "att", 6, 3).Fwd(b, x, g, nil)
 	}},
+	{"qkv_split_rope", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return RoPE(b, splitQKV(b, x, 1, 1), 1, 10000)
+	}},
+	{"swiglu", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return SwiGLU(b, x)
+	}},
+	{"gelu", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return GELU(b, x)
+	}},
 	{"encoder_then_ffn", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
 		h := b.ActDropout(Tanh, NewLinear(b, "enc", 6, 6, true).Fwd(b, NewLayerNorm(b, "n", 6, 1e-5).Fwd(b, x)), 0.3)
 		return b.Add(h, NewFFN(b, "ffn", 6, 12, 0.5).Fwd(b, h))

@@ -257,8 +257,10 @@ func geluDo[T float](a *kargs, bwd bool) {
 	y, g := data[T](a.out), data[T](a.gout)
 	if bwd {
 		y = data[T](a.grads[0])
+	} else {
+		clearPadding(a.rows, y)
 	}
-	parallelFor(len(x), func(lo, hi int) {
+	parallelRows(a.rows, len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := float64(x[i])
 			cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))

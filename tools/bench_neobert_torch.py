@@ -12,11 +12,19 @@ every parameter (the embedding table included, dense gradient), gradients
 set to None before each run, no optimizer step. NeoBERT has no dropout, so
 train mode changes nothing here.
 
+With --padded the 8 sentences hold 7, 12, 15, 9, 5, 11, 14 and 8 real tokens of
+50 (as CMU-MOSI's texts under NeoBERT's tokenizer: 5-15), the rest padding
+(mask 0), and the batch is cut to its longest sentence (15) before the
+forward, as a trimming trainer does (exact: the cut tokens are masked); the
+cost reads real tokens only. Go's counterpart is the padded sub-benchmark,
+which keeps the 50-token shape and skips padding inside its kernels.
+
 Run with Debian's interpreter (python3-torch):
-    /usr/bin/python3 tools/bench_neobert_torch.py [--runs 5] [--backward]
+    /usr/bin/python3 tools/bench_neobert_torch.py [--runs 5] [--backward] [--padded]
 The Go side:
     go test ./layers -run '^$' -bench NeoBERTForward -benchtime 2x
-    go test ./layers -run '^$' -bench NeoBERTTrain -benchtime 2x
+    go test ./layers -run '^$' -bench 'NeoBERTTrain/dense' -benchtime 2x
+    go test ./layers -run '^$' -bench 'NeoBERTTrain/padded' -benchtime 2x
 """
 import argparse
 import os
@@ -35,6 +43,7 @@ import torch.nn.functional as F  # noqa: E402
 H, LAYERS, HEADS, INTER, VOCAB = 768, 28, 12, 3072, 30522
 FFN = 8 * ((2 * INTER // 3 + 7) // 8)
 B, L = 8, 50
+PADDED_LENGTHS = [7, 12, 15, 9, 5, 11, 14, 8]  # layers.neobertPaddedLengths
 
 
 def rms_norm(x, w, eps=1e-5):
@@ -56,16 +65,17 @@ def rope(x, cos, sin):
 
 def forward(p, ids, mask):
     dh = H // HEADS
-    cos, sin = rope_tables(ids.shape[1], dh)
+    b, n = ids.shape
+    cos, sin = rope_tables(n, dh)
     bias = (1.0 - mask)[:, None, None, :] * -1e9
     x = p["embed"][ids]
     for blk in p["blocks"]:
-        qkv = F.linear(rms_norm(x, blk["attention_norm"]), blk["qkv"]).view(B, L, HEADS, 3 * dh)
+        qkv = F.linear(rms_norm(x, blk["attention_norm"]), blk["qkv"]).view(b, n, HEADS, 3 * dh)
         q, k, v = qkv.split(dh, dim=-1)
         q, k = rope(q, cos, sin), rope(k, cos, sin)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         s = q @ k.transpose(-1, -2) / math.sqrt(dh) + bias
-        a = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, L, H)
+        a = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(b, n, H)
         x = x + F.linear(a, blk["wo"])
         u = F.linear(rms_norm(x, blk["ffn_norm"]), blk["w12"])
         g, val = u.chunk(2, dim=-1)
@@ -78,6 +88,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--backward", action="store_true",
                     help="time forward + backward of a scalar cost (fine-tuning) instead of forward only")
+    ap.add_argument("--padded", action="store_true",
+                    help="sentences of 5-15 real tokens of 50, the batch cut to its longest")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -98,6 +110,10 @@ def main():
     ids = torch.randint(1, VOCAB, (B, L))
     mask = torch.ones(B, L)
     r = torch.randn(B, L, H)
+    if args.padded:
+        mask = (torch.arange(L)[None, :] < torch.tensor(PADDED_LENGTHS)[:, None]).float()
+        n = max(PADDED_LENGTHS)
+        ids, mask, r = (ids * mask.long())[:, :n], mask[:, :n], (r * mask[..., None])[:, :n]
 
     if args.backward:
         for t in params:
@@ -123,6 +139,8 @@ def main():
         step()
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
+    if args.padded:
+        mode += f" (padded: {sum(PADDED_LENGTHS)} real tokens, cut to {max(PADDED_LENGTHS)})"
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}: NeoBERT-base {mode} {B}x{L} tokens: "
           f"best {min(times) * 1e3:.1f} ms, median {med * 1e3:.1f} ms over {args.runs} runs, "
           f"{B / med:.2f} samples/s")
