@@ -341,16 +341,20 @@ func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
 		}
 		if rows == mr {
 			// Walk the six rows together so the writes are sequential.
+			// Rows resliced to r0's length and a panel consumed six at a
+			// time let the compiler drop most bounds checks.
 			base := (i0+ir)*lda + p0
 			r0 := a[base : base+kb]
-			r1 := a[base+lda : base+lda+kb]
-			r2 := a[base+2*lda : base+2*lda+kb]
-			r3 := a[base+3*lda : base+3*lda+kb]
-			r4 := a[base+4*lda : base+4*lda+kb]
-			r5 := a[base+5*lda : base+5*lda+kb]
+			r1 := a[base+lda:][:len(r0)]
+			r2 := a[base+2*lda:][:len(r0)]
+			r3 := a[base+3*lda:][:len(r0)]
+			r4 := a[base+4*lda:][:len(r0)]
+			r5 := a[base+5*lda:][:len(r0)]
+			d := panel[:len(r0)*mr]
 			for p := range r0 {
-				d := panel[p*mr : p*mr+mr : p*mr+mr]
+				_ = d[mr-1]
 				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+				d = d[mr:]
 			}
 			continue
 		}
