@@ -18,7 +18,9 @@ For each row the Go benchmark runs first, then PyTorch, with --steps timed steps
 time; -count 1, as -count n would rebuild the model and rerun the warm-up n times); PyTorch's is from its
 median step (its min and max are on its result line). Each command is printed as it runs, with its result
 line; then a header line (date, Go and torch versions, torch threads) and the table: samples/s of both, the
-ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time) on training rows, and on padded rows
+ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time) on training rows, Go's limit-frac on
+dense training rows (the share of the GEMM-bound limit: three times the forward pass's product FLOPs per
+second over the sgemm rate the same benchmark measures on the model's largest product), and on padded rows
 real-frac of both (the fraction of the padded steps the samples hold; the two draw the same distribution).
 Run it on an otherwise idle machine.
 """
@@ -99,10 +101,12 @@ def main():
         pt, pt_frac, torch_version, threads = torch_bench(flags, a.steps)
         cores = f"{go['cores']:.2f}" if "cores" in go else "-"
         frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
-        table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {frac} |")
+        limit = f"{go['limit-frac']:.2f}" if "limit-frac" in go else "-"
+        table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {limit} "
+                     f"| {frac} |")
     print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, {os.cpu_count()} CPUs")
-    print("| row | Go samples/s | PyTorch samples/s | Go/PyTorch | Go cores | real-frac Go / PyTorch |")
-    print("|---|---|---|---|---|---|")
+    print("| row | Go samples/s | PyTorch samples/s | Go/PyTorch | Go cores | Go limit-frac | real-frac Go / PyTorch |")
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(table))
 
 

@@ -100,7 +100,11 @@ func paddedBatches(p benchPreset, n int) ([]*datasets.Batch, *contrastive.Partne
 // samples hold; and where the process's CPU time can be read, cpu-s/op,
 // the CPU seconds of a step (all cores; steady where the wall time is not,
 // on a machine shared with other work), and cores, the cores busy on
-// average (CPU time / wall time).
+// average (CPU time / wall time). Dense presets also report GFLOP/s, three
+// times the forward pass's product work (productFLOPs) per second, and
+// limit-frac, that rate over the rate sgemm reaches on this machine in the
+// same run on the model's largest product (sgemmPeak): the share of the
+// GEMM-bound limit the step attains.
 func BenchmarkTrainStep(bm *testing.B) {
 	TuneGC()
 	for _, p := range benchPresets() {
@@ -136,6 +140,10 @@ func BenchmarkTrainStep(bm *testing.B) {
 					}
 					real += n / float64(s.B*(s.Lt+s.La+s.Lv))
 				}
+				var peak float64 // FLOP/s of the machine's products, for dense batches
+				if !padded {
+					peak = sgemmPeak(s.B*max(s.Lt, s.La, s.Lv), 4*p.cfg.DModel, p.cfg.DModel)
+				}
 				bm.ReportAllocs()
 				bm.ResetTimer()
 				cpu0, cpuOK := processCPU()
@@ -149,6 +157,11 @@ func BenchmarkTrainStep(bm *testing.B) {
 					cpu := (cpu1 - cpu0).Seconds()
 					bm.ReportMetric(cpu/float64(bm.N), "cpu-s/op")
 					bm.ReportMetric(cpu/bm.Elapsed().Seconds(), "cores")
+				}
+				if peak > 0 { // 3 × forward: the backward pass has twice its products
+					rate := 3 * productFLOPs(p.cfg, s) * float64(bm.N) / bm.Elapsed().Seconds()
+					bm.ReportMetric(rate/1e9, "GFLOP/s")
+					bm.ReportMetric(rate/peak, "limit-frac")
 				}
 				bm.ReportMetric(run/float64(len(batches)), "run-frac")
 				bm.ReportMetric(real/float64(len(batches)), "real-frac")
