@@ -59,6 +59,9 @@ type kargs struct {
 	gout  *tensor.Dense
 	grads []*tensor.Dense
 	scr   *scratch
+	// tmp holds buffers a kernel needs only during one call (transientOf):
+	// one set shared by every op of an Arena, which runs one op at a time.
+	tmp *scratch
 	// rows, for a rowWise kernel applied to a sequence marked by
 	// Builder.Rows, is the real steps of in[0]'s leading [B, L] axes: the
 	// kernel computes only those positions (of in[0], of inputs of its
@@ -81,6 +84,18 @@ func scratchOf[T float](a *kargs, i, n int) []T {
 		a.scr.bufs = append(a.scr.bufs, nil)
 	}
 	return grow[T](&a.scr.bufs[i], n)
+}
+
+// transientOf returns transient buffer i of the call a, with n elements of
+// type T: working memory for this call only, shared with the other ops of
+// the arena (a graph would otherwise hold, say, a packed copy of every
+// linear layer's input, gigabytes at CMU-MOSEI's lengths). Its contents
+// are whatever an earlier call left there.
+func transientOf[T float](a *kargs, i, n int) []T {
+	for len(a.tmp.bufs) <= i {
+		a.tmp.bufs = append(a.tmp.bufs, nil)
+	}
+	return grow[T](&a.tmp.bufs[i], n)
 }
 
 // grow returns *slot's slice resliced to n elements, after replacing it by a
@@ -127,22 +142,28 @@ func header[T float](mem []T, hdr **tensor.Dense, s tensor.Shape) *tensor.Dense 
 // A buffer that grows leaves the graphs that ran before holding the old one
 // until they run again: running the largest graph first sizes every buffer
 // once.
-type Arena struct{ ops []*opMemory }
+type Arena struct {
+	ops []*opMemory
+	tmp scratch // the ops' transient buffers (kargs.tmp)
+}
 
 // NewArena returns an empty arena.
 func NewArena() *Arena { return &Arena{} }
 
 // opMemory is the working memory of one kernel application: its forward
 // and its backward op.
-type opMemory struct{ fwd, bwd scratch }
+type opMemory struct {
+	fwd, bwd scratch
+	tmp      *scratch // the arena's transient buffers, or the op's own
+}
 
 // at returns block k of the arena, or fresh memory for a nil arena.
 func (a *Arena) at(k int) *opMemory {
 	if a == nil {
-		return &opMemory{}
+		return &opMemory{tmp: &scratch{}}
 	}
 	for len(a.ops) <= k {
-		a.ops = append(a.ops, &opMemory{})
+		a.ops = append(a.ops, &opMemory{tmp: &a.tmp})
 	}
 	return a.ops[k]
 }
@@ -289,7 +310,7 @@ func (op *fwdOp) Do(vs ...G.Value) (G.Value, error) {
 	dt := in[0].Dtype()
 	out := op.mem.fwd.result(0, &op.buf, dt, op.out)
 	in, rows := op.split(in)
-	op.k.forward(&kargs{dt: dt, in: in, shape: op.kin, out: out, scr: &op.mem.fwd, rows: rows})
+	op.k.forward(&kargs{dt: dt, in: in, shape: op.kin, out: out, scr: &op.mem.fwd, tmp: op.mem.tmp, rows: rows})
 	return out, nil
 }
 
@@ -355,7 +376,7 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 	dt := all[0].Dtype()
 	scr := &op.f.mem.bwd
 	in, rows := op.f.split(all[:n])
-	a := &kargs{dt: dt, in: in, shape: op.f.kin, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, len(in)), scr: scr, rows: rows}
+	a := &kargs{dt: dt, in: in, shape: op.f.kin, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, len(in)), scr: scr, tmp: op.f.mem.tmp, rows: rows}
 	for i, s := range op.f.kin {
 		if op.f.need[i] {
 			a.grads[i] = scr.result(i, &op.grads[i], dt, s)

@@ -82,7 +82,7 @@ func linearFwd[T float](a *kargs) {
 	xs, ys := x, y
 	if rs := a.rows; rs != nil {
 		m = rs.count()
-		xs, ys = scratchOf[T](a, 0, m*in), scratchOf[T](a, 1, m*out)
+		xs, ys = transientOf[T](a, 0, m*in), transientOf[T](a, 1, m*out)
 		gatherRows(rs, x, xs, in)
 	}
 	gemm(false, true, m, out, in, 1, xs, in, w, in, 0, ys, out)
@@ -111,10 +111,10 @@ func linearBwd[T float](a *kargs) {
 	xs, gys, gxs := x, gy, gx
 	if rs := a.rows; rs != nil {
 		m = rs.count()
-		gys = scratchOf[T](a, 0, m*out)
+		gys = transientOf[T](a, 0, m*out)
 		gatherRows(rs, gy, gys, out)
 		if gx != nil {
-			gxs = scratchOf[T](a, 1, m*in)
+			gxs = transientOf[T](a, 1, m*in)
 		}
 	}
 	if gx != nil {
@@ -125,7 +125,7 @@ func linearBwd[T float](a *kargs) {
 	}
 	if gw := data[T](a.grads[1]); gw != nil {
 		if a.rows != nil {
-			xs = scratchOf[T](a, 2, m*in)
+			xs = transientOf[T](a, 2, m*in)
 			gatherRows(a.rows, x, xs, in)
 		}
 		gemm(true, false, out, in, m, 1, gys, out, xs, in, 0, gw, in)
