@@ -331,17 +331,7 @@ func TestEmbeddingPadRowAndBadIDs(t *testing.T) {
 // The PyTorch counterpart is tools/bench_neobert_torch.py.
 func BenchmarkNeoBERTForward(bm *testing.B) {
 	b := NewBuilder(tensor.Float32, 1, false)
-	enc := NewNeoBERT(b, "text_encoder.", NeoBERTBase())
-	const B, L = 8, 50
-	ids, mask := b.Input("text_ids", B, L), b.Input("text_mask", B, L)
-	rng := rand.New(rand.NewPCG(3, 4))
-	idv, mv := make([]float64, B*L), make([]float64, B*L)
-	for i := range idv {
-		idv[i], mv[i] = float64(1+rng.IntN(30521)), 1
-	}
-	setInput32(bm, ids, idv)
-	setInput32(bm, mask, mv)
-	last, _ := enc.Fwd(b, ids, mask)
+	_, last, _, _ := neobertBench(bm, b, false)
 	if err := b.Err(); err != nil {
 		bm.Fatal(err)
 	}
@@ -384,8 +374,11 @@ func BenchmarkNeoBERTTrain(bm *testing.B) {
 	}
 }
 
-func benchNeoBERTTrain(bm *testing.B, padded bool) {
-	b := NewBuilder(tensor.Float32, 1, true)
+// neobertBench builds the benchmarks' NeoBERT-base encoder in b on 8
+// sentences of 50 random tokens (of neobertPaddedLengths real ones when
+// padded) and returns it, its output, the mask's values and the random
+// source that drew the tokens.
+func neobertBench(bm *testing.B, b *Builder, padded bool) (*NeoBERT, *G.Node, []float64, *rand.Rand) {
 	enc := NewNeoBERT(b, "text_encoder.", NeoBERTBase())
 	const B, L = 8, 50
 	ids, mask := b.Input("text_ids", B, L), b.Input("text_mask", B, L)
@@ -400,6 +393,13 @@ func benchNeoBERTTrain(bm *testing.B, padded bool) {
 	setInput32(bm, ids, idv)
 	setInput32(bm, mask, mv)
 	last, _ := enc.Fwd(b, ids, mask)
+	return enc, last, mv, rng
+}
+
+func benchNeoBERTTrain(bm *testing.B, padded bool) {
+	const B = 8
+	b := NewBuilder(tensor.Float32, 1, true)
+	enc, last, mv, rng := neobertBench(bm, b, padded)
 	r := randVals(rng, last.Shape().TotalSize())
 	for i := range r {
 		r[i] *= mv[i/enc.Cfg.HiddenSize]
