@@ -234,9 +234,13 @@ func TestCutBatchMatchesPadded(t *testing.T) {
 // training graph twice, with the same weights and dropout seed: computing
 // only each sample's real steps (the default, layers.Builder.Rows) and every
 // step (Options.DenseRows). The loss, every sample's outputs and every
-// parameter's gradient agree to 1e-12 of each tensor's largest value, for
-// the full model, each ablation and both text encoders. The control: a
-// batch whose audio mask is one step shorter for one sample changes them.
+// parameter's gradient agree to 1e-12 of each tensor's largest value (or
+// of 1e-4 for tensors that are zero in exact arithmetic, see
+// TestRowSkippingMatchesDensePaperSize), for the full model, each ablation
+// and both text encoders: bit for bit in the default build; to rounding
+// with -tags openblas, whose float64 products block other row counts
+// differently. The control: a batch whose audio mask is one step shorter
+// for one sample changes them.
 func TestRowSkippingMatchesDense(t *testing.T) {
 	full := Shape{B: 4, Lt: 9, La: 11, Lv: 8}
 	for _, ab := range ablations {
@@ -252,7 +256,7 @@ func TestRowSkippingMatchesDense(t *testing.T) {
 				return trainRun(t, m, b, p, 3, nil)
 			}
 			want := run(true, b)
-			rel, at := worst(t, run(false, b), want)
+			rel, at := worstAbove(t, run(false, b), want, 1e-4)
 			t.Logf("largest relative difference %.3g", rel)
 			if rel > 1e-12 {
 				t.Errorf("%s differs by %.3g of its largest value", at, rel)
@@ -263,7 +267,7 @@ func TestRowSkippingMatchesDense(t *testing.T) {
 			short := *b
 			short.AudioMask = slices.Clone(b.AudioMask)
 			short.AudioMask[3] = 0 // sample 0: 4 real audio steps → 3
-			if rel, _ := worst(t, run(false, &short), want); rel < 1e-6 {
+			if rel, _ := worstAbove(t, run(false, &short), want, 1e-4); rel < 1e-6 {
 				t.Errorf("control: a shorter audio mask changes nothing (%.3g)", rel)
 			}
 		})
