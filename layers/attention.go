@@ -125,11 +125,8 @@ func keys[T float](d attnDims, mask []T, b int) int {
 	if mask == nil {
 		return d.Tk
 	}
-	m := mask[b*d.Tk : (b+1)*d.Tk]
-	for n := d.Tk; n > 0; n-- {
-		if m[n-1] != 0 {
-			return n
-		}
+	if n := lastReal(mask[b*d.Tk : (b+1)*d.Tk]); n > 0 {
+		return n
 	}
 	return d.Tk
 }

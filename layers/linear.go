@@ -81,7 +81,7 @@ func linearFwd[T float](a *kargs) {
 	x, w, y := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out)
 	xs, ys := x, y
 	if rs := a.rows; rs != nil {
-		m = rs.count()
+		m = rs.count
 		xs, ys = transientOf[T](a, 0, m*in), transientOf[T](a, 1, m*out)
 		gatherRows(rs, x, xs, in)
 	}
@@ -110,7 +110,7 @@ func linearBwd[T float](a *kargs) {
 	gx := data[T](a.grads[0])
 	xs, gys, gxs := x, gy, gx
 	if rs := a.rows; rs != nil {
-		m = rs.count()
+		m = rs.count
 		gys = transientOf[T](a, 0, m*out)
 		gatherRows(rs, gy, gys, out)
 		if gx != nil {

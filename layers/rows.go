@@ -48,10 +48,14 @@ func (swigluK) rowWise()    {}
 func (geluK) rowWise()      {}
 
 // rowSet is the real steps of a [B, L, ...] tensor: the first n[b] steps of
-// sample b, up to its mask's last nonzero entry (0 for a sample with none).
+// sample b, up to its mask's last nonzero entry (0 for a sample with none);
+// runs are those positions as ranges [lo, hi), adjacent ranges merged, and
+// count is how many there are.
 type rowSet struct {
-	L int
-	n []int
+	L     int
+	n     []int
+	runs  [][2]int
+	count int
 }
 
 // rowsOf reads the row set of mask [B, L]; nil when every sample's last step
@@ -65,12 +69,19 @@ func rowsOf(mask *tensor.Dense) *rowSet {
 
 func rowsIn[T float](m []T, s tensor.Shape) *rowSet {
 	rs := &rowSet{L: s[1], n: make([]int, s[0])}
-	full := true
 	for b := range rs.n {
-		rs.n[b] = lastReal(m[b*rs.L : (b+1)*rs.L])
-		full = full && rs.n[b] == rs.L
+		n := lastReal(m[b*rs.L : (b+1)*rs.L])
+		rs.n[b], rs.count = n, rs.count+n
+		lo, hi := b*rs.L, b*rs.L+n
+		switch {
+		case n == 0:
+		case len(rs.runs) > 0 && rs.runs[len(rs.runs)-1][1] == lo:
+			rs.runs[len(rs.runs)-1][1] = hi
+		default:
+			rs.runs = append(rs.runs, [2]int{lo, hi})
+		}
 	}
-	if full {
+	if rs.count == len(m) {
 		return nil
 	}
 	return rs
@@ -97,31 +108,6 @@ func (rs *rowSet) steps(b, l int) int {
 // real reports whether position p (= b·L + t) is a real step.
 func (rs *rowSet) real(p int) bool { return rs == nil || p%rs.L < rs.n[p/rs.L] }
 
-// runs returns the real positions as ranges [lo, hi), adjacent ranges merged.
-func (rs *rowSet) runs() [][2]int {
-	var out [][2]int
-	for b, n := range rs.n {
-		lo, hi := b*rs.L, b*rs.L+n
-		switch {
-		case n == 0:
-		case len(out) > 0 && out[len(out)-1][1] == lo:
-			out[len(out)-1][1] = hi
-		default:
-			out = append(out, [2]int{lo, hi})
-		}
-	}
-	return out
-}
-
-// count is the number of real positions.
-func (rs *rowSet) count() int {
-	var c int
-	for _, n := range rs.n {
-		c += n
-	}
-	return c
-}
-
 // overRows runs f over the elements [lo, hi) of the real positions of a
 // tensor of n elements (all of them for a nil row set), split over the cores
 // like elementwise: every element is handled by one call.
@@ -137,10 +123,9 @@ func splitRows(rs *rowSet, n int, split func(int, func(lo, hi int)), f func(lo, 
 		return
 	}
 	width := n / (len(rs.n) * rs.L)
-	runs := rs.runs()
-	split(rs.count()*width, func(vlo, vhi int) { // virtual: real elements in order
+	split(rs.count*width, func(vlo, vhi int) { // virtual: real elements in order
 		base := 0
-		for _, r := range runs {
+		for _, r := range rs.runs {
 			size := (r[1] - r[0]) * width
 			if lo, hi := max(vlo, base), min(vhi, base+size); lo < hi {
 				f(r[0]*width+lo-base, r[0]*width+hi-base)
@@ -176,7 +161,7 @@ func scatterRows[T float](rs *rowSet, packed, x []T, width int) {
 // elements at element pos of the tensor and at of the packed rows, the runs
 // split over the cores when there is enough to move.
 func moveRows(rs *rowSet, width int, move func(pos, at, n int)) {
-	runs := rs.runs()
+	runs := rs.runs
 	at := make([]int, len(runs)+1)
 	for i, r := range runs {
 		at[i+1] = at[i] + (r[1]-r[0])*width
