@@ -65,3 +65,33 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPackA times packA on one mc×kc block of op(A) whose rows (or
+// with tA, columns) are 512 floats apart, like the A of the dx and dw
+// products, with the assembly (when available) and with the pure-Go
+// copies.
+func BenchmarkPackA(b *testing.B) {
+	const lda = 512
+	rng := rand.New(rand.NewPCG(9, 10))
+	a := make([]float32, max(mc, kc)*lda)
+	for i := range a {
+		a[i] = float32(rng.Float64()*2 - 1)
+	}
+	var dst [mc * kc]float32
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	for _, tA := range []bool{false, true} {
+		for _, asm := range []bool{true, false} {
+			if asm && !saved {
+				continue
+			}
+			b.Run(fmt.Sprintf("tA=%v/asm=%v", tA, asm), func(b *testing.B) {
+				useAsm = asm
+				b.SetBytes(4 * mc * kc)
+				for b.Loop() {
+					packA(dst[:], tA, a, lda, 0, mc, 0, kc)
+				}
+			})
+		}
+	}
+}

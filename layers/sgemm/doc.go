@@ -7,8 +7,9 @@
 // contiguous panels (the four transpose cases are handled while packing, so a
 // single micro-kernel suffices), a 6×16 register-blocked micro-kernel
 // accumulates in vector registers, and the loops are blocked over k, m and n
-// to stay in cache. On amd64 CPUs with AVX2 and FMA the micro-kernel is Go
-// assembly; elsewhere a pure-Go kernel of the same shape is used.
+// to stay in cache. On amd64 CPUs with AVX2 and FMA the micro-kernel and the
+// packing of full panels are Go assembly; elsewhere pure-Go loops of the
+// same shape are used, with bitwise the same packed panels.
 //
 // Results are deterministic: every element of C is accumulated by one
 // goroutine over fixed k blocks in increasing k order, and the micro-kernel

@@ -46,3 +46,48 @@ func packRows8(kb int, src []float32, ld int, dst []float32) {
 //
 //go:noescape
 func transpose8(blocks int, src *float32, ld int, dst *float32)
+
+// packRows6 copies src rows 0..5 (ld floats apart), columns 0..kb-1, into
+// dst so that dst[p·mr+r] = src[r·ld+p]: a full packed panel of an
+// untransposed A.
+func packRows6(kb int, src []float32, ld int, dst []float32) {
+	blocks := 0
+	if useAsm {
+		blocks = kb / 8
+	}
+	if blocks > 0 {
+		// Check the bounds the assembly relies on.
+		_ = src[5*ld+blocks*8-1]
+		_ = dst[blocks*8*mr-1]
+		transpose6(blocks, &src[0], ld, &dst[0])
+	}
+	packRows6Go(blocks*8, kb, src, ld, dst)
+}
+
+// transpose6 is the AVX2 form of packRows6Go over blocks·8 columns.
+//
+//go:noescape
+func transpose6(blocks int, src *float32, ld int, dst *float32)
+
+// packRuns6 copies panels packed A panels, whose k step p of panel q is
+// the run of six floats at src[p·ld+q·mr], k steps 0..kb-1, into dst so
+// that dst[q·mr·kb+p·mr+r] = src[p·ld+q·mr+r]: the full panels of a
+// transposed A. panels is positive.
+func packRuns6(panels, kb int, src []float32, ld int, dst []float32) {
+	blocks := 0
+	if useAsm {
+		blocks = kb / 8
+	}
+	if blocks > 0 {
+		// Check the bounds the assembly relies on.
+		_ = src[(blocks*8-1)*ld+panels*mr-1]
+		_ = dst[(panels-1)*mr*kb+blocks*8*mr-1]
+		copyRuns6(blocks, panels, &src[0], ld, &dst[0], kb)
+	}
+	packRuns6Go(blocks*8, panels, kb, src, ld, dst)
+}
+
+// copyRuns6 is the AVX form of packRuns6Go over blocks·8 k steps.
+//
+//go:noescape
+func copyRuns6(blocks, panels int, src *float32, ld int, dst *float32, kb int)

@@ -17,3 +17,16 @@ func microKernel(kb int, ap, bp, c []float32, ldc int, alpha float32, store bool
 func packRows8(kb int, src []float32, ld int, dst []float32) {
 	packRows8Go(0, kb, src, ld, dst)
 }
+
+// packRows6 copies src rows 0..5 (ld floats apart), columns 0..kb-1, into
+// dst so that dst[p·mr+r] = src[r·ld+p].
+func packRows6(kb int, src []float32, ld int, dst []float32) {
+	packRows6Go(0, kb, src, ld, dst)
+}
+
+// packRuns6 copies panels packed A panels, whose k step p of panel q is
+// the run of six floats at src[p·ld+q·mr], k steps 0..kb-1, into dst so
+// that dst[q·mr·kb+p·mr+r] = src[p·ld+q·mr+r].
+func packRuns6(panels, kb int, src []float32, ld int, dst []float32) {
+	packRuns6Go(0, panels, kb, src, ld, dst)
+}

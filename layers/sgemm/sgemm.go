@@ -321,7 +321,16 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 // q holds rows i0+q·mr.. with element (r, p) at q·mr·kb + p·mr + r. Rows past
 // mb are zero.
 func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
-	for ir := 0; ir < mb; ir += mr {
+	full := 0 // panels packed before the loop below
+	if tA && mb >= mr {
+		// op(A)[i][p] = a[p·lda+i]: each k step of a panel is a contiguous
+		// run. The full panels are packed together, eight k steps at a
+		// time (AVX) or one panel after another (Go).
+		full = mb / mr
+		base := p0*lda + i0
+		packRuns6(full, kb, a[base:base+(kb-1)*lda+full*mr], lda, dst[:full*mr*kb])
+	}
+	for ir := full * mr; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		rows := min(mr, mb-ir)
 		if tA {
@@ -329,33 +338,16 @@ func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
 			for p := 0; p < kb; p++ {
 				src := a[(p0+p)*lda+i0+ir:]
 				d := panel[p*mr : p*mr+mr : p*mr+mr]
-				if rows == mr {
-					src = src[:mr:mr]
-					d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
-					continue
-				}
 				copy(d, src[:rows])
 				clear(d[rows:])
 			}
 			continue
 		}
 		if rows == mr {
-			// Walk the six rows together so the writes are sequential.
-			// Rows resliced to r0's length and a panel consumed six at a
-			// time let the compiler drop most bounds checks.
+			// Six rows transposed as 6×8 blocks (AVX2) or walked together
+			// (Go).
 			base := (i0+ir)*lda + p0
-			r0 := a[base : base+kb]
-			r1 := a[base+lda:][:len(r0)]
-			r2 := a[base+2*lda:][:len(r0)]
-			r3 := a[base+3*lda:][:len(r0)]
-			r4 := a[base+4*lda:][:len(r0)]
-			r5 := a[base+5*lda:][:len(r0)]
-			d := panel[:len(r0)*mr]
-			for p := range r0 {
-				_ = d[mr-1]
-				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-				d = d[mr:]
-			}
+			packRows6(kb, a[base:base+5*lda+kb], lda, panel)
 			continue
 		}
 		packStrided(panel, a[(i0+ir)*lda+p0:], lda, kb, mr, 0, rows)
@@ -449,6 +441,39 @@ func packRows8Go(p0, kb int, src []float32, ld int, dst []float32) {
 		d := dst[p*nr : p*nr+8 : p*nr+8]
 		d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
 		d[4], d[5], d[6], d[7] = s4[p], s5[p], s6[p], s7[p]
+	}
+}
+
+// packRows6Go copies columns p0..kb-1 of src rows 0..5 (ld floats apart)
+// into dst so that dst[p·mr+r] = src[r·ld+p].
+func packRows6Go(p0, kb int, src []float32, ld int, dst []float32) {
+	// Walk the six rows together so the writes are sequential. Rows
+	// resliced to r0's length and a panel consumed six at a time let the
+	// compiler drop most bounds checks.
+	r0 := src[p0:kb]
+	r1 := src[ld+p0:][:len(r0)]
+	r2 := src[2*ld+p0:][:len(r0)]
+	r3 := src[3*ld+p0:][:len(r0)]
+	r4 := src[4*ld+p0:][:len(r0)]
+	r5 := src[5*ld+p0:][:len(r0)]
+	d := dst[p0*mr : kb*mr]
+	for p := range r0 {
+		_ = d[mr-1]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+		d = d[mr:]
+	}
+}
+
+// packRuns6Go copies k steps p0..kb-1 of panels packed A panels from src,
+// whose k step p of panel q is the run of six floats at src[p·ld+q·mr],
+// into dst so that dst[q·mr·kb+p·mr+r] = src[p·ld+q·mr+r].
+func packRuns6Go(p0, panels, kb int, src []float32, ld int, dst []float32) {
+	for q := 0; q < panels; q++ {
+		for p := p0; p < kb; p++ {
+			s := src[p*ld+q*mr:][:mr:mr]
+			d := dst[q*mr*kb+p*mr:][:mr:mr]
+			d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+		}
 	}
 }
 

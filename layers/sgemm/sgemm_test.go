@@ -293,3 +293,74 @@ func TestSgemmPanicsOnBadArgs(t *testing.T) {
 		}()
 	}
 }
+
+// TestPackAAsmMatchesGo packs blocks of op(A) with the pure-Go copies and
+// with the assembly (when available) and requires the same bits in all of
+// dst, which starts out filled with a NaN so that a missing write, or one
+// past the panels, shows; the Go result is checked against packA's layout
+// as well. The blocks cover full and partial panels, k lengths that are
+// and are not multiples of 8, offsets into A and padded rows; A ends at
+// the last element packA reads, before an unreadable page on Linux
+// (guarded), so that reading past it faults.
+func TestPackAAsmMatchesGo(t *testing.T) {
+	kernels := []bool{false}
+	if useAsm {
+		kernels = append(kernels, true)
+	}
+	defer func(saved bool) { useAsm = saved }(useAsm)
+	rng := rand.New(rand.NewPCG(12, 13))
+	fill := math.Float32frombits(0x7fc0dead)
+	for _, tA := range []bool{false, true} {
+		for _, kb := range []int{1, 7, 8, 9, 63, kc} {
+			for _, mb := range []int{1, 5, 6, 7, 12, 17, mc} {
+				for _, o := range []struct{ i0, p0, pad int }{{0, 0, 0}, {5, 3, 0}, {2, 9, 7}} {
+					// A holds op(A)[0:i0+mb, 0:p0+kb], transposed if tA,
+					// with rows lda floats apart.
+					rows, cols := o.i0+mb, o.p0+kb
+					if tA {
+						rows, cols = cols, rows
+					}
+					lda := cols + o.pad
+					a := guarded(t, (rows-1)*lda+cols)
+					for i := range a {
+						a[i] = float32(rng.NormFloat64())
+					}
+					name := fmt.Sprintf("tA=%v kb=%d mb=%d i0=%d p0=%d lda=%d", tA, kb, mb, o.i0, o.p0, lda)
+					size := (mb + mr - 1) / mr * mr * kb
+					packed := make([][]float32, len(kernels)) // Go, assembly
+					for i, asm := range kernels {
+						useAsm = asm
+						packed[i] = make([]float32, size+2*mr)
+						for j := range packed[i] {
+							packed[i][j] = fill
+						}
+						packA(packed[i], tA, a, lda, o.i0, mb, o.p0, kb)
+					}
+					if len(packed) == 2 {
+						if j := sameBits(packed[1], packed[0]); j >= 0 {
+							t.Fatalf("%s: element %d: assembly %v, Go %v", name, j, packed[1][j], packed[0][j])
+						}
+					}
+					for j, v := range packed[0] {
+						want := fill
+						if j < size {
+							// Panel q, k step p, row r.
+							q, p, r := j/(mr*kb), j%(mr*kb)/mr, j%mr
+							want = 0
+							if i := q*mr + r; i < mb {
+								ia := (o.i0+i)*lda + o.p0 + p
+								if tA {
+									ia = (o.p0+p)*lda + o.i0 + i
+								}
+								want = a[ia]
+							}
+						}
+						if math.Float32bits(v) != math.Float32bits(want) {
+							t.Fatalf("%s: element %d: Go %v, want %v", name, j, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
