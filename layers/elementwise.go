@@ -43,19 +43,6 @@ func (f Activation) apply(x float64) float64 {
 	return x
 }
 
-// apply32 is f(x) in float32 arithmetic.
-func (f Activation) apply32(x float32) float32 {
-	switch f {
-	case ReLU:
-		return max(x, 0)
-	case Tanh:
-		return tanh32(x)
-	case Sigmoid:
-		return sigmoid32(x)
-	}
-	return x
-}
-
 // slope is f'(x) given x and y = f(x).
 func (f Activation) slope(x, y float64) float64 {
 	switch f {
@@ -141,31 +128,105 @@ func actDo[T float](k actK, a *kargs, bwd bool) {
 		}
 	}
 	g := data[T](a.gout)
-	f := func(v T) T { return T(k.f.apply(float64(v))) }
-	if _, ok := any(x).([]float32); ok {
-		f = func(v T) T { return T(k.f.apply32(float32(v))) }
-	}
 	if !bwd {
 		clearPadding(a.rows, y)
 	}
 	overRows(a.rows, len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			mi := T(1)
-			if m != nil {
-				mi = m[i]
+		part := func(s []T) []T { // s[lo:hi], nil for nil
+			if s == nil {
+				return nil
 			}
-			if !bwd {
-				y[i] = f(x[i]) * mi
-				continue
-			}
-			if mi == 0 {
+			return s[lo:hi]
+		}
+		switch {
+		case k.f != ReLU && k.f != Identity:
+			smoothDo(k.f, x[lo:hi], y[lo:hi], part(m), part(g), part(gx), bwd)
+		case bwd:
+			piecewiseBwd(k.f == ReLU, x[lo:hi], part(m), g[lo:hi], gx[lo:hi])
+		default:
+			piecewiseFwd(k.f == ReLU, x[lo:hi], part(m), y[lo:hi])
+		}
+	})
+}
+
+// piecewiseFwd is y = f(x) ⊙ m for ReLU (relu) or the identity, m nil
+// for all ones: the loops of actDo without a call per element.
+func piecewiseFwd[T float](relu bool, x, m, y []T) {
+	y = y[:len(x)]
+	switch {
+	case relu && m == nil:
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	case relu:
+		m = m[:len(x)]
+		for i, v := range x {
+			y[i] = max(v, 0) * m[i]
+		}
+	case m == nil:
+		copy(y, x)
+	default:
+		m = m[:len(x)]
+		for i, v := range x {
+			y[i] = v * m[i]
+		}
+	}
+}
+
+// piecewiseBwd is gx = g ⊙ m ⊙ f'(x) for ReLU (slope 1 where x > 0, else
+// 0) or the identity, and 0 where m is: the same products, in the same
+// order, as smoothDo's.
+func piecewiseBwd[T float](relu bool, x, m, g, gx []T) {
+	g, gx = g[:len(x)], gx[:len(x)]
+	for i, v := range x {
+		mi := T(1)
+		if m != nil {
+			if mi = m[i]; mi == 0 {
 				gx[i] = 0
 				continue
 			}
-			fx := float64(y[i] / mi)
-			gx[i] = g[i] * mi * T(k.f.slope(float64(x[i]), fx))
 		}
-	})
+		s := T(1)
+		if relu && !(v > 0) {
+			s = 0
+		}
+		gx[i] = g[i] * mi * s
+	}
+}
+
+// smoothDo is actDo's loop for f tanh or sigmoid, whose slope it reads
+// from y = f(x) ⊙ m as y/m where m ≠ 0 (m nil for all ones). A float32
+// forward pass runs f over the row at once (sigmoidRow32, tanhRow32).
+func smoothDo[T float](f Activation, x, y, m, g, gx []T, bwd bool) {
+	if y32, ok := any(y).([]float32); ok && !bwd {
+		copy(y, x)
+		if f == Tanh {
+			tanhRow32(y32)
+		} else {
+			sigmoidRow32(y32)
+		}
+		for i, mi := range m {
+			y[i] *= mi
+		}
+		return
+	}
+	apply := func(v T) T { return T(f.apply(float64(v))) }
+	for i := range x {
+		mi := T(1)
+		if m != nil {
+			mi = m[i]
+		}
+		if !bwd {
+			y[i] = apply(x[i]) * mi
+			continue
+		}
+		if mi == 0 {
+			gx[i] = 0
+			continue
+		}
+		fx := float64(y[i] / mi)
+		gx[i] = g[i] * mi * T(f.slope(float64(x[i]), fx))
+	}
 }
 
 // addK is x + y ⊙ m (m only when masked).

@@ -115,17 +115,25 @@ func (k lstmK) backward(a *kargs) {
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
-// gateFuncs returns the gate nonlinearities for element type T: float32
-// graphs use sigmoid32 and tanh32 (a few ulp, several times faster than
-// the float64 round trip), float64 graphs package math. The cell
-// arithmetic around them stays in float64.
-func gateFuncs[T float]() (sig, tanh func(T) float64) {
+// gateFuncs returns the gate nonlinearities for element type T, each
+// replacing a row by its values: float32 graphs use sigmoidRow32 and
+// tanhRow32 (a few ulp, several times faster than the float64 round
+// trip), float64 graphs package math. The cell arithmetic around them
+// stays in float64.
+func gateFuncs[T float]() (sig, tanh func([]T)) {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
-		return func(x T) float64 { return float64(sigmoid32(float32(x))) },
-			func(x T) float64 { return float64(tanh32(float32(x))) }
+		return func(p []T) { sigmoidRow32(any(p).([]float32)) }, func(p []T) { tanhRow32(any(p).([]float32)) }
 	}
-	return func(x T) float64 { return sigmoid(float64(x)) }, func(x T) float64 { return math.Tanh(float64(x)) }
+	return func(p []T) {
+			for j, v := range p {
+				p[j] = T(sigmoid(float64(v)))
+			}
+		}, func(p []T) {
+			for j, v := range p {
+				p[j] = T(math.Tanh(float64(v)))
+			}
+		}
 }
 
 // lstmBlocks cuts the packed output into h, c, i, f, g, o, each [B, T, H].
@@ -218,7 +226,7 @@ func maskOf[T float](k lstmK, a *kargs) []T {
 type lstmRun[T float] struct {
 	p         *lstmPlan
 	H         int
-	sig, tanh func(T) float64
+	sig, tanh func([]T) // gateFuncs
 	rec       *stepProduct[T]
 	pre, out  []T
 	gh, dA    []T
@@ -226,10 +234,11 @@ type lstmRun[T float] struct {
 
 // workRows is the number of values per sample of a group's working rows:
 // 4H for the gates and H for h (forward), 4H for dA and H each for the
-// gradients reaching h and c through the next step (backward).
+// gradients reaching h and c through the next step and for tanh(c)
+// (backward).
 func workRows(H int, back bool) int {
 	if back {
-		return 6 * H
+		return 7 * H
 	}
 	return 5 * H
 }
@@ -278,23 +287,29 @@ func (r *lstmRun[T]) forwardGroup(samples []int, gates, hPrev []T) {
 			r.rec.mul(active, hPrev, H, 1, gates, 4*H)
 		}
 		for i, b := range samples[:active] {
-			g := gates[i*4*H:]
+			g := gates[i*4*H : (i+1)*4*H]
+			r.sig(g[:2*H])
+			r.tanh(g[2*H : 3*H])
+			r.sig(g[3*H:])
 			at := (b*p.T + t) * H
-			for j := 0; j < H; j++ {
-				iv := r.sig(g[j])
-				fv := r.sig(g[H+j])
-				gv := r.tanh(g[2*H+j])
-				ov := r.sig(g[3*H+j])
+			c, h := cs[at:at+H], hs[at:at+H]
+			for j := range c {
 				var cprev float64
 				if t > 0 {
 					cprev = float64(cs[at-H+j])
 				}
-				c := T(fv*cprev + iv*gv)
-				cs[at+j] = c
-				h := T(ov * r.tanh(c))
-				hs[at+j], hPrev[i*H+j] = h, h
-				ig[at+j], fg[at+j], gg[at+j], og[at+j] = T(iv), T(fv), T(gv), T(ov)
+				c[j] = T(float64(g[H+j])*cprev + float64(g[j])*float64(g[2*H+j]))
 			}
+			copy(h, c)
+			r.tanh(h) // tanh(c)
+			for j := range h {
+				h[j] = T(float64(g[3*H+j]) * float64(h[j]))
+			}
+			copy(hPrev[i*H:(i+1)*H], h)
+			copy(ig[at:at+H], g[:H])
+			copy(fg[at:at+H], g[H:2*H])
+			copy(gg[at:at+H], g[2*H:3*H])
+			copy(og[at:at+H], g[3*H:])
 		}
 	}
 	for _, b := range samples { // steps that do not run hold zeros
@@ -315,7 +330,7 @@ func lstmBwd[T float](k lstmK, a *kargs) {
 	work := scratchOf[T](a, 1, p.groupCount()*lstmGroup*workRows(H, true))
 	p.groups(func(g int, samples []int) {
 		w := work[g*lstmGroup*workRows(H, true):]
-		r.backwardGroup(samples, w[:lstmGroup*4*H], w[lstmGroup*4*H:lstmGroup*5*H], w[lstmGroup*5*H:lstmGroup*6*H])
+		r.backwardGroup(samples, w[:lstmGroup*4*H], w[lstmGroup*4*H:lstmGroup*5*H], w[lstmGroup*5*H:lstmGroup*6*H], w[lstmGroup*6*H:lstmGroup*7*H])
 	})
 	r.weightGrads(a, x, wih, I)
 }
@@ -323,10 +338,10 @@ func lstmBwd[T float](k lstmK, a *kargs) {
 // backwardGroup runs one group's samples back through their steps, with
 // dAt [lstmGroup, 4H] (dA of the current step) and dhNext, dcNext
 // [lstmGroup, H] (the gradients reaching h and c through the next step)
-// as working rows. A sample's last step that runs receives nothing from
-// the next: in the full-length run, the steps after it carry zero
-// gradient.
-func (r *lstmRun[T]) backwardGroup(samples []int, dAt, dhNext, dcNext []T) {
+// and tanhC [lstmGroup, H] (tanh of the step's cells) as working rows. A
+// sample's last step that runs receives nothing from the next: in the
+// full-length run, the steps after it carry zero gradient.
+func (r *lstmRun[T]) backwardGroup(samples []int, dAt, dhNext, dcNext, tanhC []T) {
 	p, H := r.p, r.H
 	_, cs, ig, fg, gg, og := lstmBlocks(r.out)
 	clear(dhNext)
@@ -339,10 +354,13 @@ func (r *lstmRun[T]) backwardGroup(samples []int, dAt, dhNext, dcNext []T) {
 		for i, b := range samples[:active] {
 			at := (b*p.T + t) * H
 			d := dAt[i*4*H : (i+1)*4*H]
-			for j := 0; j < H; j++ {
+			tcs := tanhC[i*H : (i+1)*H]
+			copy(tcs, cs[at:at+H])
+			r.tanh(tcs)
+			for j, tc32 := range tcs {
 				dh := float64(r.gh[at+j] + dhNext[i*H+j])
 				iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
-				tc := r.tanh(cs[at+j])
+				tc := float64(tc32)
 				dc := float64(dcNext[i*H+j]) + dh*ov*(1-tc*tc)
 				var cprev float64
 				if t > 0 {

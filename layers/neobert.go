@@ -359,15 +359,23 @@ func swigluDo[T float](a *kargs, bwd bool) {
 	} else {
 		clearPadding(a.rows, y)
 	}
-	sigmoid := func(g float64) float64 { return 1 / (1 + math.Exp(-g)) }
-	if _, ok := any(u).([]float32); ok { // float32's own exp: math.Exp was a tenth of a NeoBERT step
-		sigmoid = func(g float64) float64 { return float64(sigmoid32(float32(g))) }
+	sigRow := func(dst, g []T) { // dst = σ(g): float32 rows at once (sigmoidRow32)
+		copy(dst, g)
+		if d32, ok := any(dst).([]float32); ok {
+			sigmoidRow32(d32)
+			return
+		}
+		for j, v := range dst {
+			dst[j] = T(1 / (1 + math.Exp(-float64(v))))
+		}
 	}
 	parallelRows(a.rows, len(u)/(2*f), func(lo, hi int) {
+		sigs := make([]T, f)
 		for r := lo; r < hi; r++ {
-			for j := 0; j < f; j++ {
+			sigRow(sigs, u[r*2*f:r*2*f+f])
+			for j, s := range sigs {
 				g, v := float64(u[r*2*f+j]), float64(u[r*2*f+f+j])
-				sig := sigmoid(g)
+				sig := float64(s)
 				if !bwd {
 					y[r*f+j] = T(g * sig * v)
 					continue

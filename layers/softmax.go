@@ -9,8 +9,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// useAVX2 selects the assembly loops of float32 softmax rows (package
-// vec); tests clear it to compare them with the Go loops.
+// useAVX2 selects the assembly loops (package vec) of float32 softmax
+// rows and of sigmoid and tanh rows; tests clear it to compare them with
+// the Go loops.
 var useAVX2 = vec.AVX2
 
 // MaskNeg is the additive score of a padded key (SPEC §2: a large negative

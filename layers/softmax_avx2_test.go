@@ -109,3 +109,34 @@ func TestSoftmaxRowBwdAVX2MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestGateRowsAVX2MatchScalar checks that sigmoidRow32 and tanhRow32 are
+// bitwise sigmoid32 and tanh32 on the AVX2 path and its Go tail: both
+// signs, both zeros, the polynomial's boundary, the exponential's cutoff,
+// infinities and NaN, on a row whose length is not a multiple of 8.
+func TestGateRowsAVX2MatchScalar(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	inf := float32(math.Inf(1))
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 0.625, -0.625, 0.62500006, -0.62500006,
+		0.5, 1, -1, 10, -10, 43.67, -43.67, 43.7, -43.7, 87.3, -87.34, 88, -88, 1e9, -1e9, inf, -inf, float32(math.NaN())}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for len(vals) < 4099 {
+		vals = append(vals, float32(rng.NormFloat64()*math.Exp(rng.NormFloat64()*2)))
+	}
+	for _, f := range []struct {
+		name   string
+		row    func([]float32)
+		scalar func(float32) float32
+	}{{"sigmoid", sigmoidRow32, sigmoid32}, {"tanh", tanhRow32, tanh32}} {
+		p := append([]float32(nil), vals...)
+		f.row(p)
+		for j, v := range vals {
+			want := f.scalar(v)
+			if math.Float32bits(p[j]) != math.Float32bits(want) && !(want != want && p[j] != p[j]) {
+				t.Fatalf("%s(%v) [%d]: row %v (%#x), scalar %v (%#x)", f.name, v, j, p[j], math.Float32bits(p[j]), want, math.Float32bits(want))
+			}
+		}
+	}
+}

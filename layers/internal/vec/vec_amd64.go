@@ -26,6 +26,17 @@ func MaxMasked(x, mask, p *float32, n int) float32
 //go:noescape
 func ExpSum(p *float32, n int, mx float32) float64
 
+// Sigmoid replaces p[j] by 1/(1 + e^−p[j]), bitwise as layers.sigmoid32
+// computes it.
+//
+//go:noescape
+func Sigmoid(p *float32, n int)
+
+// Tanh replaces p[j] by tanh(p[j]), bitwise as layers.tanh32 computes it.
+//
+//go:noescape
+func Tanh(p *float32, n int)
+
 // Scale multiplies p[j] by s.
 //
 //go:noescape

@@ -18,6 +18,56 @@
 	VPERMILPD $1, X6, X7 \
 	VADDSD X7, X6, X6
 
+// EXPNEG_Y0_Y4 sets Y4 = layers.expNeg(Y0) lane by lane, bitwise, with
+// the constants of EXPNEG_CONSTS in Y8..Y14; it clobbers Y1..Y5. NaN
+// lanes stay NaN through the arithmetic.
+#define EXPNEG_Y0_Y4 \
+	VCMPPS $1, Y14, Y0, Y5 \
+	VMULPS Y13, Y0, Y1 \
+	VSUBPS Y12, Y1, Y1 \
+	VCVTTPS2DQ Y1, Y2 \
+	VCVTDQ2PS Y2, Y1 \
+	VMULPS Y11, Y1, Y3 \
+	VSUBPS Y3, Y0, Y3 \
+	VMULPS Y10, Y1, Y4 \
+	VSUBPS Y4, Y3, Y3 \
+	VBROADCASTSS expc<>+20(SB), Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VBROADCASTSS expc<>+24(SB), Y1 \
+	VADDPS Y1, Y4, Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VBROADCASTSS expc<>+28(SB), Y1 \
+	VADDPS Y1, Y4, Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VBROADCASTSS expc<>+32(SB), Y1 \
+	VADDPS Y1, Y4, Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VBROADCASTSS expc<>+36(SB), Y1 \
+	VADDPS Y1, Y4, Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VBROADCASTSS expc<>+40(SB), Y1 \
+	VADDPS Y1, Y4, Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VMULPS Y3, Y4, Y4 \
+	VADDPS Y3, Y4, Y4 \
+	VADDPS Y9, Y4, Y4 \
+	VPADDD Y8, Y2, Y2 \
+	VPSLLD $23, Y2, Y2 \
+	VMULPS Y2, Y4, Y4 \
+	VANDNPS Y4, Y5, Y4
+
+// EXPNEG_CONSTS loads EXPNEG_Y0_Y4's constants: the cutoff (Y14), log2 e
+// (Y13), 0.5 (Y12), ln 2 in two parts (Y11, Y10), 1 (Y9) and the exponent
+// bias 127 (Y8).
+#define EXPNEG_CONSTS \
+	VBROADCASTSS expc<>+0(SB), Y14 \
+	VBROADCASTSS expc<>+4(SB), Y13 \
+	VBROADCASTSS expc<>+8(SB), Y12 \
+	VBROADCASTSS expc<>+12(SB), Y11 \
+	VBROADCASTSS expc<>+16(SB), Y10 \
+	VBROADCASTSS expc<>+44(SB), Y9 \
+	VPBROADCASTD expc<>+48(SB), Y8
+
 // Constants of layers.expNeg (layers/expneg.go), broadcast from memory.
 DATA expc<>+0(SB)/4, $-87.33654
 DATA expc<>+4(SB)/4, $1.44269504088896341
@@ -34,7 +84,15 @@ DATA expc<>+44(SB)/4, $1.0
 DATA expc<>+48(SB)/4, $127
 DATA expc<>+52(SB)/4, $-1e9
 DATA expc<>+56(SB)/4, $0xff800000 // −inf
-GLOBL expc<>(SB), RODATA|NOPTR, $60
+DATA expc<>+60(SB)/4, $0x80000000 // sign bit
+DATA expc<>+64(SB)/4, $-2.0
+DATA expc<>+68(SB)/4, $0.625
+DATA expc<>+72(SB)/4, $-5.70498872745e-3 // layers.tanh32's polynomial
+DATA expc<>+76(SB)/4, $2.06390887954e-2
+DATA expc<>+80(SB)/4, $-5.37397155531e-2
+DATA expc<>+84(SB)/4, $1.33314422036e-1
+DATA expc<>+88(SB)/4, $-3.33332819422e-1
+GLOBL expc<>(SB), RODATA|NOPTR, $92
 
 // func MaxCopy(x, p *float32, n int) float32
 //
@@ -97,51 +155,13 @@ TEXT ·ExpSum(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS mx+16(FP), Y15
-	VBROADCASTSS expc<>+0(SB), Y14  // cutoff
-	VBROADCASTSS expc<>+4(SB), Y13  // log2 e
-	VBROADCASTSS expc<>+8(SB), Y12  // 0.5
-	VBROADCASTSS expc<>+12(SB), Y11 // ln 2 high
-	VBROADCASTSS expc<>+16(SB), Y10 // ln 2 low
-	VBROADCASTSS expc<>+44(SB), Y9  // 1
-	VPBROADCASTD expc<>+48(SB), Y8  // 127
+	EXPNEG_CONSTS
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
 loope:
 	VMOVUPS (DI), Y0
-	VSUBPS Y15, Y0, Y0         // x = p − mx
-	VCMPPS $1, Y14, Y0, Y5     // x < cutoff
-	VMULPS Y13, Y0, Y1
-	VSUBPS Y12, Y1, Y1
-	VCVTTPS2DQ Y1, Y2          // n
-	VCVTDQ2PS Y2, Y1           // fn
-	VMULPS Y11, Y1, Y3
-	VSUBPS Y3, Y0, Y3          // r = x − fn·c1
-	VMULPS Y10, Y1, Y4
-	VSUBPS Y4, Y3, Y3          // r −= fn·c2
-	VBROADCASTSS expc<>+20(SB), Y4
-	VMULPS Y3, Y4, Y4
-	VBROADCASTSS expc<>+24(SB), Y1
-	VADDPS Y1, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VBROADCASTSS expc<>+28(SB), Y1
-	VADDPS Y1, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VBROADCASTSS expc<>+32(SB), Y1
-	VADDPS Y1, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VBROADCASTSS expc<>+36(SB), Y1
-	VADDPS Y1, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VBROADCASTSS expc<>+40(SB), Y1
-	VADDPS Y1, Y4, Y4          // y
-	VMULPS Y3, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS Y3, Y4, Y4
-	VADDPS Y9, Y4, Y4          // y·r·r + r + 1
-	VPADDD Y8, Y2, Y2
-	VPSLLD $23, Y2, Y2         // 2^n
-	VMULPS Y2, Y4, Y4
-	VANDNPS Y4, Y5, Y4         // 0 below the cutoff
+	VSUBPS Y15, Y0, Y0 // x = p − mx
+	EXPNEG_Y0_Y4
 	VMOVUPS Y4, (DI)
 	VCVTPS2PD X4, Y1
 	VADDPD Y1, Y6, Y6
@@ -153,6 +173,81 @@ loope:
 	JNZ loope
 	HSUM_Y6_Y7
 	MOVSD X6, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func Sigmoid(p *float32, n int)
+//
+// p[j] = layers.sigmoid32(p[j]): with e = expNeg(−|x|) (−x where x ≥ 0),
+// 1/(1 + e) where x ≥ 0 and e/(1 + e) elsewhere.
+TEXT ·Sigmoid(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	EXPNEG_CONSTS
+	VBROADCASTSS expc<>+60(SB), Y15 // sign bit
+loops:
+	VMOVUPS (DI), Y6
+	VXORPS Y5, Y5, Y5
+	VCMPPS $13, Y5, Y6, Y7  // x ≥ 0
+	VXORPS Y15, Y6, Y0
+	VBLENDVPS Y7, Y0, Y6, Y0 // −x where x ≥ 0, else x
+	EXPNEG_Y0_Y4
+	VADDPS Y9, Y4, Y1        // 1 + e
+	VDIVPS Y1, Y9, Y2        // 1/(1 + e)
+	VDIVPS Y1, Y4, Y3        // e/(1 + e)
+	VBLENDVPS Y7, Y2, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loops
+	VZEROUPPER
+	RET
+
+// func Tanh(p *float32, n int)
+//
+// p[j] = layers.tanh32(p[j]): the odd polynomial where !(|x| > 0.625)
+// (NaN included), else ±(1 − e)/(1 + e) with e = expNeg(−2|x|) and the
+// sign of x.
+TEXT ·Tanh(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	EXPNEG_CONSTS
+	VBROADCASTSS expc<>+60(SB), Y15 // sign bit
+loopt:
+	VMOVUPS (DI), Y6
+	VANDNPS Y6, Y15, Y7             // |x|
+	VBROADCASTSS expc<>+64(SB), Y0
+	VMULPS Y7, Y0, Y0               // −2|x|
+	EXPNEG_Y0_Y4
+	VSUBPS Y4, Y9, Y1               // 1 − e
+	VADDPS Y4, Y9, Y2               // 1 + e
+	VDIVPS Y2, Y1, Y1
+	VANDPS Y15, Y6, Y3
+	VXORPS Y3, Y1, Y1               // the sign of x
+	VMULPS Y6, Y6, Y2               // z = x²
+	VBROADCASTSS expc<>+72(SB), Y3
+	VMULPS Y2, Y3, Y3
+	VBROADCASTSS expc<>+76(SB), Y4
+	VADDPS Y4, Y3, Y3
+	VMULPS Y2, Y3, Y3
+	VBROADCASTSS expc<>+80(SB), Y4
+	VADDPS Y4, Y3, Y3
+	VMULPS Y2, Y3, Y3
+	VBROADCASTSS expc<>+84(SB), Y4
+	VADDPS Y4, Y3, Y3
+	VMULPS Y2, Y3, Y3
+	VBROADCASTSS expc<>+88(SB), Y4
+	VADDPS Y4, Y3, Y3
+	VMULPS Y2, Y3, Y3
+	VMULPS Y6, Y3, Y3
+	VADDPS Y6, Y3, Y3               // poly·z·x + x
+	VBROADCASTSS expc<>+68(SB), Y4
+	VCMPPS $10, Y4, Y7, Y5          // !(|x| > 0.625)
+	VBLENDVPS Y5, Y3, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopt
 	VZEROUPPER
 	RET
 
