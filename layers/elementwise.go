@@ -115,6 +115,9 @@ func (k actK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 func (k actK) forward(a *kargs)  { byType(a.dt, actDo[float32], actDo[float64])(k, a, false) }
 func (k actK) backward(a *kargs) { byType(a.dt, actDo[float32], actDo[float64])(k, a, true) }
 
+// writesGrad: actDo stores gx at every step.
+func (actK) writesGrad(i int) bool { return i == 0 }
+
 func actDo[T float](k actK, a *kargs, bwd bool) {
 	x, y := data[T](a.in[0]), data[T](a.out)
 	var m []T
@@ -128,7 +131,9 @@ func actDo[T float](k actK, a *kargs, bwd bool) {
 		}
 	}
 	g := data[T](a.gout)
-	if !bwd {
+	if bwd {
+		clearPadding(a.rows, gx)
+	} else {
 		clearPadding(a.rows, y)
 	}
 	overRows(a.rows, len(x), func(lo, hi int) {
@@ -246,6 +251,9 @@ func (k addK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 func (k addK) forward(a *kargs)  { byType(a.dt, addDo[float32], addDo[float64])(k, a, false) }
 func (k addK) backward(a *kargs) { byType(a.dt, addDo[float32], addDo[float64])(k, a, true) }
 
+// writesGrad: addDo stores the gradients of x and y at every step.
+func (addK) writesGrad(i int) bool { return i < 2 }
+
 func addDo[T float](k addK, a *kargs, bwd bool) {
 	x, y, out, g := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out), data[T](a.gout)
 	var m []T
@@ -255,6 +263,8 @@ func addDo[T float](k addK, a *kargs, bwd bool) {
 	var gx, gy []T
 	if bwd {
 		gx, gy = data[T](a.grads[0]), data[T](a.grads[1])
+		clearPadding(a.rows, gx)
+		clearPadding(a.rows, gy)
 	} else {
 		clearPadding(a.rows, out)
 	}

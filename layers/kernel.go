@@ -45,8 +45,16 @@ type kernel interface {
 	forward(a *kargs)
 	// backward accumulates into a.grads[i] (zeroed, nil where no gradient is
 	// wanted) the gradient of the cost with respect to input i, given
-	// a.gout, the gradient with respect to the output.
+	// a.gout, the gradient with respect to the output; see gradWriter.
 	backward(a *kargs)
+}
+
+// gradWriter is a kernel whose backward pass stores every element of the
+// gradients of the inputs it names, padded steps included, rather than
+// adding to them: bwdOp leaves those unzeroed (they hold the previous
+// run's values), which spares a pass over each activation-sized gradient.
+type gradWriter interface {
+	writesGrad(i int) bool
 }
 
 // kargs carries the tensors of one kernel call. Every tensor is dense,
@@ -377,10 +385,13 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 	scr := &op.f.mem.bwd
 	in, rows := op.f.split(all[:n])
 	a := &kargs{dt: dt, in: in, shape: op.f.kin, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, len(in)), scr: scr, tmp: op.f.mem.tmp, rows: rows}
+	w, _ := op.f.k.(gradWriter)
 	for i, s := range op.f.kin {
 		if op.f.need[i] {
 			a.grads[i] = scr.result(i, &op.grads[i], dt, s)
-			a.grads[i].Zero()
+			if w == nil || !w.writesGrad(i) {
+				a.grads[i].Zero()
+			}
 		}
 	}
 	op.f.k.backward(a)

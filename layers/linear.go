@@ -69,6 +69,11 @@ func (k linearK) backward(a *kargs) {
 	byType(a.dt, linearBwd[float32], linearBwd[float64])(a)
 }
 
+// writesGrad: linearBwd stores the gradients of x and of the weight with
+// products that do not read their output (beta 0); the bias gradient is a
+// sum into zeros.
+func (linearK) writesGrad(i int) bool { return i < 2 }
+
 func linearDims(a *kargs) (m, in, out int) {
 	in, out = a.shape[1][1], a.shape[1][0]
 	return a.shape[0].TotalSize() / in, in, out
@@ -120,6 +125,7 @@ func linearBwd[T float](a *kargs) {
 	if gx != nil {
 		gemm(false, false, m, in, out, 1, gys, out, w, in, 0, gxs, in)
 		if a.rows != nil {
+			clearPadding(a.rows, gx)
 			scatterRows(a.rows, gxs, gx, in)
 		}
 	}

@@ -74,6 +74,10 @@ func (k normK) backward(a *kargs) {
 	byType(a.dt, normBwd[float32], normBwd[float64])(k, a)
 }
 
+// writesGrad: normBwd stores the gradient of x at every step; those of
+// the weight and bias are sums into zeros.
+func (normK) writesGrad(i int) bool { return i == 0 }
+
 // rowStats returns the mean (0 for RMSNorm) and 1/sqrt(var + eps) of a row.
 func (k normK) rowStats(row []float64) (mu, rstd float64) {
 	d := float64(len(row))
@@ -134,6 +138,7 @@ func normBwd[T float](k normK, a *kargs) {
 	d := len(w)
 	rows := len(x) / d
 	blocks := (rows + normBlock - 1) / normBlock
+	clearPadding(a.rows, gx)
 	// Per block: Σ gy·x̂ (first d) and Σ gy (next d), in float64.
 	part := scratchOf[float64](a, 0, blocks*2*d)
 	parallelFor(blocks, func(lo, hi int) {

@@ -3,6 +3,7 @@ package layers
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fdcmdie/fdcmdie/layers/gradcheck"
@@ -203,4 +204,98 @@ func assertPaddingZero(t *testing.T, marked []*markedValue) {
 			}
 		}
 	}
+}
+
+// rerunGrads builds case c, runs it on one machine first with every step
+// real and then with rowMaskVals, clearing the parameter gradients
+// between the runs as graph.Runner does, and returns the second run's
+// output and gradients; with once it runs only the second.
+func rerunGrads(t *testing.T, c func(*testing.T, *Builder, *G.Node, *G.Node) *G.Node, wrap func(kernel) kernel, once bool) [][]float64 {
+	t.Helper()
+	b := newTestBuilder(5)
+	b.wrap = wrap
+	out := buildRowCase(t, b, c, rand.New(rand.NewPCG(6, 7)))
+	m := b.G.ByName("m")[0]
+	rng := rand.New(rand.NewPCG(11, 12))
+	cost := b.Must(G.Sum(b.Must(G.HadamardProd(out, b.Constant("R", randVals(rng, out.Shape().TotalSize()), out.Shape()...)))))
+	wrt := b.Trainable()
+	if _, err := G.Grad(cost, wrt...); err != nil {
+		t.Fatal(err)
+	}
+	var outVal G.Value
+	G.Read(out, &outVal)
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	vm := NewTapeMachine(b.G, G.BindDualValues(wrt...))
+	defer vm.Close()
+	if !once {
+		setInput(t, m, slices.Repeat([]float64{1}, len(rowMaskVals)))
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range wrt {
+			g, err := n.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.(tensor.Tensor).Zero()
+		}
+		vm.Reset()
+		setInput(t, m, rowMaskVals)
+	}
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	res := [][]float64{Float64s(outVal.(*tensor.Dense))}
+	for _, n := range wrt {
+		g, err := n.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = append(res, Float64s(g.(*tensor.Dense)))
+	}
+	return res
+}
+
+// claimsGrads marks a kernel as a gradWriter for every input, rowClaims
+// a rowWise one: a kernel that adds to its gradients then adds to the last
+// run's.
+type claimsGrads struct{ kernel }
+type rowClaims struct{ claimsGrads }
+
+func (claimsGrads) writesGrad(int) bool { return true }
+func (rowClaims) rowWise()              {}
+
+// TestRowGradsOverwriteLastRun runs every case after a run in which every
+// step was real: the kernels that store their gradients instead of adding
+// to zeros (gradWriter) must leave nothing of the first run behind, at
+// the steps the second run pads included, so the output and every
+// gradient are a fresh machine's. The control claims every gradient of
+// every kernel written, and the last run's values must show.
+func TestRowGradsOverwriteLastRun(t *testing.T) {
+	for _, c := range rowCases {
+		t.Run(c.name, func(t *testing.T) {
+			want, got := rerunGrads(t, c.build, nil, true), rerunGrads(t, c.build, nil, false)
+			for j := range want {
+				assertClose(t, "value or gradient", got[j], want[j], 0)
+			}
+		})
+	}
+	t.Run("control", func(t *testing.T) {
+		claim := func(k kernel) kernel {
+			if _, ok := k.(rowWise); ok {
+				return rowClaims{claimsGrads{k}}
+			}
+			return claimsGrads{k}
+		}
+		c := rowCases[0].build // linear: its bias gradient is a sum into zeros
+		want, got := rerunGrads(t, c, claim, true), rerunGrads(t, c, claim, false)
+		for j := range want {
+			if !slices.Equal(got[j], want[j]) {
+				return
+			}
+		}
+		t.Error("gradients claimed written but added to the last run's went unnoticed")
+	})
 }
