@@ -78,20 +78,53 @@ func (k normK) backward(a *kargs) {
 // the weight and bias are sums into zeros.
 func (normK) writesGrad(i int) bool { return i == 0 }
 
-// rowStats returns the mean (0 for RMSNorm) and 1/sqrt(var + eps) of a row.
-func (k normK) rowStats(row []float64) (mu, rstd float64) {
+// rowStats returns the mean (0 for RMSNorm) and 1/sqrt(var + eps) of a
+// row, summed in float64 in order.
+func rowStats[T float](k normK, row []T) (mu, rstd float64) {
 	d := float64(len(row))
 	if !k.rms {
 		for _, v := range row {
-			mu += v
+			mu += float64(v)
 		}
 		mu /= d
 	}
 	var ss float64
 	for _, v := range row {
-		ss += (v - mu) * (v - mu)
+		c := float64(v) - mu
+		ss += c * c
 	}
 	return mu, 1 / math.Sqrt(ss/d+k.eps)
+}
+
+// rowStats4 is rowStats of the four rows of x, d elements each, walked
+// together: four independent chains of sums that the CPU overlaps, each
+// the same numbers as rowStats.
+func rowStats4[T float](k normK, x []T, d int) (mu, rstd [4]float64) {
+	x0, x1, x2, x3 := x[:d], x[d:2*d], x[2*d:3*d], x[3*d:4*d]
+	var m0, m1, m2, m3 float64
+	if !k.rms {
+		for j, v := range x0 {
+			m0 += float64(v)
+			m1 += float64(x1[j])
+			m2 += float64(x2[j])
+			m3 += float64(x3[j])
+		}
+		fd := float64(d)
+		m0, m1, m2, m3 = m0/fd, m1/fd, m2/fd, m3/fd
+	}
+	var s0, s1, s2, s3 float64
+	for j, v := range x0 {
+		c0, c1, c2, c3 := float64(v)-m0, float64(x1[j])-m1, float64(x2[j])-m2, float64(x3[j])-m3
+		s0 += c0 * c0
+		s1 += c1 * c1
+		s2 += c2 * c2
+		s3 += c3 * c3
+	}
+	mu = [4]float64{m0, m1, m2, m3}
+	for i, ss := range [4]float64{s0, s1, s2, s3} {
+		rstd[i] = 1 / math.Sqrt(ss/float64(d)+k.eps)
+	}
+	return mu, rstd
 }
 
 func normFwd[T float](k normK, a *kargs) {
@@ -102,21 +135,27 @@ func normFwd[T float](k normK, a *kargs) {
 	}
 	d := len(w)
 	clearPadding(a.rows, y)
+	norm := func(r int, mu, rstd float64) {
+		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+		for j, xv := range xr {
+			v := (float64(xv) - mu) * rstd * float64(w[j])
+			if bias != nil {
+				v += float64(bias[j])
+			}
+			yr[j] = T(v)
+		}
+	}
 	parallelRows(a.rows, len(x)/d, func(lo, hi int) {
-		row := make([]float64, d)
-		for r := lo; r < hi; r++ {
-			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			for j, v := range xr {
-				row[j] = float64(v)
+		r := lo
+		for ; r+4 <= hi; r += 4 {
+			mu, rstd := rowStats4(k, x[r*d:(r+4)*d], d)
+			for i := range 4 {
+				norm(r+i, mu[i], rstd[i])
 			}
-			mu, rstd := k.rowStats(row)
-			for j := range yr {
-				v := (row[j] - mu) * rstd * float64(w[j])
-				if bias != nil {
-					v += float64(bias[j])
-				}
-				yr[j] = T(v)
-			}
+		}
+		for ; r < hi; r++ {
+			mu, rstd := rowStats(k, x[r*d:(r+1)*d])
+			norm(r, mu, rstd)
 		}
 	})
 }
@@ -142,43 +181,85 @@ func normBwd[T float](k normK, a *kargs) {
 	// Per block: Σ gy·x̂ (first d) and Σ gy (next d), in float64.
 	part := scratchOf[float64](a, 0, blocks*2*d)
 	parallelFor(blocks, func(lo, hi int) {
-		row := make([]float64, d)
-		hat := make([]float64, d)
+		hat := make([]float64, 4*d)
+		var mg, mgx [4]float64
+		// grad adds the rows r..r+n−1's terms (n 1 or 4) to pw and pb,
+		// element by element in row order, and stores their input
+		// gradients. Four rows are walked together: their own sums (mg,
+		// mgx) are independent chains, which the CPU overlaps.
+		grad := func(pw, pb []float64, r, n int) {
+			var mu, rstd [4]float64
+			if n == 1 {
+				mu[0], rstd[0] = rowStats(k, x[r*d:(r+1)*d])
+				xr, gr, h := x[r*d:(r+1)*d], gy[r*d:(r+1)*d], hat[:d]
+				var sg, sgx float64
+				for j, xv := range xr {
+					hj := (float64(xv) - mu[0]) * rstd[0]
+					h[j] = hj
+					g := float64(gr[j])
+					pw[j] += g * hj
+					pb[j] += g
+					g *= float64(w[j])
+					sg += g
+					sgx += g * hj
+				}
+				mg[0], mgx[0] = sg, sgx
+			} else {
+				mu, rstd = rowStats4(k, x[r*d:(r+4)*d], d)
+				x0, x1, x2, x3 := x[r*d:(r+1)*d], x[(r+1)*d:(r+2)*d], x[(r+2)*d:(r+3)*d], x[(r+3)*d:(r+4)*d]
+				g0, g1, g2, g3 := gy[r*d:(r+1)*d], gy[(r+1)*d:(r+2)*d], gy[(r+2)*d:(r+3)*d], gy[(r+3)*d:(r+4)*d]
+				h0, h1, h2, h3 := hat[:d], hat[d:2*d], hat[2*d:3*d], hat[3*d:4*d]
+				var sg0, sg1, sg2, sg3, sgx0, sgx1, sgx2, sgx3 float64
+				for j, wv := range w {
+					a0 := (float64(x0[j]) - mu[0]) * rstd[0]
+					a1 := (float64(x1[j]) - mu[1]) * rstd[1]
+					a2 := (float64(x2[j]) - mu[2]) * rstd[2]
+					a3 := (float64(x3[j]) - mu[3]) * rstd[3]
+					h0[j], h1[j], h2[j], h3[j] = a0, a1, a2, a3
+					q0, q1, q2, q3 := float64(g0[j]), float64(g1[j]), float64(g2[j]), float64(g3[j])
+					pwj := pw[j] + q0*a0
+					pwj += q1 * a1
+					pwj += q2 * a2
+					pw[j] = pwj + q3*a3
+					pb[j] = pb[j] + q0 + q1 + q2 + q3
+					wj := float64(wv)
+					q0, q1, q2, q3 = q0*wj, q1*wj, q2*wj, q3*wj
+					sg0, sg1, sg2, sg3 = sg0+q0, sg1+q1, sg2+q2, sg3+q3
+					sgx0, sgx1, sgx2, sgx3 = sgx0+q0*a0, sgx1+q1*a1, sgx2+q2*a2, sgx3+q3*a3
+				}
+				mg, mgx = [4]float64{sg0, sg1, sg2, sg3}, [4]float64{sgx0, sgx1, sgx2, sgx3}
+			}
+			if gx == nil {
+				return
+			}
+			for i := range n {
+				m, mx := mg[i]/float64(d), mgx[i]/float64(d)
+				if k.rms {
+					m = 0
+				}
+				gr, h, sd := gy[(r+i)*d:(r+i+1)*d], hat[i*d:(i+1)*d], rstd[i]
+				for j, gv := range gr {
+					g := float64(gv) * float64(w[j])
+					gx[(r+i)*d+j] = T(sd * (g - m - h[j]*mx))
+				}
+			}
+		}
 		for blk := lo; blk < hi; blk++ {
 			pw, pb := part[blk*2*d:blk*2*d+d], part[blk*2*d+d:(blk+1)*2*d]
 			clear(pw)
 			clear(pb)
-			for r := blk * normBlock; r < min((blk+1)*normBlock, rows); r++ {
+			end := min((blk+1)*normBlock, rows)
+			for r := blk * normBlock; r < end; {
 				if !a.rows.real(r) {
+					r++
 					continue
 				}
-				xr, gr := x[r*d:(r+1)*d], gy[r*d:(r+1)*d]
-				for j, v := range xr {
-					row[j] = float64(v)
+				n := 1
+				if r+4 <= end && a.rows.real(r+1) && a.rows.real(r+2) && a.rows.real(r+3) {
+					n = 4
 				}
-				mu, rstd := k.rowStats(row)
-				var mg, mgx float64
-				for j := range hat {
-					hat[j] = (row[j] - mu) * rstd
-					g := float64(gr[j])
-					pw[j] += g * hat[j]
-					pb[j] += g
-					g *= float64(w[j])
-					mg += g
-					mgx += g * hat[j]
-				}
-				if gx == nil {
-					continue
-				}
-				mg /= float64(d)
-				mgx /= float64(d)
-				if k.rms {
-					mg = 0
-				}
-				for j := range hat {
-					g := float64(gr[j]) * float64(w[j])
-					gx[r*d+j] = T(rstd * (g - mg - hat[j]*mgx))
-				}
+				grad(pw, pb, r, n)
+				r += n
 			}
 		}
 	})

@@ -37,6 +37,14 @@ func Sigmoid(p *float32, n int)
 //go:noescape
 func Tanh(p *float32, n int)
 
+// PiecewiseGrad sets gx[j] = gy[j]·m[j]·s[j], s[j] the slope of ReLU at
+// x[j] (1 where x[j] > 0, else 0) with relu, else 1; gx[j] = 0 where
+// m[j] = 0. m nil stands for all ones. These are layers.piecewiseBwd's
+// products, bitwise.
+//
+//go:noescape
+func PiecewiseGrad(x, m, gy, gx *float32, n int, relu bool)
+
 // Scale multiplies p[j] by s.
 //
 //go:noescape

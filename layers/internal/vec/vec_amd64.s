@@ -315,3 +315,59 @@ loopg:
 	JNZ loopg
 	VZEROUPPER
 	RET
+
+// func PiecewiseGrad(x, m, gy, gx *float32, n int, relu bool)
+//
+// gx[j] = gy[j]·m[j]·s[j] with s[j] = 1 where x[j] > 0, else 0 (relu), or
+// s[j] = 1 (the identity); 0 where m[j] = 0. m nil stands for all ones,
+// and then the product is gy[j]·s[j], as gy[j]·1 is gy[j].
+TEXT ·PiecewiseGrad(SB), NOSPLIT, $0-41
+	MOVQ x+0(FP), AX
+	MOVQ m+8(FP), SI
+	MOVQ gy+16(FP), DX
+	MOVQ gx+24(FP), DI
+	MOVQ n+32(FP), CX
+	MOVBLZX relu+40(FP), BX
+	VXORPS Y7, Y7, Y7               // 0
+	VBROADCASTSS expc<>+44(SB), Y6  // 1
+	TESTQ SI, SI
+	JZ nomask
+loopm:
+	VMOVUPS (DX), Y0
+	VMOVUPS (SI), Y1
+	VMULPS Y1, Y0, Y0               // g·m
+	TESTQ BX, BX
+	JZ keepm
+	VMOVUPS (AX), Y2
+	VCMPPS $0x1e, Y7, Y2, Y3        // x > 0
+	VANDPS Y6, Y3, Y3               // s
+	VMULPS Y3, Y0, Y0
+keepm:
+	VCMPPS $0, Y7, Y1, Y4           // m = 0
+	VANDNPS Y0, Y4, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopm
+	VZEROUPPER
+	RET
+nomask:
+	VMOVUPS (DX), Y0
+	TESTQ BX, BX
+	JZ keep
+	VMOVUPS (AX), Y2
+	VCMPPS $0x1e, Y7, Y2, Y3        // x > 0
+	VANDPS Y6, Y3, Y3               // s
+	VMULPS Y3, Y0, Y0
+keep:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ nomask
+	VZEROUPPER
+	RET

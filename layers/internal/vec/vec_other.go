@@ -16,6 +16,8 @@ func Sigmoid(p *float32, n int) { panic("vec: no AVX2") }
 
 func Tanh(p *float32, n int) { panic("vec: no AVX2") }
 
+func PiecewiseGrad(x, m, gy, gx *float32, n int, relu bool) { panic("vec: no AVX2") }
+
 func Scale(p *float32, n int, s float32) { panic("vec: no AVX2") }
 
 func Dot(a, b *float32, n int) float64 { panic("vec: no AVX2") }
