@@ -95,3 +95,33 @@ func BenchmarkPackA(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPackB times packB on one kc×512 block of op(B) whose rows (or
+// with tB, columns) are 512 floats apart, like the B of the dw product
+// with 512 input features, with the assembly (when available) and with the
+// pure-Go copies.
+func BenchmarkPackB(b *testing.B) {
+	const ldb, nb = 512, 512
+	rng := rand.New(rand.NewPCG(11, 12))
+	bm := make([]float32, max(kc, nb)*ldb)
+	for i := range bm {
+		bm[i] = float32(rng.Float64()*2 - 1)
+	}
+	var dst [kc * nc]float32
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	for _, tB := range []bool{false, true} {
+		for _, asm := range []bool{true, false} {
+			if asm && !saved {
+				continue
+			}
+			b.Run(fmt.Sprintf("tB=%v/asm=%v", tB, asm), func(b *testing.B) {
+				useAsm = asm
+				b.SetBytes(4 * kc * nb)
+				for b.Loop() {
+					packB(dst[:], tB, bm, ldb, 0, kc, 0, nb)
+				}
+			})
+		}
+	}
+}

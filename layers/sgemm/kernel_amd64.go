@@ -91,3 +91,26 @@ func packRuns6(panels, kb int, src []float32, ld int, dst []float32) {
 //
 //go:noescape
 func copyRuns6(blocks, panels int, src *float32, ld int, dst *float32, kb int)
+
+// packRuns16 copies panels packed B panels, whose k step p of panel q is
+// the run of sixteen floats at src[p·ld+q·nr], k steps 0..kb-1, into dst
+// so that dst[q·nr·kb+p·nr+c] = src[p·ld+q·nr+c]: the full panels of an
+// untransposed B. panels is positive.
+func packRuns16(panels, kb int, src []float32, ld int, dst []float32) {
+	blocks := 0
+	if useAsm {
+		blocks = kb / 8
+	}
+	if blocks > 0 {
+		// Check the bounds the assembly relies on.
+		_ = src[(blocks*8-1)*ld+panels*nr-1]
+		_ = dst[(panels-1)*nr*kb+blocks*8*nr-1]
+		copyRuns16(blocks, panels, &src[0], ld, &dst[0], kb)
+	}
+	packRuns16Go(blocks*8, panels, kb, src, ld, dst)
+}
+
+// copyRuns16 is the AVX form of packRuns16Go over blocks·8 k steps.
+//
+//go:noescape
+func copyRuns16(blocks, panels int, src *float32, ld int, dst *float32, kb int)

@@ -358,7 +358,16 @@ func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
 // panel q holds columns j0+q·nr.. with element (p, c) at q·nr·kb + p·nr + c.
 // Columns past nb are zero.
 func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
-	for jr := 0; jr < nb; jr += nr {
+	full := 0 // panels packed before the loop below
+	if !tB && nb >= nr {
+		// op(B)[p][j] = b[p·ldb+j]: each k step of a panel is a contiguous
+		// run. The full panels are packed together, eight k steps at a
+		// time (AVX) or one panel after another (Go).
+		full = nb / nr
+		base := p0*ldb + j0
+		packRuns16(full, kb, b[base:base+(kb-1)*ldb+full*nr], ldb, dst[:full*nr*kb])
+	}
+	for jr := full * nr; jr < nb; jr += nr {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		cols := min(nr, nb-jr)
 		if !tB {
@@ -473,6 +482,21 @@ func packRuns6Go(p0, panels, kb int, src []float32, ld int, dst []float32) {
 			s := src[p*ld+q*mr:][:mr:mr]
 			d := dst[q*mr*kb+p*mr:][:mr:mr]
 			d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+		}
+	}
+}
+
+// packRuns16Go copies k steps p0..kb-1 of panels packed B panels from src,
+// whose k step p of panel q is the run of sixteen floats at src[p·ld+q·nr],
+// into dst so that dst[q·nr·kb+p·nr+c] = src[p·ld+q·nr+c].
+func packRuns16Go(p0, panels, kb int, src []float32, ld int, dst []float32) {
+	for q := 0; q < panels; q++ {
+		for p := p0; p < kb; p++ {
+			// Through a local array: the compiler copies it with inline
+			// moves, where copy, or one array assigned straight to
+			// another that might overlap it, calls memmove.
+			run := *(*[nr]float32)(src[p*ld+q*nr:])
+			*(*[nr]float32)(dst[q*nr*kb+p*nr:]) = run
 		}
 	}
 }

@@ -364,3 +364,73 @@ func TestPackAAsmMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBAsmMatchesGo is TestPackAAsmMatchesGo for packB: blocks of
+// op(B) packed with the pure-Go copies and with the assembly (when
+// available) must give the same bits in all of dst, NaN-filled with spare
+// floats after the panels, and the Go result packB's layout. The blocks
+// cover full and partial panels (one and many), k lengths that are and are
+// not multiples of 8, offsets into B and padded rows; B ends at the last
+// element packB reads, before an unreadable page on Linux (guarded).
+func TestPackBAsmMatchesGo(t *testing.T) {
+	kernels := []bool{false}
+	if useAsm {
+		kernels = append(kernels, true)
+	}
+	defer func(saved bool) { useAsm = saved }(useAsm)
+	rng := rand.New(rand.NewPCG(14, 15))
+	fill := math.Float32frombits(0x7fc0dead)
+	for _, tB := range []bool{false, true} {
+		for _, kb := range []int{1, 7, 8, 9, 63, kc} {
+			for _, nb := range []int{1, 15, 16, 17, 32, 100, nc} {
+				for _, o := range []struct{ p0, j0, pad int }{{0, 0, 0}, {3, 5, 0}, {9, 2, 7}} {
+					// B holds op(B)[0:p0+kb, 0:j0+nb], transposed if tB,
+					// with rows ldb floats apart.
+					rows, cols := o.p0+kb, o.j0+nb
+					if tB {
+						rows, cols = cols, rows
+					}
+					ldb := cols + o.pad
+					b := guarded(t, (rows-1)*ldb+cols)
+					for i := range b {
+						b[i] = float32(rng.NormFloat64())
+					}
+					name := fmt.Sprintf("tB=%v kb=%d nb=%d p0=%d j0=%d ldb=%d", tB, kb, nb, o.p0, o.j0, ldb)
+					size := (nb + nr - 1) / nr * nr * kb
+					packed := make([][]float32, len(kernels)) // Go, assembly
+					for i, asm := range kernels {
+						useAsm = asm
+						packed[i] = make([]float32, size+2*nr)
+						for j := range packed[i] {
+							packed[i][j] = fill
+						}
+						packB(packed[i], tB, b, ldb, o.p0, kb, o.j0, nb)
+					}
+					if len(packed) == 2 {
+						if j := sameBits(packed[1], packed[0]); j >= 0 {
+							t.Fatalf("%s: element %d: assembly %v, Go %v", name, j, packed[1][j], packed[0][j])
+						}
+					}
+					for j, v := range packed[0] {
+						want := fill
+						if j < size {
+							// Panel q, k step p, column c.
+							q, p, c := j/(nr*kb), j%(nr*kb)/nr, j%nr
+							want = 0
+							if jj := q*nr + c; jj < nb {
+								ib := (o.p0+p)*ldb + o.j0 + jj
+								if tB {
+									ib = (o.j0+jj)*ldb + o.p0 + p
+								}
+								want = b[ib]
+							}
+						}
+						if math.Float32bits(v) != math.Float32bits(want) {
+							t.Fatalf("%s: element %d: Go %v, want %v", name, j, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
