@@ -382,7 +382,7 @@ func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train 
 		}
 		return
 	}
-	keep := T(1 / (1 - p))
+	keepDrop := [2]T{T(1 / (1 - p)), 0}
 	drop := uint32(min(p*(1<<32), math.MaxUint32))
 	width := len(m) / (samples * steps)
 	parallelFor(samples*steps, func(lo, hi int) {
@@ -396,20 +396,19 @@ func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train 
 			src.Seed(seed, uint64(r/steps)<<32|uint64(r%steps))
 			for i := 0; i < len(row); i += 2 {
 				u := src.Uint64()
-				row[i] = keepOrDrop(uint32(u), drop, keep)
+				row[i] = keepDrop[below(uint32(u), drop)]
 				if i+1 < len(row) {
-					row[i+1] = keepOrDrop(uint32(u>>32), drop, keep)
+					row[i+1] = keepDrop[below(uint32(u>>32), drop)]
 				}
 			}
 		}
 	})
 }
 
-func keepOrDrop[T float](u, drop uint32, keep T) T {
-	if u < drop {
-		return 0
-	}
-	return keep
+// below is 1 when u < drop, else 0, without a branch: a dropout draw
+// is as unpredictable as a coin.
+func below(u, drop uint32) int {
+	return int((uint64(u) - uint64(drop)) >> 63)
 }
 
 // CheckHashes returns an error if two distinct nodes of the graph share a
