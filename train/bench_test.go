@@ -170,7 +170,8 @@ func BenchmarkTrainStep(bm *testing.B) {
 	}
 }
 
-// BenchmarkPredict times inference (evaluation graph) on one batch of 32.
+// BenchmarkPredict times inference (evaluation graph) on one batch of 32,
+// reporting cpu-s/op and cores as BenchmarkTrainStep does.
 func BenchmarkPredict(bm *testing.B) {
 	TuneGC()
 	for _, p := range benchPresets() {
@@ -186,12 +187,18 @@ func BenchmarkPredict(bm *testing.B) {
 			}
 			bm.ReportAllocs()
 			bm.ResetTimer()
+			cpu0, cpuOK := processCPU()
 			for i := 0; i < bm.N; i++ {
 				if _, err := m.Predict(b); err != nil {
 					bm.Fatal(err)
 				}
 			}
 			bm.ReportMetric(float64(p.shape.B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
+			if cpu1, ok := processCPU(); ok && cpuOK {
+				cpu := (cpu1 - cpu0).Seconds()
+				bm.ReportMetric(cpu/float64(bm.N), "cpu-s/op")
+				bm.ReportMetric(cpu/bm.Elapsed().Seconds(), "cores")
+			}
 		})
 	}
 }
