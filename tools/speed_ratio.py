@@ -18,7 +18,7 @@ For each row the Go benchmark runs first, then PyTorch, with --steps timed steps
 time; -count 1, as -count n would rebuild the model and rerun the warm-up n times); PyTorch's is from its
 median step (its min and max are on its result line). Each command is printed as it runs, with its result
 line; then a header line (date, Go and torch versions, torch threads) and the table: samples/s of both, the
-ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time) on training rows, Go's limit-frac on
+ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time), Go's limit-frac on
 dense training rows (the share of the GEMM-bound limit: three times the forward pass's product FLOPs per
 second over the sgemm rate the same benchmark measures on the model's largest product), and on padded rows
 real-frac of both (the fraction of the padded steps the samples hold; the two draw the same distribution).
