@@ -162,7 +162,10 @@ func scale(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// naive is the direct triple loop used for tiny products.
+// naive is the direct triple loop used for tiny products. Each element of
+// C is one float32 sum over p in order, as a plain loop computes it; four
+// elements of a row are summed side by side, independent chains the CPU
+// overlaps.
 func naive(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sa, sk := lda, 1 // strides of op(A) along i and p
 	if tA {
@@ -172,18 +175,36 @@ func naive(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	if tB {
 		sbk, sbj = 1, ldb
 	}
+	put := func(idx int, s float32) {
+		if beta == 0 {
+			c[idx] = alpha * s
+		} else {
+			c[idx] = alpha*s + beta*c[idx]
+		}
+	}
 	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			var s0, s1, s2, s3 float32
+			for p := 0; p < k; p++ {
+				av := a[i*sa+p*sk]
+				q := p*sbk + j*sbj
+				s0 += av * b[q]
+				s1 += av * b[q+sbj]
+				s2 += av * b[q+2*sbj]
+				s3 += av * b[q+3*sbj]
+			}
+			put(i*ldc+j, s0)
+			put(i*ldc+j+1, s1)
+			put(i*ldc+j+2, s2)
+			put(i*ldc+j+3, s3)
+		}
+		for ; j < n; j++ {
 			var s float32
 			for p := 0; p < k; p++ {
 				s += a[i*sa+p*sk] * b[p*sbk+j*sbj]
 			}
-			idx := i*ldc + j
-			if beta == 0 {
-				c[idx] = alpha * s
-			} else {
-				c[idx] = alpha*s + beta*c[idx]
-			}
+			put(i*ldc+j, s)
 		}
 	}
 }
