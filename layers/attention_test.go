@@ -85,7 +85,13 @@ func runWithGrads(t *testing.T, b *Builder, out *G.Node, wrt ...*G.Node) [][]flo
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	res := [][]float64{Float64s(outVal.(*tensor.Dense))}
+	return readGrads(t, outVal, wrt)
+}
+
+// readGrads returns a run's output value and the gradients of wrt.
+func readGrads(t *testing.T, out G.Value, wrt []*G.Node) [][]float64 {
+	t.Helper()
+	res := [][]float64{Float64s(out.(*tensor.Dense))}
 	for _, n := range wrt {
 		g, err := n.Grad()
 		if err != nil {

@@ -247,15 +247,7 @@ func rerunGrads(t *testing.T, c func(*testing.T, *Builder, *G.Node, *G.Node) *G.
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	res := [][]float64{Float64s(outVal.(*tensor.Dense))}
-	for _, n := range wrt {
-		g, err := n.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		res = append(res, Float64s(g.(*tensor.Dense)))
-	}
-	return res
+	return readGrads(t, outVal, wrt)
 }
 
 // claimsGrads marks a kernel as a gradWriter for every input, rowClaims
