@@ -182,68 +182,6 @@ func normBwd[T float](k normK, a *kargs) {
 	part := scratchOf[float64](a, 0, blocks*2*d)
 	parallelFor(blocks, func(lo, hi int) {
 		hat := make([]float64, 4*d)
-		var mg, mgx [4]float64
-		// grad adds the rows r..r+n−1's terms (n 1 or 4) to pw and pb,
-		// element by element in row order, and stores their input
-		// gradients. Four rows are walked together: their own sums (mg,
-		// mgx) are independent chains, which the CPU overlaps.
-		grad := func(pw, pb []float64, r, n int) {
-			var mu, rstd [4]float64
-			if n == 1 {
-				mu[0], rstd[0] = rowStats(k, x[r*d:(r+1)*d])
-				xr, gr, h := x[r*d:(r+1)*d], gy[r*d:(r+1)*d], hat[:d]
-				var sg, sgx float64
-				for j, xv := range xr {
-					hj := (float64(xv) - mu[0]) * rstd[0]
-					h[j] = hj
-					g := float64(gr[j])
-					pw[j] += g * hj
-					pb[j] += g
-					g *= float64(w[j])
-					sg += g
-					sgx += g * hj
-				}
-				mg[0], mgx[0] = sg, sgx
-			} else {
-				mu, rstd = rowStats4(k, x[r*d:(r+4)*d], d)
-				x0, x1, x2, x3 := x[r*d:(r+1)*d], x[(r+1)*d:(r+2)*d], x[(r+2)*d:(r+3)*d], x[(r+3)*d:(r+4)*d]
-				g0, g1, g2, g3 := gy[r*d:(r+1)*d], gy[(r+1)*d:(r+2)*d], gy[(r+2)*d:(r+3)*d], gy[(r+3)*d:(r+4)*d]
-				h0, h1, h2, h3 := hat[:d], hat[d:2*d], hat[2*d:3*d], hat[3*d:4*d]
-				var sg0, sg1, sg2, sg3, sgx0, sgx1, sgx2, sgx3 float64
-				for j, wv := range w {
-					a0 := (float64(x0[j]) - mu[0]) * rstd[0]
-					a1 := (float64(x1[j]) - mu[1]) * rstd[1]
-					a2 := (float64(x2[j]) - mu[2]) * rstd[2]
-					a3 := (float64(x3[j]) - mu[3]) * rstd[3]
-					h0[j], h1[j], h2[j], h3[j] = a0, a1, a2, a3
-					q0, q1, q2, q3 := float64(g0[j]), float64(g1[j]), float64(g2[j]), float64(g3[j])
-					pwj := pw[j] + q0*a0
-					pwj += q1 * a1
-					pwj += q2 * a2
-					pw[j] = pwj + q3*a3
-					pb[j] = pb[j] + q0 + q1 + q2 + q3
-					wj := float64(wv)
-					q0, q1, q2, q3 = q0*wj, q1*wj, q2*wj, q3*wj
-					sg0, sg1, sg2, sg3 = sg0+q0, sg1+q1, sg2+q2, sg3+q3
-					sgx0, sgx1, sgx2, sgx3 = sgx0+q0*a0, sgx1+q1*a1, sgx2+q2*a2, sgx3+q3*a3
-				}
-				mg, mgx = [4]float64{sg0, sg1, sg2, sg3}, [4]float64{sgx0, sgx1, sgx2, sgx3}
-			}
-			if gx == nil {
-				return
-			}
-			for i := range n {
-				m, mx := mg[i]/float64(d), mgx[i]/float64(d)
-				if k.rms {
-					m = 0
-				}
-				gr, h, sd := gy[(r+i)*d:(r+i+1)*d], hat[i*d:(i+1)*d], rstd[i]
-				for j, gv := range gr {
-					g := float64(gv) * float64(w[j])
-					gx[(r+i)*d+j] = T(sd * (g - m - h[j]*mx))
-				}
-			}
-		}
 		for blk := lo; blk < hi; blk++ {
 			pw, pb := part[blk*2*d:blk*2*d+d], part[blk*2*d+d:(blk+1)*2*d]
 			clear(pw)
@@ -258,7 +196,7 @@ func normBwd[T float](k normK, a *kargs) {
 				if r+4 <= end && a.rows.real(r+1) && a.rows.real(r+2) && a.rows.real(r+3) {
 					n = 4
 				}
-				grad(pw, pb, r, n)
+				normGradRows(k, x, w, gy, gx, hat, pw, pb, r, n)
 				r += n
 			}
 		}
@@ -274,6 +212,71 @@ func normBwd[T float](k normK, a *kargs) {
 		}
 		if gb != nil {
 			gb[j] += T(sb)
+		}
+	}
+}
+
+// normGradRows adds rows r..r+n−1's terms (n 1 or 4) to a block's
+// parameter sums pw and pb, element by element in row order, and stores
+// their input gradients in gx (when wanted), with hat (4·d) as working
+// rows. Four rows are walked together: their own sums (mg, mgx) are
+// independent chains, which the CPU overlaps.
+func normGradRows[T float](k normK, x, w, gy, gx []T, hat, pw, pb []float64, r, n int) {
+	d := len(w)
+	var mg, mgx [4]float64
+	var mu, rstd [4]float64
+	if n == 1 {
+		mu[0], rstd[0] = rowStats(k, x[r*d:(r+1)*d])
+		xr, gr, h := x[r*d:(r+1)*d], gy[r*d:(r+1)*d], hat[:d]
+		var sg, sgx float64
+		for j, xv := range xr {
+			hj := (float64(xv) - mu[0]) * rstd[0]
+			h[j] = hj
+			g := float64(gr[j])
+			pw[j] += g * hj
+			pb[j] += g
+			g *= float64(w[j])
+			sg += g
+			sgx += g * hj
+		}
+		mg[0], mgx[0] = sg, sgx
+	} else {
+		mu, rstd = rowStats4(k, x[r*d:(r+4)*d], d)
+		x0, x1, x2, x3 := x[r*d:(r+1)*d], x[(r+1)*d:(r+2)*d], x[(r+2)*d:(r+3)*d], x[(r+3)*d:(r+4)*d]
+		g0, g1, g2, g3 := gy[r*d:(r+1)*d], gy[(r+1)*d:(r+2)*d], gy[(r+2)*d:(r+3)*d], gy[(r+3)*d:(r+4)*d]
+		h0, h1, h2, h3 := hat[:d], hat[d:2*d], hat[2*d:3*d], hat[3*d:4*d]
+		var sg0, sg1, sg2, sg3, sgx0, sgx1, sgx2, sgx3 float64
+		for j, wv := range w {
+			a0 := (float64(x0[j]) - mu[0]) * rstd[0]
+			a1 := (float64(x1[j]) - mu[1]) * rstd[1]
+			a2 := (float64(x2[j]) - mu[2]) * rstd[2]
+			a3 := (float64(x3[j]) - mu[3]) * rstd[3]
+			h0[j], h1[j], h2[j], h3[j] = a0, a1, a2, a3
+			q0, q1, q2, q3 := float64(g0[j]), float64(g1[j]), float64(g2[j]), float64(g3[j])
+			pwj := pw[j] + q0*a0
+			pwj += q1 * a1
+			pwj += q2 * a2
+			pw[j] = pwj + q3*a3
+			pb[j] = pb[j] + q0 + q1 + q2 + q3
+			wj := float64(wv)
+			q0, q1, q2, q3 = q0*wj, q1*wj, q2*wj, q3*wj
+			sg0, sg1, sg2, sg3 = sg0+q0, sg1+q1, sg2+q2, sg3+q3
+			sgx0, sgx1, sgx2, sgx3 = sgx0+q0*a0, sgx1+q1*a1, sgx2+q2*a2, sgx3+q3*a3
+		}
+		mg, mgx = [4]float64{sg0, sg1, sg2, sg3}, [4]float64{sgx0, sgx1, sgx2, sgx3}
+	}
+	if gx == nil {
+		return
+	}
+	for i := range n {
+		m, mx := mg[i]/float64(d), mgx[i]/float64(d)
+		if k.rms {
+			m = 0
+		}
+		gr, h, sd := gy[(r+i)*d:(r+i+1)*d], hat[i*d:(i+1)*d], rstd[i]
+		for j, gv := range gr {
+			g := float64(gv) * float64(w[j])
+			gx[(r+i)*d+j] = T(sd * (g - m - h[j]*mx))
 		}
 	}
 }
