@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -136,14 +138,7 @@ func normFwd[T float](k normK, a *kargs) {
 	d := len(w)
 	clearPadding(a.rows, y)
 	norm := func(r int, mu, rstd float64) {
-		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-		for j, xv := range xr {
-			v := (float64(xv) - mu) * rstd * float64(w[j])
-			if bias != nil {
-				v += float64(bias[j])
-			}
-			yr[j] = T(v)
-		}
+		normRow(x[r*d:(r+1)*d], w, bias, y[r*d:(r+1)*d], mu, rstd)
 	}
 	parallelRows(a.rows, len(x)/d, func(lo, hi int) {
 		r := lo
@@ -158,6 +153,30 @@ func normFwd[T float](k normK, a *kargs) {
 			norm(r, mu, rstd)
 		}
 	})
+}
+
+// normRow sets y = (x − mu)·rstd·w + b (b nil: no bias), each element in
+// float64 and rounded to T. float32 rows run eight at a time with AVX2
+// (vec.Norm), operation by operation the same.
+func normRow[T float](x, w, b, y []T, mu, rstd float64) {
+	d := len(w)
+	x, y = x[:d], y[:d]
+	j := 0
+	if x32, ok := any(x).([]float32); ok && useAVX2 && d >= 8 {
+		j = d &^ 7
+		var bp *float32
+		if b != nil {
+			bp = &any(b).([]float32)[0]
+		}
+		vec.Norm(&x32[0], &any(w).([]float32)[0], bp, &any(y).([]float32)[0], j, mu, rstd)
+	}
+	for ; j < d; j++ {
+		v := (float64(x[j]) - mu) * rstd * float64(w[j])
+		if b != nil {
+			v += float64(b[j])
+		}
+		y[j] = T(v)
+	}
 }
 
 // normBlock is the number of rows whose parameter gradients are summed

@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -46,15 +47,44 @@ func (k posK) forward(a *kargs) {
 	byType(a.dt, posFwd[float32], posFwd[float64])(a)
 }
 
+// peTables holds the tables posFwd has rounded, by peKey: they are the
+// same at every step.
+var peTables sync.Map
+
+// peKey names a rounded table: its n×d shape and a zero of its element
+// type.
+type peKey struct {
+	n, d int
+	zero any
+}
+
+// peTable returns SinusoidalPE(n, d) rounded to T, computed once.
+func peTable[T float](n, d int) []T {
+	key := peKey{n, d, T(0)}
+	if t, ok := peTables.Load(key); ok {
+		return t.([]T)
+	}
+	pe := SinusoidalPE(n, d)
+	t := make([]T, len(pe))
+	for i, v := range pe {
+		t[i] = T(v)
+	}
+	got, _ := peTables.LoadOrStore(key, t)
+	return got.([]T)
+}
+
 func posFwd[T float](a *kargs) {
 	s := a.shape[0]
-	pe := SinusoidalPE(s[1], s[2])
+	pe := peTable[T](s[1], s[2])
 	x, y := data[T](a.in[0]), data[T](a.out)
 	n := s[1] * s[2]
 	clearPadding(a.rows, y)
 	overRows(a.rows, len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = x[i] + T(pe[i%n])
+		for lo < hi { // one sample's run of steps at a time
+			at := lo % n
+			end := min(hi, lo+n-at)
+			addTo(x[lo:end], pe[at:], y[lo:end])
+			lo = end
 		}
 	})
 }

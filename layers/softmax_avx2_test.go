@@ -182,3 +182,65 @@ func TestPiecewiseBwdAVX2MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestAddAndNormAVX2MatchGo checks that the assembly sums (addTo) and norm
+// rows (normRow, with and without a bias) are bitwise the Go loops', on
+// rows with signed zeros, infinities and NaN and a tail past the last
+// group of eight.
+func TestAddAndNormAVX2MatchGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, 3e38}
+	row := func(n int) []float32 {
+		r := make([]float32, n)
+		for i := range r {
+			if rng.IntN(8) == 0 {
+				r[i] = special[rng.IntN(len(special))]
+			} else {
+				r[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()))
+			}
+		}
+		return r
+	}
+	same := func(what string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s[%d]: AVX2 %v, Go %v", what, i, a[i], b[i])
+			}
+		}
+	}
+	for _, n := range []int{8, 13, 128, 1003} {
+		x, y, w, b := row(n), row(n), row(n), row(n)
+		mu, rstd := rng.NormFloat64(), math.Exp(rng.NormFloat64()*3)
+		var got [2][3][]float32
+		for k, avx := range []bool{true, false} {
+			useAVX2 = avx
+			got[k] = [3][]float32{make([]float32, n), make([]float32, n), make([]float32, n)}
+			addTo(x, y, got[k][0])
+			normRow(x, w, b, got[k][1], mu, rstd)
+			normRow(x, w, nil, got[k][2], mu, rstd)
+		}
+		useAVX2 = true
+		same("x+y", got[0][0], got[1][0])
+		same("layer norm", got[0][1], got[1][1])
+		same("rms norm", got[0][2], got[1][2])
+	}
+}
+
+// TestPETableIsSinusoidalPE checks the cached rounded tables against
+// SinusoidalPE for both element types of one shape.
+func TestPETableIsSinusoidalPE(t *testing.T) {
+	want := SinusoidalPE(7, 6)
+	t32, t64 := peTable[float32](7, 6), peTable[float64](7, 6)
+	for i, v := range want {
+		if t32[i] != float32(v) || t64[i] != v {
+			t.Fatalf("PE[%d]: float32 %v, float64 %v, want %v", i, t32[i], t64[i], v)
+		}
+	}
+	if &peTable[float32](7, 6)[0] != &t32[0] {
+		t.Fatal("the table was computed again")
+	}
+}

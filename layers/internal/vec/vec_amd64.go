@@ -59,3 +59,15 @@ func Dot(a, b *float32, n int) float64
 //
 //go:noescape
 func SoftmaxGrad(p, gp, gx *float32, n int, dot float32)
+
+// Add sets z[j] = x[j] + y[j].
+//
+//go:noescape
+func Add(x, y, z *float32, n int)
+
+// Norm sets y[j] = float32(((float64(x[j]) − mu)·rstd)·float64(w[j]) +
+// float64(b[j])), each operation rounded on its own as Go rounds it; b nil
+// adds nothing. It is a layer norm's (or RMS norm's) output row.
+//
+//go:noescape
+func Norm(x, w, b, y *float32, n int, mu, rstd float64)

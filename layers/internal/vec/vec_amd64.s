@@ -371,3 +371,88 @@ keep:
 	JNZ nomask
 	VZEROUPPER
 	RET
+
+// func Add(x, y, z *float32, n int)
+//
+// z[j] = x[j] + y[j] for j < n (n a positive multiple of 8).
+TEXT ·Add(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ z+16(FP), DI
+	MOVQ n+24(FP), CX
+loopadd:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopadd
+	VZEROUPPER
+	RET
+
+// func Norm(x, w, b, y *float32, n int, mu, rstd float64)
+//
+// y[j] = float32(((float64(x[j]) − mu)·rstd)·float64(w[j]) + float64(b[j]))
+// for j < n (n a positive multiple of 8), each operation rounded on its
+// own, as Go computes it; b nil adds nothing.
+TEXT ·Norm(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DX
+	MOVQ b+16(FP), BX
+	MOVQ y+24(FP), DI
+	MOVQ n+32(FP), CX
+	VBROADCASTSD mu+40(FP), Y6
+	VBROADCASTSD rstd+48(FP), Y7
+	TESTQ BX, BX
+	JZ loopnorm
+loopnormb:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD Y6, Y0, Y0
+	VSUBPD Y6, Y1, Y1
+	VMULPD Y7, Y0, Y0
+	VMULPD Y7, Y1, Y1
+	VCVTPS2PD (DX), Y2
+	VCVTPS2PD 16(DX), Y3
+	VMULPD Y2, Y0, Y0
+	VMULPD Y3, Y1, Y1
+	VCVTPS2PD (BX), Y2
+	VCVTPS2PD 16(BX), Y3
+	VADDPD Y2, Y0, Y0
+	VADDPD Y3, Y1, Y1
+	VCVTPD2PSY Y0, X0
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, 16(DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopnormb
+	VZEROUPPER
+	RET
+loopnorm:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD Y6, Y0, Y0
+	VSUBPD Y6, Y1, Y1
+	VMULPD Y7, Y0, Y0
+	VMULPD Y7, Y1, Y1
+	VCVTPS2PD (DX), Y2
+	VCVTPS2PD 16(DX), Y3
+	VMULPD Y2, Y0, Y0
+	VMULPD Y3, Y1, Y1
+	VCVTPD2PSY Y0, X0
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, 16(DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopnorm
+	VZEROUPPER
+	RET

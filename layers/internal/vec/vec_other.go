@@ -23,3 +23,7 @@ func Scale(p *float32, n int, s float32) { panic("vec: no AVX2") }
 func Dot(a, b *float32, n int) float64 { panic("vec: no AVX2") }
 
 func SoftmaxGrad(p, gp, gx *float32, n int, dot float32) { panic("vec: no AVX2") }
+
+func Add(x, y, z *float32, n int) { panic("vec: no AVX2") }
+
+func Norm(x, w, b, y *float32, n int, mu, rstd float64) { panic("vec: no AVX2") }
