@@ -194,6 +194,12 @@ func copyDense(dst, src *tensor.Dense) {
 func copyAs[T float](dst, src *tensor.Dense) { copy(data[T](dst), data[T](src)) }
 
 // data returns the backing slice of t, or nil for a nil tensor.
+// zero clears t, split over the cores when it is large.
+func zero[T float](t *tensor.Dense) {
+	x := data[T](t)
+	elementwise(len(x), func(lo, hi int) { clear(x[lo:hi]) })
+}
+
 func data[T float](t *tensor.Dense) []T {
 	if t == nil {
 		return nil
@@ -390,7 +396,7 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 		if op.f.need[i] {
 			a.grads[i] = scr.result(i, &op.grads[i], dt, s)
 			if w == nil || !w.writesGrad(i) {
-				a.grads[i].Zero()
+				byType(dt, zero[float32], zero[float64])(a.grads[i])
 			}
 		}
 	}

@@ -292,10 +292,23 @@ func normGradRows[T float](k normK, x, w, gy, gx []T, hat, pw, pb []float64, r, 
 		if k.rms {
 			m = 0
 		}
-		gr, h, sd := gy[(r+i)*d:(r+i+1)*d], hat[i*d:(i+1)*d], rstd[i]
-		for j, gv := range gr {
-			g := float64(gv) * float64(w[j])
-			gx[(r+i)*d+j] = T(sd * (g - m - h[j]*mx))
-		}
+		normGradRow(gy[(r+i)*d:(r+i+1)*d], w, hat[i*d:(i+1)*d], gx[(r+i)*d:(r+i+1)*d], rstd[i], m, mx)
+	}
+}
+
+// normGradRow sets a norm's input gradient row, gx = sd·(g·w − m − h·mx),
+// in float64 and rounded to T. float32 rows run eight at a time with AVX2
+// (vec.NormGrad), operation by operation the same.
+func normGradRow[T float](g, w []T, h []float64, gx []T, sd, m, mx float64) {
+	d := len(w)
+	g, h, gx = g[:d], h[:d], gx[:d]
+	j := 0
+	if g32, ok := any(g).([]float32); ok && useAVX2 && d >= 8 {
+		j = d &^ 7
+		vec.NormGrad(&g32[0], &any(w).([]float32)[0], &h[0], &any(gx).([]float32)[0], j, sd, m, mx)
+	}
+	for ; j < d; j++ {
+		v := float64(g[j]) * float64(w[j])
+		gx[j] = T(sd * (v - m - h[j]*mx))
 	}
 }

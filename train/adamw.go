@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 )
 
 // AdamWConfig holds the hyperparameters of AdamW (SPEC §8).
@@ -125,14 +128,28 @@ func (o *AdamW) Step(params []AdamWParam) error {
 			}
 		}
 	}
-	for _, p := range params {
+	states := make([]*AdamWTensorState, len(params))
+	for i, p := range params {
 		s, ok := o.slots[p.Name]
 		if !ok {
 			s = &AdamWTensorState{ExpAvg: make([]float32, len(p.W)), ExpAvgSq: make([]float32, len(p.W))}
 			o.slots[p.Name] = s
 		}
-		o.update(p, s)
+		states[i] = s
 	}
+	// The tensors' updates are independent: the cores take them in turn.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(params)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(params); i = int(next.Add(1) - 1) {
+				o.update(params[i], states[i])
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
 }
 

@@ -71,3 +71,10 @@ func Add(x, y, z *float32, n int)
 //
 //go:noescape
 func Norm(x, w, b, y *float32, n int, mu, rstd float64)
+
+// NormGrad sets gx[j] = float32(sd·((float64(gy[j])·float64(w[j]) − m) −
+// h[j]·mx)), each operation rounded on its own as Go rounds it: a norm's
+// input gradient row.
+//
+//go:noescape
+func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64)

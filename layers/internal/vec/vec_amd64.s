@@ -456,3 +456,44 @@ loopnorm:
 	JNZ loopnorm
 	VZEROUPPER
 	RET
+
+// func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64)
+//
+// gx[j] = float32(sd·((float64(gy[j])·float64(w[j]) − m) − h[j]·mx)) for
+// j < n (n a positive multiple of 8), each operation rounded on its own.
+TEXT ·NormGrad(SB), NOSPLIT, $0-64
+	MOVQ gy+0(FP), SI
+	MOVQ w+8(FP), DX
+	MOVQ h+16(FP), BX
+	MOVQ gx+24(FP), DI
+	MOVQ n+32(FP), CX
+	VBROADCASTSD sd+40(FP), Y5
+	VBROADCASTSD m+48(FP), Y6
+	VBROADCASTSD mx+56(FP), Y7
+loopng:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VCVTPS2PD (DX), Y2
+	VCVTPS2PD 16(DX), Y3
+	VMULPD Y2, Y0, Y0
+	VMULPD Y3, Y1, Y1
+	VSUBPD Y6, Y0, Y0
+	VSUBPD Y6, Y1, Y1
+	VMULPD (BX), Y7, Y2
+	VMULPD 32(BX), Y7, Y3
+	VSUBPD Y2, Y0, Y0
+	VSUBPD Y3, Y1, Y1
+	VMULPD Y5, Y0, Y0
+	VMULPD Y5, Y1, Y1
+	VCVTPD2PSY Y0, X0
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, 16(DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $64, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopng
+	VZEROUPPER
+	RET
