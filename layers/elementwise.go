@@ -157,9 +157,20 @@ func actDo[T float](k actK, a *kargs, bwd bool) {
 }
 
 // piecewiseFwd is y = f(x) ⊙ m for ReLU (relu) or the identity, m nil
-// for all ones: the loops of actDo without a call per element.
+// for all ones: the loops of actDo without a call per element. float32
+// rows run eight at a time with AVX2 (vec.Piecewise).
 func piecewiseFwd[T float](relu bool, x, m, y []T) {
 	y = y[:len(x)]
+	if x32, ok := any(x).([]float32); ok && useAVX2 && len(x) >= 8 && (relu || m != nil) {
+		n8 := len(x) &^ 7
+		var mp *float32
+		if m != nil {
+			mp = &any(m).([]float32)[0]
+			m = m[n8:]
+		}
+		vec.Piecewise(&x32[0], mp, &any(y).([]float32)[0], n8, relu)
+		x, y = x[n8:], y[n8:]
+	}
 	switch {
 	case relu && m == nil:
 		for i, v := range x {

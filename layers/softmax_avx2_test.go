@@ -141,11 +141,11 @@ func TestGateRowsAVX2MatchScalar(t *testing.T) {
 	}
 }
 
-// TestPiecewiseBwdAVX2MatchesGo runs ReLU's and the identity's backward
-// loop with and without AVX2, masked and not, on rows with a tail:
-// signed zeros, infinities and NaN in x and g, zeros and scales in the
-// mask. The gradients must be bitwise equal.
-func TestPiecewiseBwdAVX2MatchesGo(t *testing.T) {
+// TestPiecewiseAVX2MatchesGo runs ReLU's and the identity's forward and
+// backward loops with and without AVX2, masked and not, on rows with a
+// tail: signed zeros, infinities and NaN in x and g, zeros and scales in
+// the mask. The outputs and gradients must be bitwise equal.
+func TestPiecewiseAVX2MatchesGo(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 on this CPU")
 	}
@@ -167,16 +167,20 @@ func TestPiecewiseBwdAVX2MatchesGo(t *testing.T) {
 	}
 	for _, relu := range []bool{true, false} {
 		for _, mask := range [][]float32{nil, m} {
-			var got [2][]float32
+			var got, fwd [2][]float32
 			for k, avx := range []bool{true, false} {
 				useAVX2 = avx
-				got[k] = make([]float32, n)
+				got[k], fwd[k] = make([]float32, n), make([]float32, n)
 				piecewiseBwd(relu, x, mask, g, got[k])
+				piecewiseFwd(relu, x, mask, fwd[k])
 			}
 			useAVX2 = true
 			for i := range got[0] {
 				if math.Float32bits(got[0][i]) != math.Float32bits(got[1][i]) {
 					t.Fatalf("relu %v, masked %v: gx[%d] (x %v, g %v): AVX2 %v, Go %v", relu, mask != nil, i, x[i], g[i], got[0][i], got[1][i])
+				}
+				if math.Float32bits(fwd[0][i]) != math.Float32bits(fwd[1][i]) {
+					t.Fatalf("relu %v, masked %v: y[%d] (x %v): AVX2 %v, Go %v", relu, mask != nil, i, x[i], fwd[0][i], fwd[1][i])
 				}
 			}
 		}

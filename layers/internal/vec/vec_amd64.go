@@ -78,3 +78,10 @@ func Norm(x, w, b, y *float32, n int, mu, rstd float64)
 //
 //go:noescape
 func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64)
+
+// Piecewise sets y[j] = max(x[j], 0)·m[j] with relu (Go's max: NaN stays
+// NaN, −0 gives +0), else x[j]·m[j]; m nil stands for all ones, and then
+// relu must be set. These are layers.piecewiseFwd's values, bitwise.
+//
+//go:noescape
+func Piecewise(x, m, y *float32, n int, relu bool)

@@ -497,3 +497,56 @@ loopng:
 	JNZ loopng
 	VZEROUPPER
 	RET
+
+// func Piecewise(x, m, y *float32, n int, relu bool)
+//
+// y[j] = f(x[j])·m[j] for j < n (n a positive multiple of 8), f Go's
+// max(x, 0) with relu, else the identity; m nil multiplies by nothing.
+// max(0, x) with x as the second operand returns x where x is NaN, and
+// −0 where x is −0; adding +0 then gives Go's +0 and keeps the rest.
+TEXT ·Piecewise(SB), NOSPLIT, $0-33
+	MOVQ x+0(FP), AX
+	MOVQ m+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVBLZX relu+32(FP), BX
+	VXORPS Y7, Y7, Y7
+	TESTQ BX, BX
+	JZ loopmask
+	TESTQ SI, SI
+	JZ looprelu
+looprelumask:
+	VMOVUPS (AX), Y0
+	VMAXPS Y0, Y7, Y0
+	VADDPS Y7, Y0, Y0
+	VMULPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ looprelumask
+	VZEROUPPER
+	RET
+looprelu:
+	VMOVUPS (AX), Y0
+	VMAXPS Y0, Y7, Y0
+	VADDPS Y7, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ looprelu
+	VZEROUPPER
+	RET
+loopmask:
+	VMOVUPS (AX), Y0
+	VMULPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopmask
+	VZEROUPPER
+	RET

@@ -31,3 +31,5 @@ func Norm(x, w, b, y *float32, n int, mu, rstd float64) { panic("vec: no AVX2") 
 func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64) {
 	panic("vec: no AVX2")
 }
+
+func Piecewise(x, m, y *float32, n int, relu bool) { panic("vec: no AVX2") }
