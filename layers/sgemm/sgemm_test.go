@@ -294,15 +294,16 @@ func TestSgemmPanicsOnBadArgs(t *testing.T) {
 	}
 }
 
-// TestPackAAsmMatchesGo packs blocks of op(A) with the pure-Go copies and
-// with the assembly (when available) and requires the same bits in all of
-// dst, which starts out filled with a NaN so that a missing write, or one
-// past the panels, shows; the Go result is checked against packA's layout
-// as well. The blocks cover full and partial panels, k lengths that are
-// and are not multiples of 8, offsets into A and padded rows; A ends at
-// the last element packA reads, before an unreadable page on Linux
-// (guarded), so that reading past it faults.
-func TestPackAAsmMatchesGo(t *testing.T) {
+// TestPackAsmMatchesGo packs blocks of op(A) (packA) and op(B) (packB)
+// with the pure-Go copies and with the assembly (when available) and
+// requires the same bits in all of dst, which starts out filled with a NaN
+// and spare floats after the panels, so that a missing write, or one past
+// the panels, shows; the Go result is checked against the panels' layout
+// as well. The blocks cover full and partial panels (one and many), k
+// lengths that are and are not multiples of 8, offsets into the source and
+// padded rows; the source ends at the last element read, before an
+// unreadable page on Linux (guarded), so that reading past it faults.
+func TestPackAsmMatchesGo(t *testing.T) {
 	kernels := []bool{false}
 	if useAsm {
 		kernels = append(kernels, true)
@@ -310,123 +311,71 @@ func TestPackAAsmMatchesGo(t *testing.T) {
 	defer func(saved bool) { useAsm = saved }(useAsm)
 	rng := rand.New(rand.NewPCG(12, 13))
 	fill := math.Float32frombits(0x7fc0dead)
-	for _, tA := range []bool{false, true} {
-		for _, kb := range []int{1, 7, 8, 9, 63, kc} {
-			for _, mb := range []int{1, 5, 6, 7, 12, 17, mc} {
-				for _, o := range []struct{ i0, p0, pad int }{{0, 0, 0}, {5, 3, 0}, {2, 9, 7}} {
-					// A holds op(A)[0:i0+mb, 0:p0+kb], transposed if tA,
-					// with rows lda floats apart.
-					rows, cols := o.i0+mb, o.p0+kb
-					if tA {
-						rows, cols = cols, rows
-					}
-					lda := cols + o.pad
-					a := guarded(t, (rows-1)*lda+cols)
-					for i := range a {
-						a[i] = float32(rng.NormFloat64())
-					}
-					name := fmt.Sprintf("tA=%v kb=%d mb=%d i0=%d p0=%d lda=%d", tA, kb, mb, o.i0, o.p0, lda)
-					size := (mb + mr - 1) / mr * mr * kb
-					packed := make([][]float32, len(kernels)) // Go, assembly
-					for i, asm := range kernels {
-						useAsm = asm
-						packed[i] = make([]float32, size+2*mr)
-						for j := range packed[i] {
-							packed[i][j] = fill
+	// A panel holds width rows of op(A) (or columns of op(B)), x, over kb
+	// steps p of k; untransposed, the rows of B's source run along k.
+	sides := []struct {
+		name       string
+		width      int
+		sizes      []int
+		rowsAlongK bool
+		pack       func(dst []float32, trans bool, src []float32, ld, x0, xb, p0, kb int)
+	}{
+		{"A", mr, []int{1, 5, 6, 7, 12, 17, mc}, false, func(dst []float32, trans bool, src []float32, ld, x0, xb, p0, kb int) {
+			packA(dst, trans, src, ld, x0, xb, p0, kb)
+		}},
+		{"B", nr, []int{1, 15, 16, 17, 32, 100, nc}, true, func(dst []float32, trans bool, src []float32, ld, x0, xb, p0, kb int) {
+			packB(dst, trans, src, ld, p0, kb, x0, xb)
+		}},
+	}
+	for _, s := range sides {
+		w := s.width
+		for _, trans := range []bool{false, true} {
+			alongK := s.rowsAlongK != trans // the source's rows run along k
+			for _, kb := range []int{1, 7, 8, 9, 63, kc} {
+				for _, xb := range s.sizes {
+					for _, o := range []struct{ x0, p0, pad int }{{0, 0, 0}, {5, 3, 0}, {2, 9, 7}} {
+						rows, cols := o.x0+xb, o.p0+kb
+						if alongK {
+							rows, cols = cols, rows
 						}
-						packA(packed[i], tA, a, lda, o.i0, mb, o.p0, kb)
-					}
-					if len(packed) == 2 {
-						if j := sameBits(packed[1], packed[0]); j >= 0 {
-							t.Fatalf("%s: element %d: assembly %v, Go %v", name, j, packed[1][j], packed[0][j])
+						ld := cols + o.pad
+						src := guarded(t, (rows-1)*ld+cols)
+						for i := range src {
+							src[i] = float32(rng.NormFloat64())
 						}
-					}
-					for j, v := range packed[0] {
-						want := fill
-						if j < size {
-							// Panel q, k step p, row r.
-							q, p, r := j/(mr*kb), j%(mr*kb)/mr, j%mr
-							want = 0
-							if i := q*mr + r; i < mb {
-								ia := (o.i0+i)*lda + o.p0 + p
-								if tA {
-									ia = (o.p0+p)*lda + o.i0 + i
-								}
-								want = a[ia]
+						name := fmt.Sprintf("pack%s trans=%v kb=%d size=%d x0=%d p0=%d ld=%d", s.name, trans, kb, xb, o.x0, o.p0, ld)
+						size := (xb + w - 1) / w * w * kb
+						packed := make([][]float32, len(kernels)) // Go, assembly
+						for i, asm := range kernels {
+							useAsm = asm
+							packed[i] = make([]float32, size+2*w)
+							for j := range packed[i] {
+								packed[i][j] = fill
+							}
+							s.pack(packed[i], trans, src, ld, o.x0, xb, o.p0, kb)
+						}
+						if len(packed) == 2 {
+							if j := sameBits(packed[1], packed[0]); j >= 0 {
+								t.Fatalf("%s: element %d: assembly %v, Go %v", name, j, packed[1][j], packed[0][j])
 							}
 						}
-						if math.Float32bits(v) != math.Float32bits(want) {
-							t.Fatalf("%s: element %d: Go %v, want %v", name, j, v, want)
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestPackBAsmMatchesGo is TestPackAAsmMatchesGo for packB: blocks of
-// op(B) packed with the pure-Go copies and with the assembly (when
-// available) must give the same bits in all of dst, NaN-filled with spare
-// floats after the panels, and the Go result packB's layout. The blocks
-// cover full and partial panels (one and many), k lengths that are and are
-// not multiples of 8, offsets into B and padded rows; B ends at the last
-// element packB reads, before an unreadable page on Linux (guarded).
-func TestPackBAsmMatchesGo(t *testing.T) {
-	kernels := []bool{false}
-	if useAsm {
-		kernels = append(kernels, true)
-	}
-	defer func(saved bool) { useAsm = saved }(useAsm)
-	rng := rand.New(rand.NewPCG(14, 15))
-	fill := math.Float32frombits(0x7fc0dead)
-	for _, tB := range []bool{false, true} {
-		for _, kb := range []int{1, 7, 8, 9, 63, kc} {
-			for _, nb := range []int{1, 15, 16, 17, 32, 100, nc} {
-				for _, o := range []struct{ p0, j0, pad int }{{0, 0, 0}, {3, 5, 0}, {9, 2, 7}} {
-					// B holds op(B)[0:p0+kb, 0:j0+nb], transposed if tB,
-					// with rows ldb floats apart.
-					rows, cols := o.p0+kb, o.j0+nb
-					if tB {
-						rows, cols = cols, rows
-					}
-					ldb := cols + o.pad
-					b := guarded(t, (rows-1)*ldb+cols)
-					for i := range b {
-						b[i] = float32(rng.NormFloat64())
-					}
-					name := fmt.Sprintf("tB=%v kb=%d nb=%d p0=%d j0=%d ldb=%d", tB, kb, nb, o.p0, o.j0, ldb)
-					size := (nb + nr - 1) / nr * nr * kb
-					packed := make([][]float32, len(kernels)) // Go, assembly
-					for i, asm := range kernels {
-						useAsm = asm
-						packed[i] = make([]float32, size+2*nr)
-						for j := range packed[i] {
-							packed[i][j] = fill
-						}
-						packB(packed[i], tB, b, ldb, o.p0, kb, o.j0, nb)
-					}
-					if len(packed) == 2 {
-						if j := sameBits(packed[1], packed[0]); j >= 0 {
-							t.Fatalf("%s: element %d: assembly %v, Go %v", name, j, packed[1][j], packed[0][j])
-						}
-					}
-					for j, v := range packed[0] {
-						want := fill
-						if j < size {
-							// Panel q, k step p, column c.
-							q, p, c := j/(nr*kb), j%(nr*kb)/nr, j%nr
-							want = 0
-							if jj := q*nr + c; jj < nb {
-								ib := (o.p0+p)*ldb + o.j0 + jj
-								if tB {
-									ib = (o.j0+jj)*ldb + o.p0 + p
+						for j, v := range packed[0] {
+							want := fill
+							if j < size {
+								// Panel q, k step p, place r in the panel.
+								q, p, r := j/(w*kb), j%(w*kb)/w, j%w
+								want = 0
+								if x := q*w + r; x < xb {
+									at := (o.x0+x)*ld + o.p0 + p
+									if alongK {
+										at = (o.p0+p)*ld + o.x0 + x
+									}
+									want = src[at]
 								}
-								want = b[ib]
 							}
-						}
-						if math.Float32bits(v) != math.Float32bits(want) {
-							t.Fatalf("%s: element %d: Go %v, want %v", name, j, v, want)
+							if math.Float32bits(v) != math.Float32bits(want) {
+								t.Fatalf("%s: element %d: Go %v, want %v", name, j, v, want)
+							}
 						}
 					}
 				}
