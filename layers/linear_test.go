@@ -1,6 +1,14 @@
 package layers
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
 
 func TestLinearForwardByHand(t *testing.T) {
 	b := newTestBuilder(1)
@@ -24,4 +32,61 @@ func TestMixByHand(t *testing.T) {
 	setInput(t, x1, []float64{4, 0, 3, 5})
 	// sample 0: 0.25·[4, 8] + 0.75·[4, 0] = [4, 2]; sample 1: [1, 2] − 2·[3, 5] = [−5, −8].
 	assertClose(t, "mix", run(t, b, Mix(b, alpha, x0, x1))[0], []float64{4, 2, -5, -8}, 0)
+}
+
+// TestLinearGradsSameOnOneAndTwoCores runs a float32 linear layer's
+// backward, large enough that on two cores its two products run side by
+// side (sideBySide), on one core and on two, dense and over the real rows
+// of a padded batch: the gradients of x, W and b must be bitwise equal.
+func TestLinearGradsSameOnOneAndTwoCores(t *testing.T) {
+	const B, L, in, out = 8, 512, 32, 24
+	if !sideBySide(B * L / 2 * in * out) {
+		t.Fatal("the case is too small to run its products side by side")
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	vals := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	x, w, bias, gy := vals(B*L*in), vals(out*in), vals(out), vals(B*L*out)
+	mask := make([]float32, B*L)
+	for i := range mask {
+		if i%L < L-37*(i/L) {
+			mask[i] = 1
+		}
+	}
+	dense := func(v []float32, s ...int) *tensor.Dense {
+		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
+	}
+	grads := func(procs int, rows *rowSet) [3][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		a := &kargs{
+			dt:    tensor.Float32,
+			in:    []*tensor.Dense{dense(x, B, L, in), dense(w, out, in), dense(bias, out)},
+			shape: []tensor.Shape{{B, L, in}, {out, in}, {out}},
+			gout:  dense(gy, B, L, out),
+			grads: []*tensor.Dense{dense(make([]float32, B*L*in), B, L, in), dense(make([]float32, out*in), out, in), dense(make([]float32, out), out)},
+			scr:   &scratch{},
+			tmp:   &scratch{},
+			rows:  rows,
+		}
+		linearBwd[float32](a)
+		return [3][]float32{data[float32](a.grads[0]), data[float32](a.grads[1]), data[float32](a.grads[2])}
+	}
+	for _, rows := range []*rowSet{nil, rowsIn(mask, tensor.Shape{B, L})} {
+		one, two := grads(1, rows), grads(2, rows)
+		for i, name := range []string{"x", "W", "b"} {
+			if j := slices.IndexFunc(one[i], func(v float32) bool { return v != v }); j >= 0 {
+				t.Fatalf("padded %v: gradient of %s[%d] is NaN", rows != nil, name, j)
+			}
+			for j := range one[i] {
+				if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
+					t.Fatalf("padded %v: gradient of %s[%d]: %v on one core, %v on two", rows != nil, name, j, one[i][j], two[i][j])
+				}
+			}
+		}
+	}
 }
