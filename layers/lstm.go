@@ -408,18 +408,19 @@ func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
 			}
 		}
 	}
-	gbi, gbh := data[T](a.grads[3]), data[T](a.grads[4])
-	for i := 0; i < p.rows; i++ {
-		row := dA[i*4*H : (i+1)*4*H]
-		for j, v := range row {
-			if gbi != nil {
-				gbi[j] += v
+	// Each bias gradient sums dA's rows in order; the cores take groups of
+	// eight columns.
+	rowwise((4*H+7)/8, 8*p.rows, func(lo, hi int) {
+		for _, gb := range [][]T{data[T](a.grads[3]), data[T](a.grads[4])} {
+			if gb == nil {
+				continue
 			}
-			if gbh != nil {
-				gbh[j] += v
+			g := gb[lo*8 : min(hi*8, 4*H)]
+			for i := 0; i < p.rows; i++ {
+				addTo(g, dA[i*4*H+lo*8:], g)
 			}
 		}
-	}
+	})
 }
 
 // sumRows sets c [m, n] = Σ_i dA[i]ᵀ·x[i] over the compact rows i of

@@ -33,36 +33,40 @@ func (k poolK) backward(a *kargs) { byType(a.dt, poolDo[float32], poolDo[float64
 func poolDo[T float](a *kargs, back bool) {
 	B, Tn, d := a.shape[0][0], a.shape[0][1], a.shape[0][2]
 	x, m := data[T](a.in[0]), data[T](a.in[1])
-	for b := 0; b < B; b++ {
-		var n float64
-		for t := 0; t < Tn; t++ {
-			n += float64(m[b*Tn+t])
-		}
-		w := T(1 / max(n, 1))
-		if back {
-			gx, gy := data[T](a.grads[0]), data[T](a.gout)
-			if gx == nil {
-				return
-			}
-			for t := 0; t < Tn; t++ {
-				wt := m[b*Tn+t] * w
-				for j := 0; j < d; j++ {
-					gx[(b*Tn+t)*d+j] = wt * gy[b*d+j]
-				}
-			}
-			continue
-		}
-		y := data[T](a.out)[b*d : (b+1)*d]
-		clear(y)
-		for t := 0; t < Tn; t++ {
-			if mt := m[b*Tn+t]; mt != 0 {
-				for j := 0; j < d; j++ {
-					y[j] += mt * x[(b*Tn+t)*d+j]
-				}
-			}
-		}
-		for j := range y {
-			y[j] *= w
+	var gx, gy []T
+	if back {
+		if gx, gy = data[T](a.grads[0]), data[T](a.gout); gx == nil {
+			return
 		}
 	}
+	rowwise(B, Tn*d, func(lo, hi int) { // samples are independent
+		for b := lo; b < hi; b++ {
+			var n float64
+			for t := 0; t < Tn; t++ {
+				n += float64(m[b*Tn+t])
+			}
+			w := T(1 / max(n, 1))
+			if back {
+				for t := 0; t < Tn; t++ {
+					wt := m[b*Tn+t] * w
+					for j := 0; j < d; j++ {
+						gx[(b*Tn+t)*d+j] = wt * gy[b*d+j]
+					}
+				}
+				continue
+			}
+			y := data[T](a.out)[b*d : (b+1)*d]
+			clear(y)
+			for t := 0; t < Tn; t++ {
+				if mt := m[b*Tn+t]; mt != 0 {
+					for j := 0; j < d; j++ {
+						y[j] += mt * x[(b*Tn+t)*d+j]
+					}
+				}
+			}
+			for j := range y {
+				y[j] *= w
+			}
+		}
+	})
 }
