@@ -144,12 +144,32 @@ func linearBwd[T float](a *kargs) {
 	}
 	inputGrad := func(mul gemmFunc[T]) { mul(false, false, m, in, out, 1, gys, out, w, in, 0, gxs, in) }
 	weightGrad := func(mul gemmFunc[T]) { mul(true, false, out, in, m, 1, gys, out, xs, in, 0, gw, in) }
+	var gb []T
+	if len(a.in) == 3 {
+		gb = data[T](a.grads[2])
+	}
+	// biasGrad sums gy's rows in order into gb, eight columns at a time:
+	// the same sums however the groups are split.
+	biasGrad := func(split func(int, int, func(lo, hi int))) {
+		if gb == nil {
+			return
+		}
+		split((out+7)/8, 8*m, func(lo, hi int) {
+			g := gb[lo*8 : min(hi*8, out)]
+			for r := 0; r < m; r++ {
+				addTo(g, gys[r*out+lo*8:], g)
+			}
+		})
+	}
 	if gx != nil && gw != nil && sideBySide(m*in*out) {
+		// The weight product packs both operands, the input product one:
+		// the bias gradient goes with the input product.
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			inputGrad(gemmSerial[T])
+			biasGrad(func(n, _ int, f func(lo, hi int)) { f(0, n) })
 		}()
 		weightGrad(gemmSerial[T])
 		wg.Wait()
@@ -160,21 +180,10 @@ func linearBwd[T float](a *kargs) {
 		if gw != nil {
 			weightGrad(gemm[T])
 		}
+		biasGrad(rowwise)
 	}
 	if gx != nil && a.rows != nil {
 		clearPadding(a.rows, gx)
 		scatterRows(a.rows, gxs, gx, in)
-	}
-	if len(a.in) == 3 {
-		if gb := data[T](a.grads[2]); gb != nil {
-			// Each core sums its own eight-column groups over the rows in
-			// order: the same sums whatever the number of cores.
-			rowwise((out+7)/8, 8*m, func(lo, hi int) {
-				g := gb[lo*8 : min(hi*8, out)]
-				for r := 0; r < m; r++ {
-					addTo(g, gys[r*out+lo*8:], g)
-				}
-			})
-		}
 	}
 }
