@@ -92,15 +92,31 @@ func linearFwd[T float](a *kargs) {
 		xs, ys = transientOf[T](a, 0, m*in), transientOf[T](a, 1, m*out)
 		gatherRows(rs, x, xs, in)
 	}
-	gemm(false, true, m, out, in, 1, xs, in, w, in, 0, ys, out)
+	var bias []T
 	if len(a.in) == 3 {
-		bias := data[T](a.in[2])
-		rowwise(m, out, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				row := ys[r*out : (r+1)*out]
-				addTo(row, bias, row)
+		bias = data[T](a.in[2])
+	}
+	addBias := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := ys[r*out : (r+1)*out]
+			addTo(row, bias, row)
+		}
+	}
+	if _, f32 := any(x).([]float32); f32 && sideBySide(m*in*out) {
+		// Each core multiplies its half of the rows, as sgemm would split
+		// them (a row's numbers do not depend on the split), and adds the
+		// bias to them while they are fresh: one fork and join.
+		parallelFor(m, func(lo, hi int) {
+			gemmSerial(false, true, hi-lo, out, in, 1, xs[lo*in:], in, w, in, 0, ys[lo*out:], out)
+			if bias != nil {
+				addBias(lo, hi)
 			}
 		})
+	} else {
+		gemm(false, true, m, out, in, 1, xs, in, w, in, 0, ys, out)
+		if bias != nil {
+			rowwise(m, out, addBias)
+		}
 	}
 	if rs := a.rows; rs != nil {
 		scatterRows(rs, ys, y, out)

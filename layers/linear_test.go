@@ -34,14 +34,15 @@ func TestMixByHand(t *testing.T) {
 	assertClose(t, "mix", run(t, b, Mix(b, alpha, x0, x1))[0], []float64{4, 2, -5, -8}, 0)
 }
 
-// TestLinearGradsSameOnOneAndTwoCores runs a float32 linear layer's
-// backward, large enough that on two cores its two products run side by
-// side (sideBySide), on one core and on two, dense and over the real rows
-// of a padded batch: the gradients of x, W and b must be bitwise equal.
-func TestLinearGradsSameOnOneAndTwoCores(t *testing.T) {
+// TestLinearSameOnOneAndTwoCores runs a float32 linear layer, large
+// enough that on two cores each core multiplies half its rows and its
+// backward runs its two products side by side (sideBySide), on one core
+// and on two, dense and over the real rows of a padded batch: the output
+// and the gradients of x, W and b must be bitwise equal.
+func TestLinearSameOnOneAndTwoCores(t *testing.T) {
 	const B, L, in, out = 8, 512, 32, 24
 	if !sideBySide(B * L / 2 * in * out) {
-		t.Fatal("the case is too small to run its products side by side")
+		t.Fatal("the case is too small to split over two cores")
 	}
 	rng := rand.New(rand.NewPCG(21, 22))
 	vals := func(n int) []float32 {
@@ -61,30 +62,32 @@ func TestLinearGradsSameOnOneAndTwoCores(t *testing.T) {
 	dense := func(v []float32, s ...int) *tensor.Dense {
 		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
 	}
-	grads := func(procs int, rows *rowSet) [3][]float32 {
+	run := func(procs int, rows *rowSet) [4][]float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		a := &kargs{
 			dt:    tensor.Float32,
 			in:    []*tensor.Dense{dense(x, B, L, in), dense(w, out, in), dense(bias, out)},
 			shape: []tensor.Shape{{B, L, in}, {out, in}, {out}},
+			out:   dense(make([]float32, B*L*out), B, L, out),
 			gout:  dense(gy, B, L, out),
 			grads: []*tensor.Dense{dense(make([]float32, B*L*in), B, L, in), dense(make([]float32, out*in), out, in), dense(make([]float32, out), out)},
 			scr:   &scratch{},
 			tmp:   &scratch{},
 			rows:  rows,
 		}
+		linearFwd[float32](a)
 		linearBwd[float32](a)
-		return [3][]float32{data[float32](a.grads[0]), data[float32](a.grads[1]), data[float32](a.grads[2])}
+		return [4][]float32{data[float32](a.out), data[float32](a.grads[0]), data[float32](a.grads[1]), data[float32](a.grads[2])}
 	}
 	for _, rows := range []*rowSet{nil, rowsIn(mask, tensor.Shape{B, L})} {
-		one, two := grads(1, rows), grads(2, rows)
-		for i, name := range []string{"x", "W", "b"} {
+		one, two := run(1, rows), run(2, rows)
+		for i, name := range []string{"y", "gradient of x", "gradient of W", "gradient of b"} {
 			if j := slices.IndexFunc(one[i], func(v float32) bool { return v != v }); j >= 0 {
-				t.Fatalf("padded %v: gradient of %s[%d] is NaN", rows != nil, name, j)
+				t.Fatalf("padded %v: %s[%d] is NaN", rows != nil, name, j)
 			}
 			for j := range one[i] {
 				if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
-					t.Fatalf("padded %v: gradient of %s[%d]: %v on one core, %v on two", rows != nil, name, j, one[i][j], two[i][j])
+					t.Fatalf("padded %v: %s[%d]: %v on one core, %v on two", rows != nil, name, j, one[i][j], two[i][j])
 				}
 			}
 		}
