@@ -254,12 +254,16 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	// pre [rows, 4H] = x·W_ihᵀ + b_ih + b_hh.
 	r.pre = scratchOf[T](a, 0, p.rows*4*H)
 	gemmPart(a, 2, sgemm.Direct(B*Tn, 4*H, I), false, true, p.rows, 4*H, I, compact(a, 3, p, x, I), I, wih, I, 0, r.pre, 4*H)
-	for i := 0; i < p.rows; i++ {
-		row := r.pre[i*4*H : (i+1)*4*H]
-		for j := range row {
-			row[j] += bih[j] + bhh[j]
-		}
+	bias := scratchOf[T](a, 5, 4*H)
+	for j := range bias {
+		bias[j] = bih[j] + bhh[j]
 	}
+	rowwise(p.rows, 4*H, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := r.pre[i*4*H : (i+1)*4*H]
+			addTo(row, bias, row)
+		}
+	})
 	r.rec = newStepProduct(a, 1, false, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
 	work := scratchOf[T](a, 4, p.groupCount()*lstmGroup*workRows(H, false))
 	p.groups(func(g int, samples []int) {
