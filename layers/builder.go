@@ -385,15 +385,31 @@ func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train 
 	keepDrop := [2]T{T(1 / (1 - p)), 0}
 	drop := uint32(min(p*(1<<32), math.MaxUint32))
 	width := len(m) / (samples * steps)
+	rowOf := func(r int) []T { return m[r*width : (r+1)*width] }
 	parallelFor(samples*steps, func(lo, hi int) {
-		var src rand.PCG
+		var src, src2 rand.PCG
 		for r := lo; r < hi; r++ {
-			row := m[r*width : (r+1)*width]
 			if !rs.real(r) {
-				clear(row)
+				clear(rowOf(r))
 				continue
 			}
 			src.Seed(seed, uint64(r/steps)<<32|uint64(r%steps))
+			if r+1 < hi && rs.real(r+1) {
+				// Two rows at once: their generators' dependency chains
+				// overlap, and each row's draws are those of its own.
+				src2.Seed(seed, uint64((r+1)/steps)<<32|uint64((r+1)%steps))
+				row, row2 := rowOf(r), rowOf(r+1)
+				for i := 0; i < len(row); i += 2 {
+					u, u2 := src.Uint64(), src2.Uint64()
+					row[i], row2[i] = keepDrop[below(uint32(u), drop)], keepDrop[below(uint32(u2), drop)]
+					if i+1 < len(row) {
+						row[i+1], row2[i+1] = keepDrop[below(uint32(u>>32), drop)], keepDrop[below(uint32(u2>>32), drop)]
+					}
+				}
+				r++
+				continue
+			}
+			row := rowOf(r)
 			for i := 0; i < len(row); i += 2 {
 				u := src.Uint64()
 				row[i] = keepDrop[below(uint32(u), drop)]
