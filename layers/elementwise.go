@@ -340,6 +340,33 @@ func rowwise(m, width int, f func(lo, hi int)) {
 	parallelFor(m, f)
 }
 
+// serially runs f over [0, n) on the calling goroutine: rowwise's
+// signature, for work already placed on a core.
+func serially(n, _ int, f func(lo, hi int)) { f(0, n) }
+
+// addRow adds row (width elements) to each of the rows [lo, hi) of x.
+func addRow[T float](x, row []T, lo, hi int) {
+	width := len(row)
+	for r := lo; r < hi; r++ {
+		xr := x[r*width : (r+1)*width]
+		addTo(xr, row, xr)
+	}
+}
+
+// addColumnSums adds to g (width elements) the sums of the m rows of x
+// [m, width], each column summed over the rows in order: the cores, as
+// split splits them (rowwise or serially), take groups of eight columns,
+// so the sums are the same however they are split.
+func addColumnSums[T float](g, x []T, m int, split func(int, int, func(lo, hi int))) {
+	width := len(g)
+	split((width+7)/8, 8*m, func(lo, hi int) {
+		gc := g[lo*8 : min(hi*8, width)]
+		for r := 0; r < m; r++ {
+			addTo(gc, x[r*width+lo*8:], gc)
+		}
+	})
+}
+
 // addTo sets z = x + y element by element, for len(z) elements. float32
 // runs eight at a time with AVX2 (vec.Add): the same sums.
 func addTo[T float](x, y, z []T) {

@@ -194,17 +194,17 @@ func copyDense(dst, src *tensor.Dense) {
 func copyAs[T float](dst, src *tensor.Dense) { copy(data[T](dst), data[T](src)) }
 
 // data returns the backing slice of t, or nil for a nil tensor.
-// zero clears t, split over the cores when it is large.
-func zero[T float](t *tensor.Dense) {
-	x := data[T](t)
-	elementwise(len(x), func(lo, hi int) { clear(x[lo:hi]) })
-}
-
 func data[T float](t *tensor.Dense) []T {
 	if t == nil {
 		return nil
 	}
 	return t.Data().([]T)
+}
+
+// zero clears t, split over the cores when it is large.
+func zero[T float](t *tensor.Dense) {
+	x := data[T](t)
+	elementwise(len(x), func(lo, hi int) { clear(x[lo:hi]) })
 }
 
 // applyKernel adds k to the graph with the given inputs. needGrad[i] says

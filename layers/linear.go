@@ -96,12 +96,6 @@ func linearFwd[T float](a *kargs) {
 	if len(a.in) == 3 {
 		bias = data[T](a.in[2])
 	}
-	addBias := func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := ys[r*out : (r+1)*out]
-			addTo(row, bias, row)
-		}
-	}
 	if _, f32 := any(x).([]float32); f32 && sideBySide(m*in*out) {
 		// Each core multiplies its half of the rows, as sgemm would split
 		// them (a row's numbers do not depend on the split), and adds the
@@ -109,13 +103,13 @@ func linearFwd[T float](a *kargs) {
 		parallelFor(m, func(lo, hi int) {
 			gemmSerial(false, true, hi-lo, out, in, 1, xs[lo*in:], in, w, in, 0, ys[lo*out:], out)
 			if bias != nil {
-				addBias(lo, hi)
+				addRow(ys, bias, lo, hi)
 			}
 		})
 	} else {
 		gemm(false, true, m, out, in, 1, xs, in, w, in, 0, ys, out)
 		if bias != nil {
-			rowwise(m, out, addBias)
+			rowwise(m, out, func(lo, hi int) { addRow(ys, bias, lo, hi) })
 		}
 	}
 	if rs := a.rows; rs != nil {
@@ -139,7 +133,7 @@ func sideBySide(work int) bool {
 
 // linearBwd runs on the packed real rows like linearFwd: the padded rows'
 // output gradients are zero, so they add nothing to gW and gb, and their gx
-// rows stay as the backward op zeroed them.
+// rows are cleared.
 func linearBwd[T float](a *kargs) {
 	m, in, out := linearDims(a)
 	x, w, gy := data[T](a.in[0]), data[T](a.in[1]), data[T](a.gout)
@@ -164,18 +158,10 @@ func linearBwd[T float](a *kargs) {
 	if len(a.in) == 3 {
 		gb = data[T](a.grads[2])
 	}
-	// biasGrad sums gy's rows in order into gb, eight columns at a time:
-	// the same sums however the groups are split.
 	biasGrad := func(split func(int, int, func(lo, hi int))) {
-		if gb == nil {
-			return
+		if gb != nil {
+			addColumnSums(gb, gys, m, split)
 		}
-		split((out+7)/8, 8*m, func(lo, hi int) {
-			g := gb[lo*8 : min(hi*8, out)]
-			for r := 0; r < m; r++ {
-				addTo(g, gys[r*out+lo*8:], g)
-			}
-		})
 	}
 	if gx != nil && gw != nil && sideBySide(m*in*out) {
 		// The weight product packs both operands, the input product one:
@@ -185,7 +171,7 @@ func linearBwd[T float](a *kargs) {
 		go func() {
 			defer wg.Done()
 			inputGrad(gemmSerial[T])
-			biasGrad(func(n, _ int, f func(lo, hi int)) { f(0, n) })
+			biasGrad(serially)
 		}()
 		weightGrad(gemmSerial[T])
 		wg.Wait()

@@ -34,13 +34,13 @@ func TestMixByHand(t *testing.T) {
 	assertClose(t, "mix", run(t, b, Mix(b, alpha, x0, x1))[0], []float64{4, 2, -5, -8}, 0)
 }
 
-// TestLinearSameOnOneAndTwoCores runs a float32 linear layer, large
-// enough that on two cores each core multiplies half its rows and its
-// backward runs its two products side by side (sideBySide), on one core
-// and on two, dense and over the real rows of a padded batch: the output
-// and the gradients of x, W and b must be bitwise equal.
+// TestLinearSameOnOneAndTwoCores runs a float32 linear layer at the
+// paper's sizes, where on two cores each core multiplies half its rows and
+// the backward runs its two products side by side (sideBySide), on one
+// core and on two, dense and over the real rows of a padded batch: the
+// output and the gradients of x, W and b must be bitwise equal.
 func TestLinearSameOnOneAndTwoCores(t *testing.T) {
-	const B, L, in, out = 8, 512, 32, 24
+	const B, L, in, out = 8, 500, 128, 512 // the paper's vision length, d_model and FFN width
 	if !sideBySide(B * L / 2 * in * out) {
 		t.Fatal("the case is too small to split over two cores")
 	}

@@ -258,12 +258,7 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	for j := range bias {
 		bias[j] = bih[j] + bhh[j]
 	}
-	rowwise(p.rows, 4*H, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := r.pre[i*4*H : (i+1)*4*H]
-			addTo(row, bias, row)
-		}
-	})
+	rowwise(p.rows, 4*H, func(lo, hi int) { addRow(r.pre, bias, lo, hi) })
 	r.rec = newStepProduct(a, 1, false, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
 	work := scratchOf[T](a, 4, p.groupCount()*lstmGroup*workRows(H, false))
 	p.groups(func(g int, samples []int) {
@@ -412,19 +407,11 @@ func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
 			}
 		}
 	}
-	// Each bias gradient sums dA's rows in order; the cores take groups of
-	// eight columns.
-	rowwise((4*H+7)/8, 8*p.rows, func(lo, hi int) {
-		for _, gb := range [][]T{data[T](a.grads[3]), data[T](a.grads[4])} {
-			if gb == nil {
-				continue
-			}
-			g := gb[lo*8 : min(hi*8, 4*H)]
-			for i := 0; i < p.rows; i++ {
-				addTo(g, dA[i*4*H+lo*8:], g)
-			}
+	for _, gb := range [][]T{data[T](a.grads[3]), data[T](a.grads[4])} {
+		if gb != nil {
+			addColumnSums(gb, dA, p.rows, rowwise)
 		}
-	})
+	}
 }
 
 // sumRows sets c [m, n] = Σ_i dA[i]ᵀ·x[i] over the compact rows i of
