@@ -40,6 +40,8 @@ type Model struct {
 	Cost  *G.Node    // Σ Loss, the scalar that is differentiated
 
 	WithCL bool
+	// Features marks a graph built with Options.Features: only F and S.
+	Features bool
 }
 
 // Options say how a graph is built.
@@ -64,6 +66,13 @@ type Options struct {
 	// numbers at every real step, at the cost of the padded length. For
 	// checks of the row skipping.
 	DenseRows bool
+	// Features builds an evaluation graph of the memory bank's values only
+	// (SPEC §3–4): the pooled sequence features F and the pooled similarity
+	// features S, with the same numbers as the full graph gives them, but
+	// without the dissimilarity encoders, the CMDIE stack, the head and
+	// the loss (Pred, Loss, MAE, D and Alpha stay nil). At the paper's
+	// sizes that is about a seventh of the forward's products.
+	Features bool
 }
 
 // Build creates the model graph for one batch shape.
@@ -81,6 +90,9 @@ func Build(cfg Config, shape Shape, o Options) (*Model, error) {
 	if withCL && !cfg.UsesCL() {
 		return nil, fmt.Errorf("graph: contrastive inputs requested with no_cl or lambda_cl 0")
 	}
+	if o.Features && (train || withCL || cfg.TextOnly) {
+		return nil, fmt.Errorf("graph: a features graph evaluates the memory bank's values: no training, no contrastive loss, not the text-only baseline")
+	}
 	b := layers.NewBuilder(dt, seed, train)
 	if o.FreezeText {
 		b.Freeze("text_encoder.")
@@ -90,7 +102,7 @@ func Build(cfg Config, shape Shape, o Options) (*Model, error) {
 	}
 	b.UseArena(o.Arena)
 	b.DenseRows = o.DenseRows
-	m := &Model{Cfg: cfg, Shape: shape, B: b, WithCL: withCL}
+	m := &Model{Cfg: cfg, Shape: shape, B: b, WithCL: withCL, Features: o.Features}
 	m.build()
 	if err := b.Err(); err != nil {
 		return nil, err
@@ -157,6 +169,13 @@ func newModules(b *layers.Builder, cfg Config) *modules {
 func (m *Model) build() {
 	m.inputs()
 	mods := newModules(m.B, m.Cfg)
+	if m.Features {
+		feats := m.extract(mods)
+		for i := range modalities {
+			m.F[i], m.S[i] = m.pools(mods, feats, i)
+		}
+		return
+	}
 	m.Pred = m.forward(mods)
 	m.loss()
 }
@@ -181,29 +200,16 @@ func (m *Model) inputs() {
 // forward is SPEC §2–6 and returns ŷ [B].
 func (m *Model) forward(mods *modules) *G.Node {
 	b := m.B
-	textRaw := m.TextFeats // F_t_raw [B, Lt, H]
-	if mods.text != nil {
-		textRaw, _ = mods.text.Fwd(b, m.TextIDs, m.TextMask)
-	}
-	// Every sequence from here on is computed at each sample's real steps
-	// only; its padded steps hold zeros and are read only through the
-	// masks, with weight 0 (layers.Builder.Rows).
-	ft := mods.textProj.Fwd(b, b.Rows(textRaw, m.TextMask)) // F_t [B, Lt, d]
 	if m.Cfg.TextOnly {
+		ft := m.textFeatures(mods)
 		return b.Must(G.Reshape(mods.head.fwd(b, layers.Pool(b, ft, m.TextMask)), []int{m.Shape.B}))
 	}
-	// §2 Feature extraction: F_t, F_v, F_a [B, L_m, d]. Each sample's LSTM
-	// stops at its last real step: everything after it is read only
-	// through the masks, with weight 0 (layers.LSTM.FwdMasked).
-	feats := [3]*G.Node{ft,
-		b.Rows(mods.visionLSTM.FwdMasked(b, m.Vision, m.VisionMask), m.VisionMask),
-		b.Rows(mods.audioLSTM.FwdMasked(b, m.Audio, m.AudioMask), m.AudioMask)}
+	feats := m.extract(mods)
 	// §3 Decoupling: S_m = Enc_shared(F_m), D_m = Enc_m(F_m) and their pools.
 	masks := m.masks()
 	var private [3]*G.Node // D_m [B, L_m, d]
 	for i := range modalities {
-		m.F[i] = layers.Pool(b, feats[i], masks[i])
-		m.S[i] = layers.Pool(b, mods.shared.fwd(b, feats[i]), masks[i])
+		m.F[i], m.S[i] = m.pools(mods, feats, i)
 		private[i] = mods.private[i].fwd(b, feats[i])
 		m.D[i] = layers.Pool(b, private[i], masks[i])
 	}
@@ -215,6 +221,37 @@ func (m *Model) forward(mods *modules) *G.Node {
 		z = m.cmdie(mods.stack, private)
 	}
 	return b.Must(G.Reshape(mods.head.fwd(b, z), []int{m.Shape.B}))
+}
+
+// textFeatures is F_t [B, Lt, d]: the text encoder's output (or the
+// precomputed features) through text_proj.
+func (m *Model) textFeatures(mods *modules) *G.Node {
+	b := m.B
+	textRaw := m.TextFeats // F_t_raw [B, Lt, H]
+	if mods.text != nil {
+		textRaw, _ = mods.text.Fwd(b, m.TextIDs, m.TextMask)
+	}
+	// Every sequence from here on is computed at each sample's real steps
+	// only; its padded steps hold zeros and are read only through the
+	// masks, with weight 0 (layers.Builder.Rows).
+	return mods.textProj.Fwd(b, b.Rows(textRaw, m.TextMask))
+}
+
+// extract is §2 Feature extraction: F_t, F_v, F_a [B, L_m, d]. Each
+// sample's LSTM stops at its last real step: everything after it is read
+// only through the masks, with weight 0 (layers.LSTM.FwdMasked).
+func (m *Model) extract(mods *modules) [3]*G.Node {
+	b := m.B
+	return [3]*G.Node{m.textFeatures(mods),
+		b.Rows(mods.visionLSTM.FwdMasked(b, m.Vision, m.VisionMask), m.VisionMask),
+		b.Rows(mods.audioLSTM.FwdMasked(b, m.Audio, m.AudioMask), m.AudioMask)}
+}
+
+// pools are modality i's f_i = pool(F_i) and s_i = pool(Enc_shared(F_i))
+// [B, d], the memory bank's values (eq. 8, SPEC §3).
+func (m *Model) pools(mods *modules, feats [3]*G.Node, i int) (f, s *G.Node) {
+	b, mask := m.B, m.masks()[i]
+	return layers.Pool(b, feats[i], mask), layers.Pool(b, mods.shared.fwd(b, feats[i]), mask)
 }
 
 // masks are the key masks of t, v, a.

@@ -55,8 +55,12 @@ func predict(n *G.Node, into *G.Value) uint32 {
 	return h.Sum32()
 }
 
-// read returns where the value of n is copied at every run.
+// read returns where the value of n is copied at every run; nil for a nil
+// node (an output the graph does not have).
 func (rd *reader) read(n *G.Node) *G.Value {
+	if n == nil {
+		return nil
+	}
 	for {
 		into := rd.alloc()
 		if rd.taken[predict(n, into)] {
@@ -84,14 +88,9 @@ func NewRunner(m *Model, train bool) (*Runner, error) {
 		}
 	}
 	rd := newReader(m.B.G)
-	r.pred, r.loss, r.mae = rd.read(m.Pred), rd.read(m.Loss), rd.read(m.MAE)
-	if m.LCL != nil {
-		r.lcl = rd.read(m.LCL)
-	}
+	r.pred, r.loss, r.mae, r.lcl = rd.read(m.Pred), rd.read(m.Loss), rd.read(m.MAE), rd.read(m.LCL)
 	for i := range modalities {
-		if m.S[i] != nil { // the text-only baseline has no pooled features
-			r.s[i], r.d[i], r.f[i] = rd.read(m.S[i]), rd.read(m.D[i]), rd.read(m.F[i])
-		}
+		r.s[i], r.d[i], r.f[i] = rd.read(m.S[i]), rd.read(m.D[i]), rd.read(m.F[i])
 	}
 	r.alpha = make([]*G.Value, len(m.Alpha))
 	for i, a := range m.Alpha {

@@ -329,10 +329,13 @@ func (f *fitter) logf(format string, args ...any) {
 	}
 }
 
-// fillBank runs the evaluation graph over the training split and writes
-// every sample's r and s_m into the bank (before the first epoch), with a
-// progress bar: on MOSEI it is minutes of work.
+// fillBank runs the features graphs (Model.Features: the evaluation
+// graph's F and S, without the CMDIE stack) over the training split and
+// writes every sample's r and s_m into the bank (before the first epoch),
+// with a progress bar: on MOSEI it is a minute or more of work. The graphs
+// are released at the end: they do not run again.
 func (f *fitter) fillBank() error {
+	defer f.m.ReleaseFeatures()
 	batch := f.trainB.NewBatch()
 	ep := f.trainB.Epoch(nil)
 	n, total := 0, f.trainB.NumBatches()
@@ -342,7 +345,7 @@ func (f *fitter) fillBank() error {
 			f.bar.End()
 			return fmt.Errorf("train: interrupted while filling the memory bank: %w; nothing was saved", err)
 		}
-		out, err := f.m.Predict(batch)
+		out, err := f.m.Features(batch)
 		if err != nil {
 			return err
 		}

@@ -36,8 +36,10 @@ type ModelOptions struct {
 // gradients, the contrastive loss when on) and evaluation graph, compiled
 // when a batch first needs it and reused for the rest of the run. They all
 // hold one set of weights, the training graph of the full shape's (graph
-// Options.Share). The training graphs share one arena of working memory
-// (layers.Arena) and the evaluation graphs another, each sized by one run
+// Options.Share). The memory bank's features graphs (Features) are
+// compiled the same way, until ReleaseFeatures drops them. The training
+// graphs share one arena of working memory (layers.Arena), the evaluation
+// graphs another and the features graphs a third, each sized by one run
 // of its full-shape graph before the first cut batch, so the graphs of
 // all buckets together take the memory of the full shape's two graphs, as
 // a model that never cuts does, plus each graph's own few megabytes (its
@@ -53,7 +55,7 @@ type Model struct {
 
 	o          ModelOptions
 	train      *graph.Model           // the full shape's training graph: it owns the weights
-	arenas     map[bool]*layers.Arena // working memory of the training (true) and evaluation graphs
+	arenas     map[mode]*layers.Arena // working memory of the graphs of each mode
 	runners    map[runnerKey]*graph.Runner
 	cut        datasets.Batch // the last batch cut to a bucket
 	opt        *AdamW
@@ -62,10 +64,19 @@ type Model struct {
 	dropoutSrc *rand.PCG // rng's source, kept to save and restore its state on resume
 }
 
-// runnerKey names a compiled graph: its batch shape and whether it trains.
+// mode is what a compiled graph computes.
+type mode int
+
+const (
+	evaluating mode = iota // predictions, dropout off
+	training               // forward and backward, with dropout and the contrastive loss
+	featuring              // the memory bank's values only, dropout off (graph Options.Features)
+)
+
+// runnerKey names a compiled graph: its batch shape and mode.
 type runnerKey struct {
 	shape graph.Shape
-	train bool
+	mode  mode
 }
 
 // NewModel builds the training graph of the full shape, which holds the
@@ -78,8 +89,8 @@ func NewModel(cfg graph.Config, shape graph.Shape, o ModelOptions) (*Model, erro
 	if err != nil {
 		return nil, err
 	}
-	arenas := map[bool]*layers.Arena{true: layers.NewArena(), false: layers.NewArena()}
-	tm, err := graph.Build(cfg, shape, graph.Options{Train: true, WithCL: cfg.UsesCL(), FreezeText: o.FreezeText, Seed: o.Seed, Arena: arenas[true]})
+	arenas := map[mode]*layers.Arena{training: layers.NewArena(), evaluating: layers.NewArena(), featuring: layers.NewArena()}
+	tm, err := graph.Build(cfg, shape, graph.Options{Train: true, WithCL: cfg.UsesCL(), FreezeText: o.FreezeText, Seed: o.Seed, Arena: arenas[training]})
 	if err != nil {
 		return nil, err
 	}
@@ -137,9 +148,9 @@ func bucketShape(lt, la, lv int, full graph.Shape) graph.Shape {
 	return graph.Shape{B: full.B, Lt: cut(full.Lt), La: cut(full.La), Lv: cut(full.Lv)}
 }
 
-// runnerFor returns the compiled graph that runs b, training or not, and b
-// cut to that graph's shape.
-func (m *Model) runnerFor(b *datasets.Batch, train bool) (*graph.Runner, *datasets.Batch, error) {
+// runnerFor returns the compiled graph of mode md that runs b, and b cut
+// to that graph's shape.
+func (m *Model) runnerFor(b *datasets.Batch, md mode) (*graph.Runner, *datasets.Batch, error) {
 	s := m.Shape
 	if b.B != s.B || b.Lt != s.Lt || b.La != s.La || b.Lv != s.Lv {
 		return nil, nil, fmt.Errorf("train: batch shape B=%d Lt=%d La=%d Lv=%d, model built for %+v", b.B, b.Lt, b.La, b.Lv, s)
@@ -154,27 +165,27 @@ func (m *Model) runnerFor(b *datasets.Batch, train bool) (*graph.Runner, *datase
 		}
 		b = &m.cut
 	}
-	if r := m.runners[runnerKey{s, train}]; r != nil {
+	if r := m.runners[runnerKey{s, md}]; r != nil {
 		return r, b, nil
 	}
-	full := runnerKey{m.Shape, train}
+	full := runnerKey{m.Shape, md}
 	if s != m.Shape && m.runners[full] == nil {
-		if err := m.sizeArena(train); err != nil {
+		if err := m.sizeArena(md); err != nil {
 			return nil, nil, err
 		}
 	}
-	r, err := m.compile(s, train)
+	r, err := m.compile(s, md)
 	return r, b, err
 }
 
-// compile builds and compiles the graph of shape s (the full shape's
-// training graph exists already: it holds the weights).
-func (m *Model) compile(s graph.Shape, train bool) (*graph.Runner, error) {
-	g := m.train
+// compile builds and compiles the graph of shape s and mode md (the full
+// shape's training graph exists already: it holds the weights).
+func (m *Model) compile(s graph.Shape, md mode) (*graph.Runner, error) {
+	g, train := m.train, md == training
 	if s != m.Shape || !train {
 		var err error
-		g, err = graph.Build(m.Cfg, s, graph.Options{Train: train, WithCL: train && m.Cfg.UsesCL(), FreezeText: m.o.FreezeText,
-			Seed: m.o.Seed, Share: m.train, Arena: m.arenas[train]})
+		g, err = graph.Build(m.Cfg, s, graph.Options{Train: train, WithCL: train && m.Cfg.UsesCL(), Features: md == featuring,
+			FreezeText: m.o.FreezeText, Seed: m.o.Seed, Share: m.train, Arena: m.arenas[md]})
 		if err != nil {
 			return nil, fmt.Errorf("train: graph for batches of %+v: %w", s, err)
 		}
@@ -183,18 +194,18 @@ func (m *Model) compile(s graph.Shape, train bool) (*graph.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.runners[runnerKey{s, train}] = r
+	m.runners[runnerKey{s, md}] = r
 	return r, nil
 }
 
-// sizeArena runs the full shape's training or evaluation graph once on a
+// sizeArena runs the full shape's graph of mode md once on a
 // batch with every step real, without dropout and without touching the
 // weights, the optimizer or the random generators: the arena's buffers
 // then have the sizes of the full shape, the largest any bucket needs, and
 // never grow. Growing them later would leave the graphs that ran before
 // holding the smaller buffers they last used, until they ran again.
-func (m *Model) sizeArena(train bool) error {
-	r, err := m.compile(m.Shape, train)
+func (m *Model) sizeArena(md mode) error {
+	r, err := m.compile(m.Shape, md)
 	if err != nil {
 		return err
 	}
@@ -209,7 +220,7 @@ func (m *Model) sizeArena(train bool) error {
 		b.TextIDs = make([]float32, s.B*s.Lt)
 	}
 	var p *contrastive.PartnerBatch
-	if train && c.UsesCL() {
+	if md == training && c.UsesCL() {
 		n := s.B * c.KCL * c.DModel
 		p = &contrastive.PartnerBatch{B: s.B, K: c.KCL, D: c.DModel, SimT: make([]float32, n), SimV: make([]float32, n),
 			SimA: make([]float32, n), DiffT: make([]float32, n), DiffV: make([]float32, n), DiffA: make([]float32, n),
@@ -244,7 +255,7 @@ func (m *Model) TrainStep(b *datasets.Batch, partners *contrastive.PartnerBatch)
 	if !m.train.WithCL {
 		partners = nil
 	}
-	r, b, err := m.runnerFor(b, true)
+	r, b, err := m.runnerFor(b, training)
 	if err != nil {
 		return graph.Outputs{}, err
 	}
@@ -289,11 +300,39 @@ func (m *Model) TrainStep(b *datasets.Batch, partners *contrastive.PartnerBatch)
 // Predict runs an evaluation graph (dropout off, no contrastive loss) on
 // one batch.
 func (m *Model) Predict(b *datasets.Batch) (graph.Outputs, error) {
-	r, b, err := m.runnerFor(b, false)
+	r, b, err := m.runnerFor(b, evaluating)
 	if err != nil {
 		return graph.Outputs{}, err
 	}
 	return r.Eval(b)
+}
+
+// Features computes the memory bank's values of one batch, dropout off:
+// the pooled sequence features F and similarity features S, the numbers
+// Predict gives them, at a fraction of Predict's cost (graph
+// Options.Features). The other fields of its Outputs are empty. Its graphs
+// stay compiled, with their working memory, until ReleaseFeatures.
+func (m *Model) Features(b *datasets.Batch) (graph.Outputs, error) {
+	if m.Cfg.TextOnly {
+		return graph.Outputs{}, fmt.Errorf("train: the text-only baseline has no memory-bank features")
+	}
+	r, b, err := m.runnerFor(b, featuring)
+	if err != nil {
+		return graph.Outputs{}, err
+	}
+	return r.Eval(b)
+}
+
+// ReleaseFeatures drops the graphs Features compiled and their working
+// memory (a later call compiles them again).
+func (m *Model) ReleaseFeatures() {
+	for k, r := range m.runners {
+		if k.mode == featuring {
+			r.Close()
+			delete(m.runners, k)
+		}
+	}
+	m.arenas[featuring] = layers.NewArena()
 }
 
 // Save writes the weights and config atomically (graph.Save) with extra
