@@ -3,6 +3,9 @@ package contrastive
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fdcmdie/fdcmdie/layers"
 	G "gorgonia.org/gorgonia"
@@ -205,58 +208,93 @@ func (f *batch) group(m, b int) []pair {
 
 // ntXent returns mean_i ℓ_nt(i) (eq. 9) and, when grads is not nil, adds
 // scale times its gradient: each positive (α, β) of an anchor group adds
-// −cos(α,β)/τ + log Σ_{γ≠β in the group} exp(cos(α,γ)/τ).
+// −cos(α,β)/τ + log Σ_{γ≠β in the group} exp(cos(α,γ)/τ). The samples run
+// on all cores (perSample); their terms are summed afterwards in sample
+// order, so the loss does not depend on the number of cores.
 func (k lossK) ntXent(f *batch, grads []*tensor.Dense, scale float64) float64 {
-	tau := k.cfg.Tau
-	var nt float64
-	buf := make([]float64, f.d)
-	for b := 0; b < f.B; b++ {
-		if f.w == nil || f.w[b] == 0 {
-			continue
-		}
+	terms := make([][]float64, f.B)
+	f.perSample(func(b int, buf []float64) {
 		for m := 0; m < 3; m++ {
-			group := f.group(m, b)
-			anchor := f.vec(inS+m, b)
-			c := make([]float64, len(group))
-			for i, p := range group {
-				c[i] = cosine(anchor, p.v)
-			}
-			dc := make([]float64, len(group)) // ∂ℓ_nt/∂c[i] for this group
-			for pi, p := range group {
-				if !p.positive || len(group) < 2 {
-					continue
-				}
-				mx := math.Inf(-1)
-				for i := range group {
-					if i != pi {
-						mx = max(mx, c[i]/tau)
-					}
-				}
-				var sum float64
-				for i := range group {
-					if i != pi {
-						sum += math.Exp(c[i]/tau - mx)
-					}
-				}
-				nt += f.w[b] * (-c[pi]/tau + mx + math.Log(sum))
-				dc[pi] -= 1 / tau
-				for i := range group {
-					if i != pi {
-						dc[i] += math.Exp(c[i]/tau-mx) / sum / tau
-					}
-				}
-			}
-			if grads == nil {
-				continue
-			}
-			for i, p := range group {
-				if dc[i] != 0 {
-					cosGrad(anchor, p.v, scale*f.w[b]*dc[i], grads, inS+m, b*f.d, p.input, p.off, buf)
-				}
-			}
+			terms[b] = k.anchorGroup(f, m, b, terms[b], grads, scale, buf)
+		}
+	})
+	var nt float64
+	for _, t := range terms {
+		for _, v := range t {
+			nt += v
 		}
 	}
 	return nt
+}
+
+// anchorGroup appends the ℓ_nt terms of anchor s_m of sample b, weighted,
+// to terms and, when grads is not nil, adds scale times their gradient to
+// sample b's rows. buf is scratch of d elements.
+func (k lossK) anchorGroup(f *batch, m, b int, terms []float64, grads []*tensor.Dense, scale float64, buf []float64) []float64 {
+	tau := k.cfg.Tau
+	group := f.group(m, b)
+	anchor := f.vec(inS+m, b)
+	c := make([]float64, len(group))
+	for i, p := range group {
+		c[i] = cosine(anchor, p.v)
+	}
+	dc := make([]float64, len(group)) // ∂ℓ_nt/∂c[i] for this group
+	e := make([]float64, len(group))  // exp(c[i]/τ − max) of one positive's denominator
+	for pi, p := range group {
+		if !p.positive || len(group) < 2 {
+			continue
+		}
+		mx := math.Inf(-1)
+		for i := range group {
+			if i != pi {
+				mx = max(mx, c[i]/tau)
+			}
+		}
+		var sum float64
+		for i := range group {
+			if i != pi {
+				e[i] = math.Exp(c[i]/tau - mx)
+				sum += e[i]
+			}
+		}
+		terms = append(terms, f.w[b]*(-c[pi]/tau+mx+math.Log(sum)))
+		dc[pi] -= 1 / tau
+		for i := range group {
+			if i != pi {
+				dc[i] += e[i] / sum / tau
+			}
+		}
+	}
+	if grads != nil {
+		for i, p := range group {
+			if dc[i] != 0 {
+				cosGrad(anchor, p.v, scale*f.w[b]*dc[i], grads, inS+m, b*f.d, p.input, p.off, buf)
+			}
+		}
+	}
+	return terms
+}
+
+// perSample runs fn for every sample of nonzero weight, the cores taking
+// the samples in turn, each core with its own scratch buf of d elements.
+// fn(b) may write only sample b's gradient rows: every pair of an anchor
+// group is of sample b or a bank constant.
+func (f *batch) perSample(fn func(b int, buf []float64)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), f.B) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]float64, f.d)
+			for b := int(next.Add(1) - 1); b < f.B; b = int(next.Add(1) - 1) {
+				if f.w[b] != 0 {
+					fn(b, buf)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // triplet returns mean_i ℓ_tri(i) (eq. 10–11): anchor s_t, positives s_v

@@ -136,15 +136,23 @@ func splitRows(rs *rowSet, n int, split func(int, func(lo, hi int)), f func(lo, 
 }
 
 // clearPadding zeroes the padded positions of x (of n·width elements per
-// sample step); a forward pass over real rows writes them so.
+// sample step); a forward pass over real rows writes them so. The padded
+// elements are split over the cores like elementwise.
 func clearPadding[T float](rs *rowSet, x []T) {
 	if rs == nil {
 		return
 	}
 	width := len(x) / (len(rs.n) * rs.L)
-	for b, n := range rs.n {
-		clear(x[(b*rs.L+n)*width : (b+1)*rs.L*width])
-	}
+	elementwise((len(rs.n)*rs.L-rs.count)*width, func(vlo, vhi int) { // virtual: padded elements in order
+		base := 0
+		for b, n := range rs.n {
+			pos, size := (b*rs.L+n)*width, (rs.L-n)*width
+			if lo, hi := max(vlo, base), min(vhi, base+size); lo < hi {
+				clear(x[pos+lo-base : pos+hi-base])
+			}
+			base += size
+		}
+	})
 }
 
 // gatherRows copies the real positions of x (width elements each) into
