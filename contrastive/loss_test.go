@@ -3,6 +3,8 @@ package contrastive
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/fdcmdie/fdcmdie/layers"
@@ -157,5 +159,66 @@ func TestLossPaddingRowHasNoGradient(t *testing.T) {
 				t.Fatalf("%s: padding row gradient %v", n.Name(), v)
 			}
 		}
+	}
+}
+
+// TestLossSameOnOneAndTwoCores runs the fused loss and its gradients at
+// CMU-MOSEI's setting (batch 16, k_cl 50, d 128, float32, some empty slots
+// and a padding row) on one core and on two: they must agree bit for bit.
+func TestLossSameOnOneAndTwoCores(t *testing.T) {
+	const B, K, d = 16, 50, 128
+	rng := rand.New(rand.NewPCG(8, 9))
+	in := make([]*tensor.Dense, numInputs)
+	for i := range in {
+		var s tensor.Shape
+		switch {
+		case i < inSim:
+			s = tensor.Shape{B, d}
+		case i < inSimMask:
+			s = tensor.Shape{B, K, d}
+		case i < inWeight:
+			s = tensor.Shape{B, K}
+		default:
+			s = tensor.Shape{B}
+		}
+		v := make([]float32, s.TotalSize())
+		for j := range v {
+			switch {
+			case i < inSimMask:
+				v[j] = float32(rng.NormFloat64())
+			case i < inWeight:
+				v[j] = float32(rng.IntN(5) / 4) // a fifth of the slots empty
+			default:
+				v[j] = float32(min(1, B-1-j)) // the last row is padding
+			}
+		}
+		in[i] = tensor.New(tensor.WithShape(s...), tensor.WithBacking(v))
+	}
+	k := lossK{LossConfig{Tau: 0.5, Margin: 0.5, LambdaTri: 0.1}}
+	run := func(procs int) (float64, [][]float32) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		grads := make([]*tensor.Dense, numInputs)
+		var out [][]float32
+		for i := inS; i < inSim; i++ {
+			grads[i] = tensor.New(tensor.WithShape(B, d), tensor.Of(tensor.Float32))
+		}
+		l := k.eval(in, grads, 0.7)
+		for i := inS; i < inSim; i++ {
+			out = append(out, grads[i].Data().([]float32))
+		}
+		return l, out
+	}
+	l1, g1 := run(1)
+	l2, g2 := run(2)
+	if l1 != l2 {
+		t.Errorf("loss %v on one core, %v on two", l1, l2)
+	}
+	for i := range g1 {
+		if !slices.Equal(g1[i], g2[i]) {
+			t.Errorf("input %d: gradients differ between one and two cores", i)
+		}
+	}
+	if l1 == 0 || slices.Equal(g1[0], make([]float32, B*d)) {
+		t.Error("control: loss or s_t gradient is zero")
 	}
 }
