@@ -142,8 +142,12 @@ func lstmBlocks[T float](out []T) (h, c, i, f, g, o []T) {
 	return out[:n], out[n : 2*n], out[2*n : 3*n], out[3*n : 4*n], out[4*n : 5*n], out[5*n:]
 }
 
-// lstmGroup is the number of samples whose sequences one goroutine runs.
-const lstmGroup = 8
+// lstmGroup is the number of samples whose sequences one goroutine runs:
+// the row count of sgemm's micro-tile, so that a group's product at each
+// step is one full tile (a partial tile costs a full one). Groups this
+// small also keep both cores busy when the samples' lengths differ: the
+// longest group is a smaller share of the work.
+const lstmGroup = 6
 
 // lstmPlan says which steps an LSTM call runs. Sample b runs its first
 // steps[b] steps, rows off[b] … off[b]+steps[b]−1 of the compact layout,
