@@ -61,9 +61,19 @@ func benchBatch(p benchPreset) (*datasets.Batch, *contrastive.PartnerBatch) {
 // utterance), u log-normal with mean 0.3 and log-sd 0.5, capped at 1. The
 // batches are the ones an epoch would cut to different length buckets.
 func paddedBatches(p benchPreset, n int) ([]*datasets.Batch, *contrastive.PartnerBatch) {
-	rng := rand.New(rand.NewPCG(3, 4))
 	const mean, sd = 0.3, 0.5
 	mu := math.Log(mean) - sd*sd/2
+	return padBatches(p, n, func(rng *rand.Rand) func(steps int) int {
+		u := math.Min(1, math.Exp(mu+sd*rng.NormFloat64()))
+		return func(steps int) int { return max(1, int(math.Ceil(u*float64(steps)))) }
+	})
+}
+
+// padBatches are n batches of p's shape whose samples are right-padded:
+// lengths(rng), called once per sample, gives the real length of each of
+// its modalities from the modality's padded length.
+func padBatches(p benchPreset, n int, lengths func(*rand.Rand) func(steps int) int) ([]*datasets.Batch, *contrastive.PartnerBatch) {
+	rng := rand.New(rand.NewPCG(3, 4))
 	var out []*datasets.Batch
 	var pb *contrastive.PartnerBatch
 	for i := 0; i < n; i++ {
@@ -71,7 +81,7 @@ func paddedBatches(p benchPreset, n int) ([]*datasets.Batch, *contrastive.Partne
 		pb = partners
 		s := p.shape
 		for r := 0; r < s.B; r++ {
-			u := math.Min(1, math.Exp(mu+sd*rng.NormFloat64()))
+			length := lengths(rng)
 			for _, m := range []struct {
 				x, mask []float32
 				steps   int
@@ -80,7 +90,7 @@ func paddedBatches(p benchPreset, n int) ([]*datasets.Batch, *contrastive.Partne
 					continue
 				}
 				d := len(m.x) / (s.B * m.steps)
-				real := max(1, int(math.Ceil(u*float64(m.steps))))
+				real := length(m.steps)
 				clear(m.mask[r*m.steps+real : (r+1)*m.steps])
 				clear(m.x[(r*m.steps+real)*d : (r+1)*m.steps*d])
 			}
@@ -194,6 +204,70 @@ func BenchmarkPredict(bm *testing.B) {
 				}
 			}
 			bm.ReportMetric(float64(p.shape.B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
+			if cpu1, ok := processCPU(); ok && cpuOK {
+				cpu := (cpu1 - cpu0).Seconds()
+				bm.ReportMetric(cpu/float64(bm.N), "cpu-s/op")
+				bm.ReportMetric(cpu/bm.Elapsed().Seconds(), "cores")
+			}
+		})
+	}
+}
+
+// BenchmarkMOSEI times the paper preset at CMU-MOSEI's settings (batch 16,
+// k_cl 50, audio 74-d and vision 35-d features; lengths 50/375/500, each
+// sample's real length in each modality uniform over 1 … the padded
+// length, as tools/moseiscale draws them) on eight such batches, after an
+// untimed pass that compiles their buckets' graphs: a training step
+// (train), the memory-bank fill (fill: Model.Features) and evaluation
+// (predict). Besides samples/s, cores and cpu-s/op it reports the minutes
+// these rates give for one MOSEI epoch (16326 training samples), the
+// bank fill and the validation and test passes (1871 + 4659 samples):
+// tools/moseiscale's figures without its 25 minutes.
+func BenchmarkMOSEI(bm *testing.B) {
+	TuneGC()
+	p := benchPresets()[1]
+	p.cfg.AudioDim, p.cfg.VisionDim, p.cfg.KCL = 74, 35, 50
+	p.shape.B = 16
+	batches, pb := padBatches(p, 8, func(rng *rand.Rand) func(steps int) int {
+		return func(steps int) int { return 1 + rng.IntN(steps) }
+	})
+	for _, c := range []struct {
+		name, metric string
+		samples      float64
+	}{{"train", "epoch-min", 16326}, {"fill", "fill-min", 16326}, {"predict", "eval-min", 1871 + 4659}} {
+		bm.Run(c.name, func(bm *testing.B) {
+			m, err := NewModel(p.cfg, p.shape, ModelOptions{Seed: 1})
+			if err != nil {
+				bm.Fatal(err)
+			}
+			defer m.Close()
+			step := func(b *datasets.Batch) error {
+				var err error
+				switch c.name {
+				case "train":
+					_, err = m.TrainStep(b, pb)
+				case "fill":
+					_, err = m.Features(b)
+				default:
+					_, err = m.Predict(b)
+				}
+				return err
+			}
+			for _, b := range batches {
+				if err := step(b); err != nil {
+					bm.Fatal(err)
+				}
+			}
+			bm.ResetTimer()
+			cpu0, cpuOK := processCPU()
+			for i := 0; i < bm.N; i++ {
+				if err := step(batches[i%len(batches)]); err != nil {
+					bm.Fatal(err)
+				}
+			}
+			rate := float64(p.shape.B*bm.N) / bm.Elapsed().Seconds()
+			bm.ReportMetric(rate, "samples/s")
+			bm.ReportMetric(c.samples/rate/60, c.metric)
 			if cpu1, ok := processCPU(); ok && cpuOK {
 				cpu := (cpu1 - cpu0).Seconds()
 				bm.ReportMetric(cpu/float64(bm.N), "cpu-s/op")
