@@ -3,6 +3,7 @@ package layers
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -290,4 +291,38 @@ func TestRowGradsOverwriteLastRun(t *testing.T) {
 		}
 		t.Error("gradients claimed written but added to the last run's went unnoticed")
 	})
+}
+
+// TestClearPadding checks clearPadding on a tensor large enough to be
+// split over the cores (the paper's vision length, d_model 128, samples
+// of every kind: full, empty, and padded at several lengths), on one core
+// and on two: every padded element is zero and every real one untouched.
+func TestClearPadding(t *testing.T) {
+	const B, L, width = 6, 500, 128
+	steps := []int{500, 0, 1, 250, 499, 37}
+	mask := make([]float32, B*L)
+	for b, n := range steps {
+		for i := 0; i < n; i++ {
+			mask[b*L+i] = 1
+		}
+	}
+	rs := rowsIn(mask, tensor.Shape{B, L})
+	if (B*L-rs.count)*width < 1<<15 {
+		t.Fatal("too little padding to split over the cores")
+	}
+	for _, procs := range []int{1, 2} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			x := make([]float32, B*L*width)
+			for i := range x {
+				x[i] = 1
+			}
+			clearPadding(rs, x)
+			for i, v := range x {
+				if want := float32(mask[i/width]); v != want {
+					t.Fatalf("%d cores: element %d (sample %d, step %d) is %v, want %v", procs, i, i/width/L, i/width%L, v, want)
+				}
+			}
+		}()
+	}
 }
