@@ -8,13 +8,15 @@ import (
 )
 
 // TestFeaturesGraphMatchesEvaluation checks the memory bank's graph
-// (Options.Features) at the paper's sizes (d 128, 768-d text features,
-// lengths 50/375/500, padded rows): its F and S are bit for bit those of
+// (Options.Features) at the paper's sizes with CMU-MOSEI's features (d 128,
+// 768-d text, 74-d audio, 35-d vision, lengths 50/375/500, padded rows):
+// its F and S are bit for bit those of
 // the evaluation graph on the same weights and batch, and it has no other
 // outputs. The control changes one vision step, which must change f_v and
 // s_v.
 func TestFeaturesGraphMatchesEvaluation(t *testing.T) {
 	cfg := DefaultConfig()
+	cfg.AudioDim, cfg.VisionDim = 74, 35
 	s := Shape{B: 4, Lt: 50, La: 375, Lv: 500}
 	b, _ := paddedBatchOf(cfg, s, 4, [3][]int{{31, 50, 7, 0}, {120, 17, 375, 0}, {499, 260, 33, 0}})
 	full, err := Build(cfg, s, Options{Train: true, WithCL: true, Seed: 5})

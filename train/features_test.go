@@ -2,6 +2,7 @@ package train
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +52,23 @@ func TestFeaturesMatchPredict(t *testing.T) {
 		}
 	}
 	check(1)
+}
+
+// TestFeaturesRefusedForTextOnly checks that the text-only baseline, which
+// has no memory bank, gets an error from Features rather than a graph.
+func TestFeaturesRefusedForTextOnly(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.TextOnly = true
+	m, err := NewModel(cfg, tinyShape, ModelOptions{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	b := randomBatch(1, tinyShape, cfg)
+	if _, err := m.Predict(b); err != nil {
+		t.Fatalf("control: Predict: %v", err)
+	}
+	if _, err := m.Features(b); err == nil || !strings.Contains(err.Error(), "features graph") {
+		t.Errorf("Features on the text-only baseline: error %v, want one naming the features graph", err)
+	}
 }

@@ -41,8 +41,8 @@ type ModelOptions struct {
 // graphs share one arena of working memory (layers.Arena), the evaluation
 // graphs another and the features graphs a third, each sized by one run
 // of its full-shape graph before the first cut batch, so the graphs of
-// all buckets together take the memory of the full shape's two graphs, as
-// a model that never cuts does, plus each graph's own few megabytes (its
+// all buckets together take the memory of the full shape's graphs, as a
+// model that never cuts does, plus each graph's own few megabytes (its
 // gradients of the weights, the values of Gorgonia's own ops). Padded
 // steps contribute exactly nothing to a sample's outputs or to the
 // gradients, and dropout masks are drawn per (sample, step), so a cut
@@ -299,24 +299,19 @@ func (m *Model) TrainStep(b *datasets.Batch, partners *contrastive.PartnerBatch)
 
 // Predict runs an evaluation graph (dropout off, no contrastive loss) on
 // one batch.
-func (m *Model) Predict(b *datasets.Batch) (graph.Outputs, error) {
-	r, b, err := m.runnerFor(b, evaluating)
-	if err != nil {
-		return graph.Outputs{}, err
-	}
-	return r.Eval(b)
-}
+func (m *Model) Predict(b *datasets.Batch) (graph.Outputs, error) { return m.eval(b, evaluating) }
 
 // Features computes the memory bank's values of one batch, dropout off:
 // the pooled sequence features F and similarity features S, the numbers
 // Predict gives them, at a fraction of Predict's cost (graph
 // Options.Features). The other fields of its Outputs are empty. Its graphs
-// stay compiled, with their working memory, until ReleaseFeatures.
-func (m *Model) Features(b *datasets.Batch) (graph.Outputs, error) {
-	if m.Cfg.TextOnly {
-		return graph.Outputs{}, fmt.Errorf("train: the text-only baseline has no memory-bank features")
-	}
-	r, b, err := m.runnerFor(b, featuring)
+// stay compiled, with their working memory, until ReleaseFeatures. The
+// text-only baseline has no such features: Features returns an error.
+func (m *Model) Features(b *datasets.Batch) (graph.Outputs, error) { return m.eval(b, featuring) }
+
+// eval runs the graph of mode md (evaluating or featuring) on one batch.
+func (m *Model) eval(b *datasets.Batch, md mode) (graph.Outputs, error) {
+	r, b, err := m.runnerFor(b, md)
 	if err != nil {
 		return graph.Outputs{}, err
 	}
