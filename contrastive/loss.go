@@ -135,23 +135,42 @@ type batch struct {
 	w                 []float64
 }
 
-func newBatch(in []*tensor.Dense) (*batch, bool) {
-	f := &batch{B: in[inS].Shape()[0], d: in[inS].Shape()[1], K: in[inSim].Shape()[1]}
-	for i := range f.feats {
-		f.feats[i] = layers.Float64s(in[i])
+// float64Bufs holds the float64 copies of a float32 graph's inputs
+// (newBatch) between runs: a step at CMU-MOSEI's k_cl 50 would otherwise
+// allocate 10 MB of them.
+var float64Bufs = sync.Pool{New: func() any { return new([numInputs][]float64) }}
+
+// newBatch reads the op's inputs, converting float32 data into bufs, and
+// reports whether any sample has weight.
+func newBatch(in []*tensor.Dense, bufs *[numInputs][]float64) (*batch, bool) {
+	var v [numInputs][]float64
+	for i, t := range in {
+		switch d := t.Data().(type) {
+		case []float32:
+			if cap(bufs[i]) < len(d) {
+				bufs[i] = make([]float64, len(d))
+			}
+			v[i] = bufs[i][:len(d)]
+			for j, x := range d {
+				v[i][j] = float64(x)
+			}
+		case []float64:
+			v[i] = d
+		}
 	}
-	f.simMask, f.diffMask = layers.Float64s(in[inSimMask]), layers.Float64s(in[inDiffMask])
-	w := layers.Float64s(in[inWeight])
+	f := &batch{B: in[inS].Shape()[0], d: in[inS].Shape()[1], K: in[inSim].Shape()[1]}
+	copy(f.feats[:], v[:inSimMask])
+	f.simMask, f.diffMask = v[inSimMask], v[inDiffMask]
 	var wsum float64
-	for _, v := range w {
-		wsum += v
+	for _, x := range v[inWeight] {
+		wsum += x
 	}
 	if wsum == 0 {
 		return f, false
 	}
 	f.w = make([]float64, f.B)
-	for b, v := range w {
-		f.w[b] = v / wsum
+	for b, x := range v[inWeight] {
+		f.w[b] = x / wsum
 	}
 	return f, true
 }
@@ -176,7 +195,9 @@ type pair struct {
 // eval returns L_cl and, when grads is not nil, adds scale·∂L_cl/∂input to
 // the gradients of the six feature inputs.
 func (k lossK) eval(in []*tensor.Dense, grads []*tensor.Dense, scale float64) float64 {
-	f, ok := newBatch(in)
+	bufs := float64Bufs.Get().(*[numInputs][]float64)
+	defer float64Bufs.Put(bufs)
+	f, ok := newBatch(in, bufs)
 	if !ok {
 		return 0
 	}

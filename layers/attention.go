@@ -50,39 +50,21 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // marked by Builder.Rows: right-padded sequences cost what their real
 // length costs.
 func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
-	ak := attentionK{heads: heads}
-	if b.Train && (b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v)) {
-		ak.cache = &probCache{}
-	}
+	ak := attentionK{heads: heads, keep: b.Train && (b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v))}
 	if mask == nil {
 		return b.apply(ak, q, k, v)
 	}
 	return b.apply(ak, q, k, v, mask)
 }
 
-// attentionK is the fused attention core. With a cache (training graphs
-// that differentiate it) the forward pass keeps the probabilities for the
-// backward pass of the same run instead of recomputing them; the buffer is
-// reused from run to run.
+// attentionK is the fused attention core. With keep (training graphs that
+// differentiate it) the forward pass keeps the probabilities for the
+// backward pass of the same run instead of recomputing them, in the op's
+// kept memory (keptOf): reused from run to run, and shared by the graphs
+// of an Arena.
 type attentionK struct {
 	heads int
-	cache *probCache
-}
-
-// probCache holds one run's attention probabilities [B·heads·Tq·Tk].
-type probCache struct {
-	p     any // []float32 or []float64
-	valid bool
-}
-
-// buffer returns the cache's slice of n elements, reallocated if needed.
-func cacheBuffer[T float](c *probCache, n int) []T {
-	if p, ok := c.p.([]T); ok && len(p) == n {
-		return p
-	}
-	p := make([]T, n)
-	c.p = p
-	return p
+	keep  bool
 }
 
 func (k attentionK) String() string { return fmt.Sprintf("attention(heads=%d)", k.heads) }
@@ -161,17 +143,19 @@ func attnFwd[T float](k attentionK, a *kargs) {
 	if len(a.in) == 4 {
 		mask = data[T](a.in[3])
 	}
-	var all []T
+	var all, work []T
 	rows := min(d.Tq, evalRows)
-	if k.cache != nil {
-		all = cacheBuffer[T](k.cache, d.B*k.heads*d.Tq*d.Tk)
+	if k.keep {
+		all = keptOf[T](a, 0, d.B*k.heads*d.Tq*d.Tk)
 		rows = d.Tq
+	} else {
+		work = scratchOf[T](a, 0, workers(d.B*k.heads)*rows*d.Tk)
 	}
 	clearPadding(a.rows, out)
-	parallelFor(d.B*k.heads, func(lo, hi int) {
+	parallelWork(d.B*k.heads, func(w, lo, hi int) {
 		var p []T
 		if all == nil {
-			p = make([]T, rows*d.Tk)
+			p = work[w*rows*d.Tk : (w+1)*rows*d.Tk]
 		}
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/k.heads, bh%k.heads
@@ -187,9 +171,6 @@ func attnFwd[T float](k attentionK, a *kargs) {
 			}
 		}
 	})
-	if k.cache != nil {
-		k.cache.valid = true
-	}
 }
 
 func attnBwd[T float](k attentionK, a *kargs) {
@@ -202,16 +183,17 @@ func attnBwd[T float](k attentionK, a *kargs) {
 	}
 	scale := T(1 / math.Sqrt(float64(d.dh)))
 	var all []T
-	if k.cache != nil && k.cache.valid {
-		all = cacheBuffer[T](k.cache, d.B*k.heads*d.Tq*d.Tk)
-		k.cache.valid = false
+	if k.keep {
+		all = keptOf[T](a, 0, d.B*k.heads*d.Tq*d.Tk)
 	}
-	parallelFor(d.B*k.heads, func(lo, hi int) {
-		var p []T
-		if all == nil {
-			p = make([]T, d.Tq*d.Tk)
-		}
-		dp := make([]T, d.Tq*d.Tk)
+	// Per worker: dP, and P where the forward pass kept none.
+	per := d.Tq * d.Tk
+	if all == nil {
+		per *= 2
+	}
+	work := scratchOf[T](a, 0, workers(d.B*k.heads)*per)
+	parallelWork(d.B*k.heads, func(w, lo, hi int) {
+		dp, p := work[w*per:w*per+d.Tq*d.Tk], work[w*per+d.Tq*d.Tk:(w+1)*per]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/k.heads, bh%k.heads
 			qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh

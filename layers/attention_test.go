@@ -133,8 +133,8 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 		m := b.Input("m", B, Tk)
 		setInput32(t, m, mask)
 		out := Attention(b, q, k, v, m, heads)
-		if got := out.Op().(*fwdOp).k.(attentionK).cache != nil; got != train {
-			t.Fatalf("train %v: probability cache %v", train, got)
+		if got := out.Op().(*fwdOp).k.(attentionK).keep; got != train {
+			t.Fatalf("train %v: probabilities kept %v", train, got)
 		}
 		outs[i] = runWithGrads(t, b, out, q, k, v)[0]
 	}

@@ -282,9 +282,16 @@ func (b *Builder) sameKernel(out *G.Node, k kernel, inputs []*G.Node) bool {
 // dropoutMask adds a dropout mask input of x's shape, named
 // "dropout.<n>.mask" for the n-th mask of the graph (FillDropouts draws
 // them in that order), or returns nil when p is 0 or the graph is for
-// evaluation.
+// evaluation. An evaluation graph still passes over the mask's block of
+// the arena, so that its k-th kernel uses the k-th block of a training
+// graph of the same model, the same kernel's: the two can share an arena
+// at no cost (Arena).
 func (b *Builder) dropoutMask(x *G.Node, p float64) *G.Node {
-	if p == 0 || !b.Train {
+	if p == 0 {
+		return nil
+	}
+	if !b.Train {
+		b.kernels++
 		return nil
 	}
 	m := b.Input(fmt.Sprintf("dropout.%d.mask", len(b.dropouts)), x.Shape()...)

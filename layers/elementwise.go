@@ -74,6 +74,9 @@ func (b *Builder) ActDropout(f Activation, x *G.Node, p float64) *G.Node {
 	case m != nil:
 		return b.apply(actK{f: f, masked: true}, x, m)
 	case f == Identity:
+		if p != 0 { // an evaluation graph: pass over the training graph's block (dropoutMask)
+			b.kernels++
+		}
 		return x
 	}
 	return b.apply(actK{f: f}, x)

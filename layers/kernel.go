@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -70,6 +71,10 @@ type kargs struct {
 	// tmp holds buffers a kernel needs only during one call (transientOf):
 	// one set shared by every op of an Arena, which runs one op at a time.
 	tmp *scratch
+	// keep holds what a forward pass keeps for the backward pass of the
+	// same run (attention's probabilities): one set per kernel application,
+	// shared by the graphs of an Arena like scr (keptOf).
+	keep *scratch
 	// rows, for a rowWise kernel applied to a sequence marked by
 	// Builder.Rows, is the real steps of in[0]'s leading [B, L] axes: the
 	// kernel computes only those positions (of in[0], of inputs of its
@@ -92,6 +97,16 @@ func scratchOf[T float](a *kargs, i, n int) []T {
 		a.scr.bufs = append(a.scr.bufs, nil)
 	}
 	return grow[T](&a.scr.bufs[i], n)
+}
+
+// keptOf returns buffer i of what the forward pass of a's kernel
+// application keeps for its backward pass, with n elements of type T: the
+// forward writes it, the backward of the same run reads it.
+func keptOf[T float](a *kargs, i, n int) []T {
+	for len(a.keep.bufs) <= i {
+		a.keep.bufs = append(a.keep.bufs, nil)
+	}
+	return grow[T](&a.keep.bufs[i], n)
 }
 
 // transientOf returns transient buffer i of the call a, with n elements of
@@ -145,8 +160,12 @@ func header[T float](mem []T, hdr **tensor.Dense, s tensor.Shape) *tensor.Dense 
 // kernels. The k-th kernel applied by each such graph uses the k-th block
 // of the arena, grown to the largest use, so graphs of one model built for
 // several batch shapes together hold the memory of the largest one, not
-// the sum. Only one of them may run at a time, and the values of a run (its
-// outputs, its gradients) are overwritten by the next run of any of them.
+// the sum. The evaluation graphs of a model can share its training graphs'
+// arena: an evaluation graph's k-th kernel is the training graph's k-th
+// (Builder passes over the blocks of the kernels that only training has),
+// which needs no more memory there than attention's evaluation rows. Only one of them may run at a time, and the values
+// of a run (its outputs, its gradients) are overwritten by the next run of
+// any of them.
 // A buffer that grows leaves the graphs that ran before holding the old one
 // until they run again: running the largest graph first sizes every buffer
 // once.
@@ -158,10 +177,34 @@ type Arena struct {
 // NewArena returns an empty arena.
 func NewArena() *Arena { return &Arena{} }
 
+// Bytes is the memory the arena's buffers hold.
+func (a *Arena) Bytes() int {
+	n := a.tmp.bytes()
+	for _, m := range a.ops {
+		n += m.fwd.bytes() + m.bwd.bytes() + m.keep.bytes()
+	}
+	return n
+}
+
+// bytes is the memory of scr's buffers.
+func (scr *scratch) bytes() int {
+	n := 0
+	for _, b := range append(slices.Clip(scr.vals), scr.bufs...) {
+		switch b := b.(type) {
+		case []float32:
+			n += 4 * cap(b)
+		case []float64:
+			n += 8 * cap(b)
+		}
+	}
+	return n
+}
+
 // opMemory is the working memory of one kernel application: its forward
 // and its backward op.
 type opMemory struct {
 	fwd, bwd scratch
+	keep     scratch  // what the forward pass keeps for the backward pass of the same run (kargs.keep)
 	tmp      *scratch // the arena's transient buffers, or the op's own
 }
 
@@ -324,7 +367,7 @@ func (op *fwdOp) Do(vs ...G.Value) (G.Value, error) {
 	dt := in[0].Dtype()
 	out := op.mem.fwd.result(0, &op.buf, dt, op.out)
 	in, rows := op.split(in)
-	op.k.forward(&kargs{dt: dt, in: in, shape: op.kin, out: out, scr: &op.mem.fwd, tmp: op.mem.tmp, rows: rows})
+	op.k.forward(&kargs{dt: dt, in: in, shape: op.kin, out: out, scr: &op.mem.fwd, keep: &op.mem.keep, tmp: op.mem.tmp, rows: rows})
 	return out, nil
 }
 
@@ -390,7 +433,7 @@ func (op *bwdOp) Do(vs ...G.Value) (G.Value, error) {
 	dt := all[0].Dtype()
 	scr := &op.f.mem.bwd
 	in, rows := op.f.split(all[:n])
-	a := &kargs{dt: dt, in: in, shape: op.f.kin, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, len(in)), scr: scr, tmp: op.f.mem.tmp, rows: rows}
+	a := &kargs{dt: dt, in: in, shape: op.f.kin, out: all[n], gout: all[n+1], grads: make([]*tensor.Dense, len(in)), scr: scr, keep: &op.f.mem.keep, tmp: op.f.mem.tmp, rows: rows}
 	w, _ := op.f.k.(gradWriter)
 	for i, s := range op.f.kin {
 		if op.f.need[i] {
@@ -505,25 +548,32 @@ func dgemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ld
 // available core. Each index is handled by exactly one call, so results do
 // not depend on the number of cores.
 func parallelFor(n int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
+	parallelWork(n, func(_, lo, hi int) { f(lo, hi) })
+}
+
+// workers is the number of calls parallelFor and parallelWork split n
+// indices into.
+func workers(n int) int { return min(runtime.GOMAXPROCS(0), n) }
+
+// parallelWork is parallelFor whose calls also get their worker's index
+// w < workers(n), for scratch memory of their own.
+func parallelWork(n int, f func(w, lo, hi int)) {
+	nw := workers(n)
+	if nw <= 1 {
 		if n > 0 {
-			f(0, n)
+			f(0, 0, n)
 		}
 		return
 	}
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
+	chunk := (n + nw - 1) / nw
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func(w, lo, hi int) {
 			defer wg.Done()
-			f(lo, hi)
-		}(lo, hi)
+			f(w, lo, hi)
+		}(lo/chunk, lo, hi)
 	}
 	wg.Wait()
 }

@@ -38,12 +38,14 @@ type ModelOptions struct {
 // hold one set of weights, the training graph of the full shape's (graph
 // Options.Share). The memory bank's features graphs (Features) are
 // compiled the same way, until ReleaseFeatures drops them. The training
-// graphs share one arena of working memory (layers.Arena), the evaluation
-// graphs another and the features graphs a third, each sized by one run
-// of its full-shape graph before the first cut batch, so the graphs of
-// all buckets together take the memory of the full shape's graphs, as a
-// model that never cuts does, plus each graph's own few megabytes (its
-// gradients of the weights, the values of Gorgonia's own ops). Padded
+// graphs share one arena of working memory (layers.Arena), and so do the
+// evaluation graphs compiled after training began (arena); the evaluation
+// graphs of a model that has not trained have another, and the features
+// graphs a third. Each is sized by one run of its full-shape graph before
+// the first cut batch, so the graphs of all buckets together take the
+// memory of the full shape's graphs, as a model that never cuts does,
+// plus each graph's own few megabytes (its gradients of the weights, the
+// values of Gorgonia's own ops). Padded
 // steps contribute exactly nothing to a sample's outputs or to the
 // gradients, and dropout masks are drawn per (sample, step), so a cut
 // batch gives the numbers of the uncut one (graph's
@@ -168,8 +170,7 @@ func (m *Model) runnerFor(b *datasets.Batch, md mode) (*graph.Runner, *datasets.
 	if r := m.runners[runnerKey{s, md}]; r != nil {
 		return r, b, nil
 	}
-	full := runnerKey{m.Shape, md}
-	if s != m.Shape && m.runners[full] == nil {
+	if s != m.Shape && !m.sized(md) {
 		if err := m.sizeArena(md); err != nil {
 			return nil, nil, err
 		}
@@ -185,7 +186,7 @@ func (m *Model) compile(s graph.Shape, md mode) (*graph.Runner, error) {
 	if s != m.Shape || !train {
 		var err error
 		g, err = graph.Build(m.Cfg, s, graph.Options{Train: train, WithCL: train && m.Cfg.UsesCL(), Features: md == featuring,
-			FreezeText: m.o.FreezeText, Seed: m.o.Seed, Share: m.train, Arena: m.arenas[md]})
+			FreezeText: m.o.FreezeText, Seed: m.o.Seed, Share: m.train, Arena: m.arena(md)})
 		if err != nil {
 			return nil, fmt.Errorf("train: graph for batches of %+v: %w", s, err)
 		}
@@ -196,6 +197,29 @@ func (m *Model) compile(s graph.Shape, md mode) (*graph.Runner, error) {
 	}
 	m.runners[runnerKey{s, md}] = r
 	return r, nil
+}
+
+// arena is the working memory of a graph of mode md compiled now.
+// Evaluation graphs compiled once the full shape's training graph has run
+// use the training graphs' arena: training and evaluation never run at
+// once, the arena is then sized for the full shape, and an evaluation
+// graph's k-th kernel is the training graph's k-th (layers.Builder), which
+// needs no more memory there. Evaluation then adds no working memory to
+// training (TestEvaluationSharesTrainingMemory). Before that, as in a
+// model that only predicts, they have an arena of their own, which holds
+// only what evaluation needs.
+func (m *Model) arena(md mode) *layers.Arena {
+	if md == evaluating && m.runners[runnerKey{m.Shape, training}] != nil {
+		return m.arenas[training]
+	}
+	return m.arenas[md]
+}
+
+// sized reports whether the arena of mode md's graphs has its full size:
+// the full shape's graph of md has run, or, for evaluation graphs that
+// share the training graphs' arena, the training graph's.
+func (m *Model) sized(md mode) bool {
+	return m.runners[runnerKey{m.Shape, md}] != nil || md == evaluating && m.arena(md) == m.arenas[training]
 }
 
 // sizeArena runs the full shape's graph of mode md once on a
