@@ -75,7 +75,9 @@ type AdamWState struct {
 
 // AdamW is torch.optim.AdamW (amsgrad off, maximize off) on flat float32
 // tensors. The moments are stored in float32 as PyTorch stores them for
-// float32 parameters; each element update is computed in float64.
+// float32 parameters; each element update is computed in float64, four at
+// a time with AVX2 where the CPU has it (bitwise the one-at-a-time loop),
+// and the tensors are split in chunks over the cores.
 type AdamW struct {
 	cfg   AdamWConfig
 	slots map[string]*AdamWTensorState
@@ -122,56 +124,116 @@ func (o *AdamW) Step(params []AdamWParam) error {
 		if s, ok := o.slots[p.Name]; ok && len(s.ExpAvg) != len(p.W) {
 			return fmt.Errorf("adamw: %s: %d weights but optimizer state has %d", p.Name, len(p.W), len(s.ExpAvg))
 		}
-		for i, g := range p.G {
-			if f := float64(g); math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("adamw: %s: gradient[%d] is %v", p.Name, i, g)
-			}
-		}
+	}
+	if err := checkGradients(params); err != nil {
+		return err
 	}
 	states := make([]*AdamWTensorState, len(params))
+	consts := make([]adamwConsts, len(params))
 	for i, p := range params {
 		s, ok := o.slots[p.Name]
 		if !ok {
 			s = &AdamWTensorState{ExpAvg: make([]float32, len(p.W)), ExpAvgSq: make([]float32, len(p.W))}
 			o.slots[p.Name] = s
 		}
-		states[i] = s
+		s.Step++
+		states[i], consts[i] = s, o.consts(p, s.Step)
 	}
-	// The tensors' updates are independent: the cores take them in turn.
+	// The updates of the elements are independent: the cores take chunks
+	// of the tensors in turn.
+	eachChunk(params, func(i, lo, hi int) {
+		p, s := params[i], states[i]
+		w, g, m, v := p.W[lo:hi], p.G[lo:hi], s.ExpAvg[lo:hi], s.ExpAvgSq[lo:hi]
+		n := adamwVector(w, g, m, v, &consts[i])
+		adamwGo(w[n:], g[n:], m[n:], v[n:], &consts[i])
+	})
+	return nil
+}
+
+// checkGradients reports the first gradient that is not finite, the
+// tensors checked on all cores.
+func checkGradients(params []AdamWParam) error {
+	bad := make([]int, len(params)) // per tensor: 1 + the first bad index, or 0
+	var mu sync.Mutex
+	eachChunk(params, func(i, lo, hi int) {
+		for j, g := range params[i].G[lo:hi] {
+			if f := float64(g); math.IsNaN(f) || math.IsInf(f, 0) {
+				mu.Lock()
+				if bad[i] == 0 || lo+j+1 < bad[i] {
+					bad[i] = lo + j + 1
+				}
+				mu.Unlock()
+				return
+			}
+		}
+	})
+	for i, b := range bad {
+		if b != 0 {
+			p := params[i]
+			return fmt.Errorf("adamw: %s: gradient[%d] is %v", p.Name, b-1, p.G[b-1])
+		}
+	}
+	return nil
+}
+
+// adamwChunk is the number of elements the cores take at a time.
+const adamwChunk = 1 << 16
+
+// eachChunk calls f(i, lo, hi) for chunks [lo, hi) of at most adamwChunk
+// elements of every tensor i of params, on all cores.
+func eachChunk(params []AdamWParam, f func(i, lo, hi int)) {
+	type chunk struct{ i, lo, hi int }
+	var chunks []chunk
+	for i, p := range params {
+		for lo := 0; lo < len(p.G); lo += adamwChunk {
+			chunks = append(chunks, chunk{i, lo, min(lo+adamwChunk, len(p.G))})
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(params)) {
+	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(params); i = int(next.Add(1) - 1) {
-				o.update(params[i], states[i])
+			for c := int(next.Add(1) - 1); c < len(chunks); c = int(next.Add(1) - 1) {
+				f(chunks[c].i, chunks[c].lo, chunks[c].hi)
 			}
 		}()
 	}
 	wg.Wait()
-	return nil
 }
 
-// update applies one step to a validated tensor p with state s.
-func (o *AdamW) update(p AdamWParam, s *AdamWTensorState) {
+// adamwConsts are the numbers of one tensor's update at one step, in the
+// layout adamwAVX2 reads.
+type adamwConsts struct {
+	decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2 float64
+	stepSize, bc2Sqrt, eps                            float64
+}
+
+// consts returns the numbers of p's update at step t.
+func (o *AdamW) consts(p AdamWParam, t int) adamwConsts {
 	c := o.cfg
-	s.Step++
-	t := float64(s.Step)
 	decay := 1.0
 	if p.Decay {
 		decay = 1 - c.LR*c.WeightDecay
 	}
-	stepSize := c.LR / (1 - math.Pow(c.Beta1, t))
-	bc2Sqrt := math.Sqrt(1 - math.Pow(c.Beta2, t))
-	for i, g32 := range p.G {
-		g := float64(g32)
-		w := float64(p.W[i]) * decay
-		m := c.Beta1*float64(s.ExpAvg[i]) + (1-c.Beta1)*g
-		v := c.Beta2*float64(s.ExpAvgSq[i]) + (1-c.Beta2)*g*g
-		s.ExpAvg[i], s.ExpAvgSq[i] = float32(m), float32(v)
-		denom := math.Sqrt(float64(s.ExpAvgSq[i]))/bc2Sqrt + c.Eps
-		p.W[i] = float32(w - stepSize*float64(s.ExpAvg[i])/denom)
+	return adamwConsts{decay: decay, beta1: c.Beta1, oneMinusBeta1: 1 - c.Beta1, beta2: c.Beta2, oneMinusBeta2: 1 - c.Beta2,
+		stepSize: c.LR / (1 - math.Pow(c.Beta1, float64(t))), bc2Sqrt: math.Sqrt(1 - math.Pow(c.Beta2, float64(t))), eps: c.Eps}
+}
+
+// adamwGo updates weights w with gradients g and moments m and v, element
+// by element in float64. The conversions to float64 round every product
+// before it is added, so that no build fuses a multiply and an add: the
+// numbers are those of adamwAVX2 on every machine.
+func adamwGo(w, g, m, v []float32, k *adamwConsts) {
+	for i, g32 := range g {
+		gi := float64(g32)
+		wi := float64(float64(w[i]) * k.decay)
+		mi := float64(k.beta1*float64(m[i])) + float64(k.oneMinusBeta1*gi)
+		vi := float64(k.beta2*float64(v[i])) + float64(k.oneMinusBeta2*gi*gi)
+		m[i], v[i] = float32(mi), float32(vi)
+		denom := math.Sqrt(float64(v[i]))/k.bc2Sqrt + k.eps
+		w[i] = float32(wi - float64(k.stepSize*float64(m[i]))/denom)
 	}
 }
 
