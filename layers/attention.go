@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -152,25 +153,40 @@ func attnFwd[T float](k attentionK, a *kargs) {
 		work = scratchOf[T](a, 0, workers(d.B*k.heads)*rows*d.Tk)
 	}
 	clearPadding(a.rows, out)
-	parallelWork(d.B*k.heads, func(w, lo, hi int) {
+	order := byCost(d, mask, a.rows, k.heads)
+	parallelPull(len(order), func(w, i int) {
+		bh := order[i]
+		b, h := bh/k.heads, bh%k.heads
 		var p []T
-		if all == nil {
+		if all != nil {
+			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
+		} else {
 			p = work[w*rows*d.Tk : (w+1)*rows*d.Tk]
 		}
-		for bh := lo; bh < hi; bh++ {
-			b, h := bh/k.heads, bh%k.heads
-			if all != nil {
-				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
-			}
-			n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
-			for r0 := 0; r0 < nq; r0 += rows {
-				r1 := min(r0+rows, nq)
-				probs(d, q, kk, mask, p, b, h, n, r0, r1)
-				vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
-				gemmSerial(false, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
-			}
+		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
+		for r0 := 0; r0 < nq; r0 += rows {
+			r1 := min(r0+rows, nq)
+			probs(d, q, kk, mask, p, b, h, n, r0, r1)
+			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
+			gemmSerial(false, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
 		}
 	})
+}
+
+// byCost returns the indices b·heads + h of the samples' heads in order of
+// falling cost (a sample's queries times its keys), for parallelPull: the
+// samples of a batch of uneven lengths cost up to its longest's square.
+func byCost[T float](d attnDims, mask []T, rows *rowSet, heads int) []int {
+	cost := make([]int, d.B)
+	for b := range cost {
+		cost[b] = rows.steps(b, d.Tq) * keys(d, mask, b)
+	}
+	order := make([]int, d.B*heads)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cost[y/heads] - cost[x/heads] })
+	return order
 }
 
 func attnBwd[T float](k attentionK, a *kargs) {
@@ -192,36 +208,36 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		per *= 2
 	}
 	work := scratchOf[T](a, 0, workers(d.B*k.heads)*per)
-	parallelWork(d.B*k.heads, func(w, lo, hi int) {
+	order := byCost(d, mask, a.rows, k.heads)
+	parallelPull(len(order), func(w, i int) {
 		dp, p := work[w*per:w*per+d.Tq*d.Tk], work[w*per+d.Tq*d.Tk:(w+1)*per]
-		for bh := lo; bh < hi; bh++ {
-			b, h := bh/k.heads, bh%k.heads
-			qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
-			// Keys past n have zero probability: their dV and dK rows stay
-			// as the backward op zeroed them. Queries past nq are padding
-			// (kargs.rows), with zero output gradients: their dQ rows stay
-			// zero too, and they add nothing to dV and dK.
-			n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
-			if all != nil {
-				p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
-			} else {
-				probs(d, q, kk, mask, p, b, h, n, 0, nq)
-			}
-			if gv != nil { // dV = Pᵀ·dO
-				gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
-			}
-			// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-			gemmSerial(false, true, nq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
-			for i := 0; i < nq; i++ {
-				r := i * d.Tk
-				softmaxRowBwd(p[r:r+n], dp[r:r+n], dp[r:r+n])
-			}
-			if gq != nil { // dQ = dS·K·scale
-				gemmSerial(false, false, nq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
-			}
-			if gk != nil { // dK = dSᵀ·Q·scale
-				gemmSerial(true, false, n, d.dh, nq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
-			}
+		bh := order[i]
+		b, h := bh/k.heads, bh%k.heads
+		qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+		// Keys past n have zero probability: their dV and dK rows stay
+		// as the backward op zeroed them. Queries past nq are padding
+		// (kargs.rows), with zero output gradients: their dQ rows stay
+		// zero too, and they add nothing to dV and dK.
+		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
+		if all != nil {
+			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
+		} else {
+			probs(d, q, kk, mask, p, b, h, n, 0, nq)
+		}
+		if gv != nil { // dV = Pᵀ·dO
+			gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
+		}
+		// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
+		gemmSerial(false, true, nq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+		for j := 0; j < nq; j++ {
+			r := j * d.Tk
+			softmaxRowBwd(p[r:r+n], dp[r:r+n], dp[r:r+n])
+		}
+		if gq != nil { // dQ = dS·K·scale
+			gemmSerial(false, false, nq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
+		}
+		if gk != nil { // dK = dSᵀ·Q·scale
+			gemmSerial(true, false, n, d.dh, nq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package layers
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -142,6 +143,71 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 	for i, x := range outs[0] {
 		if y := outs[1][i]; math.Abs(x-y) > tol*max(1, math.Abs(x)) {
 			t.Fatalf("output [%d]: training graph %v, evaluation graph %v", i, x, y)
+		}
+	}
+}
+
+// TestAttentionSameOnOneAndTwoCores runs float32 attention at the paper's
+// sizes (vision queries over audio keys: 500 × 375 steps, d_model 128, 4
+// heads) on a padded batch whose samples' lengths differ, so that the
+// cores take its heads in order of cost, on one core and on two: the
+// output and the gradients of q, k and v must be bitwise equal, with the
+// probabilities kept for the backward pass (training) and without.
+func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
+	const B, Tq, Tk, D, heads = 6, 500, 375, 128, 4
+	rng := rand.New(rand.NewPCG(23, 24))
+	vals := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	q, k, v, gy := vals(B*Tq*D), vals(B*Tk*D), vals(B*Tk*D), vals(B*Tq*D)
+	qmask, kmask := make([]float32, B*Tq), make([]float32, B*Tk)
+	for b := range B {
+		for i := range Tq - 80*b {
+			qmask[b*Tq+i] = 1
+		}
+		for i := range Tk - 60*((b+3)%B) {
+			kmask[b*Tk+i] = 1
+		}
+	}
+	for i := range gy { // padded queries get no output gradient
+		if qmask[i/D] == 0 {
+			gy[i] = 0
+		}
+	}
+	dense := func(v []float32, s ...int) *tensor.Dense {
+		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
+	}
+	run := func(procs int, keep bool) [4][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		ak := attentionK{heads: heads, keep: keep}
+		a := &kargs{
+			dt:    tensor.Float32,
+			in:    []*tensor.Dense{dense(q, B, Tq, D), dense(k, B, Tk, D), dense(v, B, Tk, D), dense(kmask, B, Tk)},
+			shape: []tensor.Shape{{B, Tq, D}, {B, Tk, D}, {B, Tk, D}, {B, Tk}},
+			out:   dense(make([]float32, B*Tq*D), B, Tq, D),
+			gout:  dense(gy, B, Tq, D),
+			grads: []*tensor.Dense{dense(make([]float32, B*Tq*D), B, Tq, D), dense(make([]float32, B*Tk*D), B, Tk, D), dense(make([]float32, B*Tk*D), B, Tk, D), nil},
+			scr:   &scratch{},
+			keep:  &scratch{},
+			tmp:   &scratch{},
+			rows:  rowsIn(qmask, tensor.Shape{B, Tq}),
+		}
+		attnFwd[float32](ak, a)
+		attnBwd[float32](ak, a)
+		return [4][]float32{data[float32](a.out), data[float32](a.grads[0]), data[float32](a.grads[1]), data[float32](a.grads[2])}
+	}
+	for _, keep := range []bool{true, false} {
+		one, two := run(1, keep), run(2, keep)
+		for i, name := range []string{"output", "gradient of q", "gradient of k", "gradient of v"} {
+			for j := range one[i] {
+				if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
+					t.Fatalf("keep %v: %s[%d]: %v on one core, %v on two", keep, name, j, one[i][j], two[i][j])
+				}
+			}
 		}
 	}
 }

@@ -3,9 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync/atomic"
 
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
@@ -186,13 +184,7 @@ func (p *lstmPlan) groupCount() int { return (p.B + lstmGroup - 1) / lstmGroup }
 // arithmetic does not depend on the goroutine that runs it, so the results
 // do not depend on the number of cores.
 func (p *lstmPlan) groups(f func(g int, samples []int)) {
-	n := p.groupCount()
-	var next atomic.Int64
-	parallelFor(min(runtime.GOMAXPROCS(0), n), func(int, int) {
-		for g := int(next.Add(1) - 1); g < n; g = int(next.Add(1) - 1) {
-			f(g, p.order[g*lstmGroup:min((g+1)*lstmGroup, p.B)])
-		}
-	})
+	parallelPull(p.groupCount(), func(_, g int) { f(g, p.order[g*lstmGroup:min((g+1)*lstmGroup, p.B)]) })
 }
 
 // compact returns the rows of src [B·T, width] that run, in the compact
