@@ -93,33 +93,26 @@ type scratch struct{ vals, bufs []any }
 
 // scratchOf returns buffer i of the op running a, with n elements of type
 // T. Its contents are whatever an earlier run left there.
-func scratchOf[T float](a *kargs, i, n int) []T {
-	for len(a.scr.bufs) <= i {
-		a.scr.bufs = append(a.scr.bufs, nil)
-	}
-	return grow[T](&a.scr.bufs[i], n)
-}
+func scratchOf[T float](a *kargs, i, n int) []T { return bufOf[T](a.scr, i, n) }
 
 // keptOf returns buffer i of what the forward pass of a's kernel
 // application keeps for its backward pass, with n elements of type T: the
 // forward writes it, the backward of the same run reads it.
-func keptOf[T float](a *kargs, i, n int) []T {
-	for len(a.keep.bufs) <= i {
-		a.keep.bufs = append(a.keep.bufs, nil)
-	}
-	return grow[T](&a.keep.bufs[i], n)
-}
+func keptOf[T float](a *kargs, i, n int) []T { return bufOf[T](a.keep, i, n) }
 
 // transientOf returns transient buffer i of the call a, with n elements of
 // type T: working memory for this call only, shared with the other ops of
 // the arena (a graph would otherwise hold, say, a packed copy of every
 // linear layer's input, gigabytes at CMU-MOSEI's lengths). Its contents
 // are whatever an earlier call left there.
-func transientOf[T float](a *kargs, i, n int) []T {
-	for len(a.tmp.bufs) <= i {
-		a.tmp.bufs = append(a.tmp.bufs, nil)
+func transientOf[T float](a *kargs, i, n int) []T { return bufOf[T](a.tmp, i, n) }
+
+// bufOf returns scratch buffer i of scr, grown to n elements of type T.
+func bufOf[T float](scr *scratch, i, n int) []T {
+	for len(scr.bufs) <= i {
+		scr.bufs = append(scr.bufs, nil)
 	}
-	return grow[T](&a.tmp.bufs[i], n)
+	return grow[T](&scr.bufs[i], n)
 }
 
 // grow returns *slot's slice resliced to n elements, after replacing it by a
