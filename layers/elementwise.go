@@ -347,25 +347,35 @@ func rowwise(m, width int, f func(lo, hi int)) {
 // signature, for work already placed on a core.
 func serially(n, _ int, f func(lo, hi int)) { f(0, n) }
 
-// addRow adds row (width elements) to each of the rows [lo, hi) of x.
-func addRow[T float](x, row []T, lo, hi int) {
+// addRowAt adds row (width elements) to each of the rows idx[lo:hi] of x,
+// or with idx nil to the rows [lo, hi).
+func addRowAt[T float](x, row []T, idx []int, lo, hi int) {
 	width := len(row)
 	for r := lo; r < hi; r++ {
-		xr := x[r*width : (r+1)*width]
+		at := r
+		if idx != nil {
+			at = idx[r]
+		}
+		xr := x[at*width : (at+1)*width]
 		addTo(xr, row, xr)
 	}
 }
 
-// addColumnSums adds to g (width elements) the sums of the m rows of x
-// [m, width], each column summed over the rows in order: the cores, as
-// split splits them (rowwise or serially), take groups of eight columns,
-// so the sums are the same however they are split.
-func addColumnSums[T float](g, x []T, m int, split func(int, int, func(lo, hi int))) {
+// addColumnSums adds to g (width elements) the sums of m rows of x [.., width]
+// (rows idx[0:m], or with idx nil rows 0..m-1), each column summed over the
+// rows in order: the cores, as split splits them (rowwise or serially),
+// take groups of eight columns, so the sums are the same however they are
+// split.
+func addColumnSums[T float](g, x []T, idx []int, m int, split func(int, int, func(lo, hi int))) {
 	width := len(g)
 	split((width+7)/8, 8*m, func(lo, hi int) {
 		gc := g[lo*8 : min(hi*8, width)]
 		for r := 0; r < m; r++ {
-			addTo(gc, x[r*width+lo*8:], gc)
+			at := r
+			if idx != nil {
+				at = idx[r]
+			}
+			addTo(gc, x[at*width+lo*8:], gc)
 		}
 	})
 }

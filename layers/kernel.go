@@ -89,7 +89,10 @@ type kargs struct {
 // Ops of graphs built with one Arena share it (see Arena), so a buffer
 // keeps the capacity of the largest graph's use and is resliced to the
 // length each run needs.
-type scratch struct{ vals, bufs []any }
+type scratch struct {
+	vals, bufs []any
+	index      []int // rowIndex's
+}
 
 // scratchOf returns buffer i of the op running a, with n elements of type
 // T. Its contents are whatever an earlier run left there.

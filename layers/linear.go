@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -81,16 +82,20 @@ func linearDims(a *kargs) (m, in, out int) {
 	return a.shape[0].TotalSize() / in, in, out
 }
 
-// linearFwd computes y = x·Wᵀ + b. With a row set the real rows of x are
-// packed into one product, and its rows unpacked into y.
+// linearFwd computes y = x·Wᵀ + b. With a row set the product runs on the
+// real rows of x and y where they are (float32 on package sgemm), or on
+// copies of them packed together (gathered).
 func linearFwd[T float](a *kargs) {
 	m, in, out := linearDims(a)
 	x, w, y := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out)
 	xs, ys := x, y
+	idx := rowsInPlace[T](a)
 	if rs := a.rows; rs != nil {
 		m = rs.count
-		xs, ys = transientOf[T](a, 0, m*in), transientOf[T](a, 1, m*out)
-		gatherRows(rs, x, xs, in)
+		if idx == nil {
+			xs, ys = transientOf[T](a, 0, m*in), transientOf[T](a, 1, m*out)
+			gatherRows(rs, x, xs, in)
+		}
 	}
 	var bias []T
 	if len(a.in) == 3 {
@@ -101,25 +106,75 @@ func linearFwd[T float](a *kargs) {
 		// them (a row's numbers do not depend on the split), and adds the
 		// bias to them while they are fresh: one fork and join.
 		parallelFor(m, func(lo, hi int) {
-			gemmSerial(false, true, hi-lo, out, in, 1, xs[lo*in:], in, w, in, 0, ys[lo*out:], out)
+			productOnRows(true, idx, lo, hi, true, out, in, xs, in, w, in, ys, out)
 			if bias != nil {
-				addRow(ys, bias, lo, hi)
+				addRowAt(ys, bias, idx, lo, hi)
 			}
 		})
 	} else {
-		gemm(false, true, m, out, in, 1, xs, in, w, in, 0, ys, out)
+		productOnRows(false, idx, 0, m, true, out, in, xs, in, w, in, ys, out)
 		if bias != nil {
-			rowwise(m, out, func(lo, hi int) { addRow(ys, bias, lo, hi) })
+			rowwise(m, out, func(lo, hi int) { addRowAt(ys, bias, idx, lo, hi) })
 		}
 	}
 	if rs := a.rows; rs != nil {
-		scatterRows(rs, ys, y, out)
+		if idx == nil {
+			scatterRows(rs, ys, y, out)
+		}
 		clearPadding(rs, y)
 	}
 }
 
-// gemmFunc is gemm or gemmSerial.
-type gemmFunc[T float] func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+// rowsInPlace returns the real positions of a.rows in order (rowIndex),
+// for products that run on them where they are: float32 products on
+// package sgemm. nil: the kernel runs on every row (no row set), or gathers
+// the real rows to run on them packed.
+func rowsInPlace[T float](a *kargs) []int {
+	if _, f32 := any(T(0)).(float32); !f32 || !packedProducts || a.rows == nil {
+		return nil
+	}
+	return rowIndex(a)
+}
+
+// productOnRows computes C = A·op(B) (A m×k, op(B) k×n) on the rows lo..hi
+// of the product: rows idx[lo:hi] of a and c with sgemm's OnRows (T is
+// float32), or rows lo..hi of a and c when idx is nil; serial runs it on
+// the calling goroutine. The numbers are the same either way.
+func productOnRows[T float](serial bool, idx []int, lo, hi int, tB bool, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	if idx == nil {
+		mul := gemm[T]
+		if serial {
+			mul = gemmSerial[T]
+		}
+		mul(false, tB, hi-lo, n, k, 1, a[lo*lda:], lda, b, ldb, 0, c[lo*ldc:], ldc)
+		return
+	}
+	mul := sgemm.OnRows
+	if serial {
+		mul = sgemm.SerialOnRows
+	}
+	mul(tB, idx[lo:hi], n, k, 1, any(a).([]float32), lda, any(b).([]float32), ldb, 0, any(c).([]float32), ldc)
+}
+
+// productOverRows computes C = Aᵀ·B (A k×m, B k×n) summed over the rows
+// idx of a and b with sgemm's OverRows (T is float32), or over their first
+// k rows when idx is nil; serial runs it on the calling goroutine. The
+// numbers are the same either way.
+func productOverRows[T float](serial bool, idx []int, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	if idx == nil {
+		mul := gemm[T]
+		if serial {
+			mul = gemmSerial[T]
+		}
+		mul(true, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+		return
+	}
+	mul := sgemm.OverRows
+	if serial {
+		mul = sgemm.SerialOverRows
+	}
+	mul(idx, m, n, 1, any(a).([]float32), lda, any(b).([]float32), ldb, 0, any(c).([]float32), ldc)
+}
 
 // sideBySide reports whether a layer's two gradient products of m·n·k
 // multiply-adds each (they always have the same work) run one per core,
@@ -131,36 +186,38 @@ func sideBySide(work int) bool {
 	return runtime.GOMAXPROCS(0) == 2 && work >= 1<<20
 }
 
-// linearBwd runs on the packed real rows like linearFwd: the padded rows'
-// output gradients are zero, so they add nothing to gW and gb, and their gx
-// rows are cleared.
+// linearBwd runs on the real rows like linearFwd: the padded rows' output
+// gradients are zero, so they add nothing to gW and gb, and their gx rows
+// are cleared.
 func linearBwd[T float](a *kargs) {
 	m, in, out := linearDims(a)
 	x, w, gy := data[T](a.in[0]), data[T](a.in[1]), data[T](a.gout)
-	gx := data[T](a.grads[0])
+	gx, gw := data[T](a.grads[0]), data[T](a.grads[1])
 	xs, gys, gxs := x, gy, gx
+	idx := rowsInPlace[T](a)
 	if rs := a.rows; rs != nil {
 		m = rs.count
-		gys = transientOf[T](a, 0, m*out)
-		gatherRows(rs, gy, gys, out)
-		if gx != nil {
-			gxs = transientOf[T](a, 1, m*in)
+		if idx == nil {
+			gys = transientOf[T](a, 0, m*out)
+			gatherRows(rs, gy, gys, out)
+			if gx != nil {
+				gxs = transientOf[T](a, 1, m*in)
+			}
+			if gw != nil {
+				xs = transientOf[T](a, 2, m*in)
+				gatherRows(rs, x, xs, in)
+			}
 		}
 	}
-	gw := data[T](a.grads[1])
-	if gw != nil && a.rows != nil {
-		xs = transientOf[T](a, 2, m*in)
-		gatherRows(a.rows, x, xs, in)
-	}
-	inputGrad := func(mul gemmFunc[T]) { mul(false, false, m, in, out, 1, gys, out, w, in, 0, gxs, in) }
-	weightGrad := func(mul gemmFunc[T]) { mul(true, false, out, in, m, 1, gys, out, xs, in, 0, gw, in) }
+	inputGrad := func(serial bool) { productOnRows(serial, idx, 0, m, false, in, out, gys, out, w, in, gxs, in) }
+	weightGrad := func(serial bool) { productOverRows(serial, idx, out, in, m, gys, out, xs, in, gw, in) }
 	var gb []T
 	if len(a.in) == 3 {
 		gb = data[T](a.grads[2])
 	}
 	biasGrad := func(split func(int, int, func(lo, hi int))) {
 		if gb != nil {
-			addColumnSums(gb, gys, m, split)
+			addColumnSums(gb, gys, idx, m, split)
 		}
 	}
 	if gx != nil && gw != nil && sideBySide(m*in*out) {
@@ -170,22 +227,24 @@ func linearBwd[T float](a *kargs) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			inputGrad(gemmSerial[T])
+			inputGrad(true)
 			biasGrad(serially)
 		}()
-		weightGrad(gemmSerial[T])
+		weightGrad(true)
 		wg.Wait()
 	} else {
 		if gx != nil {
-			inputGrad(gemm[T])
+			inputGrad(false)
 		}
 		if gw != nil {
-			weightGrad(gemm[T])
+			weightGrad(false)
 		}
 		biasGrad(rowwise)
 	}
-	if gx != nil && a.rows != nil {
-		clearPadding(a.rows, gx)
-		scatterRows(a.rows, gxs, gx, in)
+	if rs := a.rows; gx != nil && rs != nil {
+		clearPadding(rs, gx)
+		if idx == nil {
+			scatterRows(rs, gxs, gx, in)
+		}
 	}
 }

@@ -254,7 +254,7 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	for j := range bias {
 		bias[j] = bih[j] + bhh[j]
 	}
-	rowwise(p.rows, 4*H, func(lo, hi int) { addRow(r.pre, bias, lo, hi) })
+	rowwise(p.rows, 4*H, func(lo, hi int) { addRowAt(r.pre, bias, nil, lo, hi) })
 	r.rec = newStepProduct(a, 1, false, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
 	work := scratchOf[T](a, 4, p.groupCount()*lstmGroup*workRows(H, false))
 	p.groups(func(g int, samples []int) {
@@ -405,7 +405,7 @@ func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
 	}
 	for _, gb := range [][]T{data[T](a.grads[3]), data[T](a.grads[4])} {
 		if gb != nil {
-			addColumnSums(gb, dA, p.rows, rowwise)
+			addColumnSums(gb, dA, nil, p.rows, rowwise)
 		}
 	}
 }

@@ -135,6 +135,22 @@ func splitRows(rs *rowSet, n int, split func(int, func(lo, hi int)), f func(lo, 
 	})
 }
 
+// rowIndex returns the real positions of a.rows in order, rows.count of
+// them, in the call's transient memory (never nil).
+func rowIndex(a *kargs) []int {
+	rs := a.rows
+	if cap(a.tmp.index) < rs.count+1 {
+		a.tmp.index = make([]int, 0, rs.count+1)
+	}
+	idx := a.tmp.index[:0]
+	for _, r := range rs.runs {
+		for p := r[0]; p < r[1]; p++ {
+			idx = append(idx, p)
+		}
+	}
+	return idx
+}
+
 // clearPadding zeroes the padded positions of x (of n·width elements per
 // sample step); a forward pass over real rows writes them so. The padded
 // elements are split over the cores like elementwise.

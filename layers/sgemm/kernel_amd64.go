@@ -70,47 +70,51 @@ func packRows6(kb int, src []float32, ld int, dst []float32) {
 func transpose6(blocks int, src *float32, ld int, dst *float32)
 
 // packRuns6 copies panels packed A panels, whose k step p of panel q is
-// the run of six floats at src[p·ld+q·mr], k steps 0..kb-1, into dst so
-// that dst[q·mr·kb+p·mr+r] = src[p·ld+q·mr+r]: the full panels of a
-// transposed A. panels is positive.
-func packRuns6(panels, kb int, src []float32, ld int, dst []float32) {
+// the run of six floats at src[p·ld+q·mr], k steps 0..steps-1, into dst
+// so that dst[q·mr·stride+p·mr+r] = src[p·ld+q·mr+r]: the full panels of
+// a transposed A, or steps of them when stride (the panels' k steps) is
+// larger. panels is positive.
+func packRuns6(panels, steps, stride int, src []float32, ld int, dst []float32) {
 	blocks := 0
 	if useAsm {
-		blocks = kb / 8
+		blocks = steps / 8
 	}
 	if blocks > 0 {
 		// Check the bounds the assembly relies on.
 		_ = src[(blocks*8-1)*ld+panels*mr-1]
-		_ = dst[(panels-1)*mr*kb+blocks*8*mr-1]
-		copyRuns6(blocks, panels, &src[0], ld, &dst[0], kb)
+		_ = dst[(panels-1)*mr*stride+blocks*8*mr-1]
+		copyRuns6(blocks, panels, &src[0], ld, &dst[0], stride)
 	}
-	packRuns6Go(blocks*8, panels, kb, src, ld, dst)
+	packRuns6Go(blocks*8, steps, panels, stride, src, ld, dst)
 }
 
-// copyRuns6 is the AVX form of packRuns6Go over blocks·8 k steps.
+// copyRuns6 is the AVX form of packRuns6Go over blocks·8 k steps, kb
+// the panels' k steps.
 //
 //go:noescape
 func copyRuns6(blocks, panels int, src *float32, ld int, dst *float32, kb int)
 
 // packRuns16 copies panels packed B panels, whose k step p of panel q is
-// the run of sixteen floats at src[p·ld+q·nr], k steps 0..kb-1, into dst
-// so that dst[q·nr·kb+p·nr+c] = src[p·ld+q·nr+c]: the full panels of an
-// untransposed B. panels is positive.
-func packRuns16(panels, kb int, src []float32, ld int, dst []float32) {
+// the run of sixteen floats at src[p·ld+q·nr], k steps 0..steps-1, into
+// dst so that dst[q·nr·stride+p·nr+c] = src[p·ld+q·nr+c]: the full panels
+// of an untransposed B, or steps of them when stride (the panels' k
+// steps) is larger. panels is positive.
+func packRuns16(panels, steps, stride int, src []float32, ld int, dst []float32) {
 	blocks := 0
 	if useAsm {
-		blocks = kb / 8
+		blocks = steps / 8
 	}
 	if blocks > 0 {
 		// Check the bounds the assembly relies on.
 		_ = src[(blocks*8-1)*ld+panels*nr-1]
-		_ = dst[(panels-1)*nr*kb+blocks*8*nr-1]
-		copyRuns16(blocks, panels, &src[0], ld, &dst[0], kb)
+		_ = dst[(panels-1)*nr*stride+blocks*8*nr-1]
+		copyRuns16(blocks, panels, &src[0], ld, &dst[0], stride)
 	}
-	packRuns16Go(blocks*8, panels, kb, src, ld, dst)
+	packRuns16Go(blocks*8, steps, panels, stride, src, ld, dst)
 }
 
-// copyRuns16 is the AVX form of packRuns16Go over blocks·8 k steps.
+// copyRuns16 is the AVX form of packRuns16Go over blocks·8 k steps, kb
+// the panels' k steps.
 //
 //go:noescape
 func copyRuns16(blocks, panels int, src *float32, ld int, dst *float32, kb int)

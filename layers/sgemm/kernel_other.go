@@ -25,15 +25,15 @@ func packRows6(kb int, src []float32, ld int, dst []float32) {
 }
 
 // packRuns6 copies panels packed A panels, whose k step p of panel q is
-// the run of six floats at src[p·ld+q·mr], k steps 0..kb-1, into dst so
-// that dst[q·mr·kb+p·mr+r] = src[p·ld+q·mr+r].
-func packRuns6(panels, kb int, src []float32, ld int, dst []float32) {
-	packRuns6Go(0, panels, kb, src, ld, dst)
+// the run of six floats at src[p·ld+q·mr], k steps 0..steps-1, into dst
+// so that dst[q·mr·stride+p·mr+r] = src[p·ld+q·mr+r].
+func packRuns6(panels, steps, stride int, src []float32, ld int, dst []float32) {
+	packRuns6Go(0, steps, panels, stride, src, ld, dst)
 }
 
 // packRuns16 copies panels packed B panels, whose k step p of panel q is
-// the run of sixteen floats at src[p·ld+q·nr], k steps 0..kb-1, into dst
-// so that dst[q·nr·kb+p·nr+c] = src[p·ld+q·nr+c].
-func packRuns16(panels, kb int, src []float32, ld int, dst []float32) {
-	packRuns16Go(0, panels, kb, src, ld, dst)
+// the run of sixteen floats at src[p·ld+q·nr], k steps 0..steps-1, into
+// dst so that dst[q·nr·stride+p·nr+c] = src[p·ld+q·nr+c].
+func packRuns16(panels, steps, stride int, src []float32, ld int, dst []float32) {
+	packRuns16Go(0, steps, panels, stride, src, ld, dst)
 }

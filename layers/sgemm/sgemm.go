@@ -221,20 +221,46 @@ var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(tA, m, n, k, alpha, a, lda, beta, c, ldc, &buf.a, func(pc, kb, jc, nb int) []float32 {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, func(dst []float32, ic, mb, pc, kb int) {
+		packA(dst, tA, a, lda, ic, mb, pc, kb)
+	}, func(pc, kb, jc, nb int) []float32 {
 		packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
 		return buf.b[:]
 	})
 }
 
-// blocked is the blocked product given the packed blocks of op(B):
-// packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb, jc:jc+nb] as packB lays
-// it out. With beta zero the first k block stores its products instead of
-// adding them to C: the same numbers (alpha·acc + 0 rounds like
-// alpha·acc) without a pass that clears C.
-func blocked(tA bool, m, n, k int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, abuf *[mc * kc]float32, packedB func(pc, kb, jc, nb int) []float32) {
+// cMatrix is C, of row stride ld in s: its row i is row i of s,
+// or row at[i] of s when at is set.
+type cMatrix struct {
+	s  []float32
+	ld int
+	at []int
+}
+
+// row returns the offset in s of row i.
+func (r cMatrix) row(i int) int {
+	if r.at != nil {
+		return r.at[i] * r.ld
+	}
+	return i * r.ld
+}
+
+// together reports whether rows i..i+n-1 are n consecutive rows of s.
+func (r cMatrix) together(i, n int) bool {
+	return r.at == nil || r.at[i+n-1]-r.at[i] == n-1
+}
+
+// blocked is the blocked product given the packing of op(A) and op(B):
+// packA(dst, ic, mb, pc, kb) packs op(A)[ic:ic+mb, pc:pc+kb] into dst as
+// packA lays it out, and packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb,
+// jc:jc+nb] as packB lays it out. With beta zero the first k block stores
+// its products instead of adding them to C: the same numbers (alpha·acc +
+// 0 rounds like alpha·acc) without a pass that clears C.
+func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) []float32) {
 	if beta != 0 {
-		scale(m, n, beta, c, ldc)
+		for i := 0; i < m; i++ {
+			scale(1, n, beta, c.s[c.row(i):], c.ld)
+		}
 	}
 	var edge [mr * nr]float32
 	for jc := 0; jc < n; jc += nc {
@@ -245,28 +271,31 @@ func blocked(tA bool, m, n, k int, alpha float32, a []float32, lda int, beta flo
 			bBlock := packedB(pc, kb, jc, nb)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(abuf[:], tA, a, lda, ic, mb, pc, kb)
+				packA(abuf[:], ic, mb, pc, kb)
 				for jr := 0; jr < nb; jr += nr {
 					bp := bBlock[jr*kb : (jr+nr)*kb]
 					cols := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
 						ap := abuf[ir*kb : (ir+mr)*kb]
 						rows := min(mr, mb-ir)
-						off := (ic+ir)*ldc + jc + jr
-						if rows == mr && cols == nr {
-							microKernel(kb, ap, bp, c[off:], ldc, alpha, store)
+						i := ic + ir
+						if rows == mr && cols == nr && c.together(i, mr) {
+							microKernel(kb, ap, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store)
 							continue
 						}
-						// Partial tile: run the same kernel on a copy so
-						// the arithmetic matches a full tile exactly.
+						// Partial tile, or rows apart: run the same kernel
+						// on a copy so the arithmetic matches a full tile
+						// exactly.
 						if !store {
 							for r := 0; r < rows; r++ {
-								copy(edge[r*nr:r*nr+cols], c[off+r*ldc:off+r*ldc+cols])
+								off := c.row(i+r) + jc + jr
+								copy(edge[r*nr:r*nr+cols], c.s[off:off+cols])
 							}
 						}
 						microKernel(kb, ap, bp, edge[:], nr, alpha, store)
 						for r := 0; r < rows; r++ {
-							copy(c[off+r*ldc:off+r*ldc+cols], edge[r*nr:r*nr+cols])
+							off := c.row(i+r) + jc + jr
+							copy(c.s[off:off+cols], edge[r*nr:r*nr+cols])
 						}
 					}
 				}
@@ -333,7 +362,9 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 	}
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(tA, m, n, k, alpha, a, lda, beta, c, ldc, &buf.a, func(pc, _, jc, _ int) []float32 {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, func(dst []float32, ic, mb, pc, kb int) {
+		packA(dst, tA, a, lda, ic, mb, pc, kb)
+	}, func(pc, _, jc, _ int) []float32 {
 		return pb.data[pb.off[[2]int{pc, jc}]:]
 	})
 }
@@ -349,7 +380,7 @@ func packA(dst []float32, tA bool, a []float32, lda, i0, mb, p0, kb int) {
 		// time (AVX) or one panel after another (Go).
 		full = mb / mr
 		base := p0*lda + i0
-		packRuns6(full, kb, a[base:base+(kb-1)*lda+full*mr], lda, dst[:full*mr*kb])
+		packRuns6(full, kb, kb, a[base:base+(kb-1)*lda+full*mr], lda, dst[:full*mr*kb])
 	}
 	for ir := full * mr; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
@@ -386,7 +417,7 @@ func packB(dst []float32, tB bool, b []float32, ldb, p0, kb, j0, nb int) {
 		// time (AVX) or one panel after another (Go).
 		full = nb / nr
 		base := p0*ldb + j0
-		packRuns16(full, kb, b[base:base+(kb-1)*ldb+full*nr], ldb, dst[:full*nr*kb])
+		packRuns16(full, kb, kb, b[base:base+(kb-1)*ldb+full*nr], ldb, dst[:full*nr*kb])
 	}
 	for jr := full * nr; jr < nb; jr += nr {
 		panel := dst[jr*kb : (jr+nr)*kb]
@@ -494,30 +525,32 @@ func packRows6Go(p0, kb int, src []float32, ld int, dst []float32) {
 	}
 }
 
-// packRuns6Go copies k steps p0..kb-1 of panels packed A panels from src,
-// whose k step p of panel q is the run of six floats at src[p·ld+q·mr],
-// into dst so that dst[q·mr·kb+p·mr+r] = src[p·ld+q·mr+r].
-func packRuns6Go(p0, panels, kb int, src []float32, ld int, dst []float32) {
+// packRuns6Go copies k steps p0..steps-1 of panels packed A panels from
+// src, whose k step p of panel q is the run of six floats at
+// src[p·ld+q·mr], into dst so that dst[q·mr·stride+p·mr+r] =
+// src[p·ld+q·mr+r].
+func packRuns6Go(p0, steps, panels, stride int, src []float32, ld int, dst []float32) {
 	for q := 0; q < panels; q++ {
-		for p := p0; p < kb; p++ {
+		for p := p0; p < steps; p++ {
 			s := src[p*ld+q*mr:][:mr:mr]
-			d := dst[q*mr*kb+p*mr:][:mr:mr]
+			d := dst[q*mr*stride+p*mr:][:mr:mr]
 			d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
 		}
 	}
 }
 
-// packRuns16Go copies k steps p0..kb-1 of panels packed B panels from src,
-// whose k step p of panel q is the run of sixteen floats at src[p·ld+q·nr],
-// into dst so that dst[q·nr·kb+p·nr+c] = src[p·ld+q·nr+c].
-func packRuns16Go(p0, panels, kb int, src []float32, ld int, dst []float32) {
+// packRuns16Go copies k steps p0..steps-1 of panels packed B panels from
+// src, whose k step p of panel q is the run of sixteen floats at
+// src[p·ld+q·nr], into dst so that dst[q·nr·stride+p·nr+c] =
+// src[p·ld+q·nr+c].
+func packRuns16Go(p0, steps, panels, stride int, src []float32, ld int, dst []float32) {
 	for q := 0; q < panels; q++ {
-		for p := p0; p < kb; p++ {
+		for p := p0; p < steps; p++ {
 			// Through a local array: the compiler copies it with inline
 			// moves, where copy, or one array assigned straight to
 			// another that might overlap it, calls memmove.
 			run := *(*[nr]float32)(src[p*ld+q*nr:])
-			*(*[nr]float32)(dst[q*nr*kb+p*nr:]) = run
+			*(*[nr]float32)(dst[q*nr*stride+p*nr:]) = run
 		}
 	}
 }
