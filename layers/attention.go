@@ -92,6 +92,10 @@ func (k attentionK) backward(a *kargs) {
 	byType(a.dt, attnBwd[float32], attnBwd[float64])(k, a)
 }
 
+// writesGrad: attnBwd stores the gradients of q, k and v (one product per
+// head and sample each, beta 0) and clears the rows no product reaches.
+func (attentionK) writesGrad(i int) bool { return i < 3 }
+
 type attnDims struct{ B, Tq, Tk, D, dh int }
 
 func (k attentionK) dims(a *kargs) attnDims {
@@ -208,16 +212,29 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		per *= 2
 	}
 	work := scratchOf[T](a, 0, workers(d.B*k.heads)*per)
+	// Keys past n have zero probability: their dV and dK rows are zero.
+	// Queries past nq are padding (kargs.rows), with zero output
+	// gradients: their dQ rows are zero too, and they add nothing to dV
+	// and dK. The products below write every other row.
+	parallelFor(d.B, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
+			if gq != nil {
+				clear(gq[(b*d.Tq+nq)*d.D : (b+1)*d.Tq*d.D])
+			}
+			for _, g := range [][]T{gk, gv} {
+				if g != nil {
+					clear(g[(b*d.Tk+n)*d.D : (b+1)*d.Tk*d.D])
+				}
+			}
+		}
+	})
 	order := byCost(d, mask, a.rows, k.heads)
 	parallelPull(len(order), func(w, i int) {
 		dp, p := work[w*per:w*per+d.Tq*d.Tk], work[w*per+d.Tq*d.Tk:(w+1)*per]
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads
 		qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
-		// Keys past n have zero probability: their dV and dK rows stay
-		// as the backward op zeroed them. Queries past nq are padding
-		// (kargs.rows), with zero output gradients: their dQ rows stay
-		// zero too, and they add nothing to dV and dK.
 		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
 		if all != nil {
 			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]

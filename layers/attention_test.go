@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -152,7 +153,9 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 // heads) on a padded batch whose samples' lengths differ, so that the
 // cores take its heads in order of cost, on one core and on two: the
 // output and the gradients of q, k and v must be bitwise equal, with the
-// probabilities kept for the backward pass (training) and without.
+// probabilities kept for the backward pass (training) and without, and
+// zero at the padded rows (one sample has no real query) although the
+// gradients held NaN before the backward pass.
 func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 	const B, Tq, Tk, D, heads = 6, 500, 375, 128, 4
 	rng := rand.New(rand.NewPCG(23, 24))
@@ -165,7 +168,7 @@ func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 	}
 	q, k, v, gy := vals(B*Tq*D), vals(B*Tk*D), vals(B*Tk*D), vals(B*Tq*D)
 	qmask, kmask := make([]float32, B*Tq), make([]float32, B*Tk)
-	for b := range B {
+	for b := range B - 1 { // the last sample has no real query
 		for i := range Tq - 80*b {
 			qmask[b*Tq+i] = 1
 		}
@@ -181,6 +184,9 @@ func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 	dense := func(v []float32, s ...int) *tensor.Dense {
 		return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
 	}
+	// The backward stores its gradients (writesGrad): what an earlier run
+	// left in them, here NaN, must not show.
+	stale := func(n int) []float32 { return slices.Repeat([]float32{float32(math.NaN())}, n) }
 	run := func(procs int, keep bool) [4][]float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		ak := attentionK{heads: heads, keep: keep}
@@ -190,7 +196,7 @@ func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 			shape: []tensor.Shape{{B, Tq, D}, {B, Tk, D}, {B, Tk, D}, {B, Tk}},
 			out:   dense(make([]float32, B*Tq*D), B, Tq, D),
 			gout:  dense(gy, B, Tq, D),
-			grads: []*tensor.Dense{dense(make([]float32, B*Tq*D), B, Tq, D), dense(make([]float32, B*Tk*D), B, Tk, D), dense(make([]float32, B*Tk*D), B, Tk, D), nil},
+			grads: []*tensor.Dense{dense(stale(B*Tq*D), B, Tq, D), dense(stale(B*Tk*D), B, Tk, D), dense(stale(B*Tk*D), B, Tk, D), nil},
 			scr:   &scratch{},
 			keep:  &scratch{},
 			tmp:   &scratch{},
@@ -203,6 +209,22 @@ func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 	for _, keep := range []bool{true, false} {
 		one, two := run(1, keep), run(2, keep)
 		for i, name := range []string{"output", "gradient of q", "gradient of k", "gradient of v"} {
+			if j := slices.IndexFunc(one[i], func(v float32) bool { return v != v }); j >= 0 {
+				t.Fatalf("keep %v: %s[%d] is NaN", keep, name, j)
+			}
+			mask, steps := qmask, Tq
+			if i >= 2 {
+				mask, steps = kmask, Tk
+			}
+			for b := range B {
+				real := lastReal(mask[b*steps : (b+1)*steps])
+				if i >= 2 && real == 0 { // a sample with no real key attends to them all
+					real = steps
+				}
+				if j := slices.IndexFunc(one[i][(b*steps+real)*D:(b+1)*steps*D], func(v float32) bool { return v != 0 }); j >= 0 {
+					t.Fatalf("keep %v: %s of sample %d is %v at padded row %d", keep, name, b, one[i][(b*steps+real)*D+j], real+j/D)
+				}
+			}
 			for j := range one[i] {
 				if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
 					t.Fatalf("keep %v: %s[%d]: %v on one core, %v on two", keep, name, j, one[i][j], two[i][j])
