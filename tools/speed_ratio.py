@@ -20,7 +20,8 @@ median step (its min and max are on its result line). Each command is printed as
 line; then a header line (date, Go and torch versions, torch threads) and the table: samples/s of both, the
 ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time), Go's limit-frac on
 dense training rows (the share of the GEMM-bound limit: three times the forward pass's product FLOPs per
-second over the sgemm rate the same benchmark measures on the model's largest product), and on padded rows
+second over the sgemm rate the same benchmark measures on the model's largest product, in slices between its
+steps; both rates in GFLOP/s in brackets), and on padded rows
 real-frac of both (the fraction of the padded steps the samples hold; the two draw the same distribution).
 Run it on an otherwise idle machine.
 """
@@ -101,7 +102,9 @@ def main():
         pt, pt_frac, torch_version, threads = torch_bench(flags, a.steps)
         cores = f"{go['cores']:.2f}" if "cores" in go else "-"
         frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
-        limit = f"{go['limit-frac']:.2f}" if "limit-frac" in go else "-"
+        limit = "-"
+        if "limit-frac" in go:
+            limit = f"{go['limit-frac']:.2f} ({go['GFLOP/s']:.0f} / {go['peak-GFLOP/s']:.0f})"
         table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {limit} "
                      f"| {frac} |")
     print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, {os.cpu_count()} CPUs")

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/fdcmdie/fdcmdie/contrastive"
 	"github.com/fdcmdie/fdcmdie/datasets"
@@ -113,8 +114,9 @@ func padBatches(p benchPreset, n int, lengths func(*rand.Rand) func(steps int) i
 // average (CPU time / wall time). Dense presets also report GFLOP/s, three
 // times the forward pass's product work (productFLOPs) per second, and
 // limit-frac, that rate over the rate sgemm reaches on this machine in the
-// same run on the model's largest product (sgemmPeak): the share of the
-// GEMM-bound limit the step attains.
+// same run on the model's largest product (peakMeter, measured for a tenth
+// of each step's time after it, outside the timer and the CPU time): the
+// share of the GEMM-bound limit the step attains.
 func BenchmarkTrainStep(bm *testing.B) {
 	TuneGC()
 	for _, p := range benchPresets() {
@@ -150,28 +152,38 @@ func BenchmarkTrainStep(bm *testing.B) {
 					}
 					real += n / float64(s.B*(s.Lt+s.La+s.Lv))
 				}
-				var peak float64 // FLOP/s of the machine's products, for dense batches
+				var peak *peakMeter // the machine's product rate, for dense batches
 				if !padded {
-					peak = sgemmPeak(s.B*max(s.Lt, s.La, s.Lv), 4*p.cfg.DModel, p.cfg.DModel)
+					peak = newPeakMeter(s.B*max(s.Lt, s.La, s.Lv), 4*p.cfg.DModel, p.cfg.DModel)
 				}
 				bm.ReportAllocs()
 				bm.ResetTimer()
 				cpu0, cpuOK := processCPU()
 				for i := 0; i < bm.N; i++ {
+					t0 := time.Now()
 					if _, err := m.TrainStep(batches[i%len(batches)], pb); err != nil {
 						bm.Fatal(err)
+					}
+					if peak != nil {
+						bm.StopTimer()
+						peak.slice(time.Since(t0) / 10)
+						bm.StartTimer()
 					}
 				}
 				bm.ReportMetric(float64(p.shape.B*bm.N)/bm.Elapsed().Seconds(), "samples/s")
 				if cpu1, ok := processCPU(); ok && cpuOK {
+					if peak != nil {
+						cpu1 -= peak.cpu
+					}
 					cpu := (cpu1 - cpu0).Seconds()
 					bm.ReportMetric(cpu/float64(bm.N), "cpu-s/op")
 					bm.ReportMetric(cpu/bm.Elapsed().Seconds(), "cores")
 				}
-				if peak > 0 { // 3 × forward: the backward pass has twice its products
+				if peak != nil { // 3 × forward: the backward pass has twice its products
 					rate := 3 * productFLOPs(p.cfg, s) * float64(bm.N) / bm.Elapsed().Seconds()
 					bm.ReportMetric(rate/1e9, "GFLOP/s")
-					bm.ReportMetric(rate/peak, "limit-frac")
+					bm.ReportMetric(peak.rate()/1e9, "peak-GFLOP/s")
+					bm.ReportMetric(rate/peak.rate(), "limit-frac")
 				}
 				bm.ReportMetric(run/float64(len(batches)), "run-frac")
 				bm.ReportMetric(real/float64(len(batches)), "real-frac")

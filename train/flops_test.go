@@ -50,19 +50,41 @@ func neobertFLOPs(c layers.NeoBERTConfig, B, L float64) float64 {
 	return float64(c.NumHiddenLayers) * B * L * perToken
 }
 
-// sgemmPeak measures the float32 product rate of this machine, in FLOP/s,
-// on all cores for about 0.3 s, on an m×n×k product x·Wᵀ (the model's
-// largest: its FFN's first layer over a batch's longest sequence).
-func sgemmPeak(m, n, k int) float64 {
+// peakMeter measures the float32 product rate of this machine on all
+// cores, on an m×n×k product x·Wᵀ (the model's largest: its FFN's first
+// layer over a batch's longest sequence), in slices taken between a
+// benchmark's steps, so that the rate it reports is the machine's over the
+// same minutes as the steps': this machine's speed drifts by up to a
+// quarter within half an hour, which a rate measured once before the
+// steps carried into their ratio.
+type peakMeter struct {
+	m, n, k   int
+	a, b, c   []float32
+	flop, sec float64
+	cpu       time.Duration // CPU time the slices took, all cores
+}
+
+func newPeakMeter(m, n, k int) *peakMeter {
 	rng := rand.New(rand.NewPCG(5, 6))
-	a, b, c := normals(rng, m*k), normals(rng, n*k), make([]float32, m*n)
+	return &peakMeter{m: m, n: n, k: k, a: normals(rng, m*k), b: normals(rng, n*k), c: make([]float32, m*n)}
+}
+
+// slice runs the product for at least min (and 3 times).
+func (p *peakMeter) slice(min time.Duration) {
+	cpu0, _ := processCPU()
 	start, reps := time.Now(), 0
-	for reps < 3 || time.Since(start) < 300*time.Millisecond {
-		sgemm.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+	for reps < 3 || time.Since(start) < min {
+		sgemm.Sgemm(false, true, p.m, p.n, p.k, 1, p.a, p.k, p.b, p.k, 0, p.c, p.n)
 		reps++
 	}
-	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(start).Seconds()
+	p.sec += time.Since(start).Seconds()
+	p.flop += 2 * float64(p.m) * float64(p.n) * float64(p.k) * float64(reps)
+	cpu1, _ := processCPU()
+	p.cpu += cpu1 - cpu0
 }
+
+// rate is the FLOP/s of the slices so far.
+func (p *peakMeter) rate() float64 { return p.flop / p.sec }
 
 // TestProductFLOPsPaper checks productFLOPs on the paper preset against a
 // hand count (B 32, d 128, steps 50/500/375 for t/v/a, 768-d text, audio 5,
