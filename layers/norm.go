@@ -265,22 +265,37 @@ func normGradRows[T float](k normK, x, w, gy, gx []T, hat, pw, pb []float64, r, 
 		g0, g1, g2, g3 := gy[r*d:(r+1)*d], gy[(r+1)*d:(r+2)*d], gy[(r+2)*d:(r+3)*d], gy[(r+3)*d:(r+4)*d]
 		h0, h1, h2, h3 := hat[:d], hat[d:2*d], hat[2*d:3*d], hat[3*d:4*d]
 		var sg0, sg1, sg2, sg3, sgx0, sgx1, sgx2, sgx3 float64
-		for j, wv := range w {
+		j0 := 0
+		if x32, ok := any(x0).([]float32); ok && useAVX2 && d >= 4 {
+			// Four steps at a time with AVX2 (vec.NormParts4), operation
+			// by operation the loop below.
+			j0 = d &^ 3
+			st := [16]float64{mu[0], mu[1], mu[2], mu[3], rstd[0], rstd[1], rstd[2], rstd[3]}
+			// It reads rows 0–3 from x0, g0 and h0 on: x3, g3 and h3 above
+			// are in bounds, and pw and pb hold d elements.
+			g32 := any(g0).([]float32)
+			vec.NormParts4(&x32[0], &g32[0], &any(w).([]float32)[0], d, &hat[0], &pw[0], &pb[0], j0, &st)
+			sg0, sg1, sg2, sg3 = st[8], st[9], st[10], st[11]
+			sgx0, sgx1, sgx2, sgx3 = st[12], st[13], st[14], st[15]
+		}
+		// The explicit float64 conversions round each product on its own:
+		// no fused multiply-add, as in the assembly.
+		for j := j0; j < d; j++ {
 			a0 := (float64(x0[j]) - mu[0]) * rstd[0]
 			a1 := (float64(x1[j]) - mu[1]) * rstd[1]
 			a2 := (float64(x2[j]) - mu[2]) * rstd[2]
 			a3 := (float64(x3[j]) - mu[3]) * rstd[3]
 			h0[j], h1[j], h2[j], h3[j] = a0, a1, a2, a3
 			q0, q1, q2, q3 := float64(g0[j]), float64(g1[j]), float64(g2[j]), float64(g3[j])
-			pwj := pw[j] + q0*a0
-			pwj += q1 * a1
-			pwj += q2 * a2
-			pw[j] = pwj + q3*a3
+			pwj := pw[j] + float64(q0*a0)
+			pwj += float64(q1 * a1)
+			pwj += float64(q2 * a2)
+			pw[j] = pwj + float64(q3*a3)
 			pb[j] = pb[j] + q0 + q1 + q2 + q3
-			wj := float64(wv)
-			q0, q1, q2, q3 = q0*wj, q1*wj, q2*wj, q3*wj
+			wj := float64(w[j])
+			q0, q1, q2, q3 = float64(q0*wj), float64(q1*wj), float64(q2*wj), float64(q3*wj)
 			sg0, sg1, sg2, sg3 = sg0+q0, sg1+q1, sg2+q2, sg3+q3
-			sgx0, sgx1, sgx2, sgx3 = sgx0+q0*a0, sgx1+q1*a1, sgx2+q2*a2, sgx3+q3*a3
+			sgx0, sgx1, sgx2, sgx3 = sgx0+float64(q0*a0), sgx1+float64(q1*a1), sgx2+float64(q2*a2), sgx3+float64(q3*a3)
 		}
 		mg, mgx = [4]float64{sg0, sg1, sg2, sg3}, [4]float64{sgx0, sgx1, sgx2, sgx3}
 	}

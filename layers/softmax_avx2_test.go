@@ -1,10 +1,12 @@
 package layers
 
 import (
-	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
 )
 
 // TestExpSumAVX2MatchesExpNeg checks that the assembly exponentials are
@@ -239,6 +241,67 @@ func TestAddAndNormAVX2MatchGo(t *testing.T) {
 		same("layer norm", got[0][1], got[1][1])
 		same("rms norm", got[0][2], got[1][2])
 		same("norm gradient", got[0][3], got[1][3])
+	}
+}
+
+// TestNormGradRowsAVX2MatchesGo checks that a norm's backward pass over
+// four rows (normGradRows: the normalized rows, the parameter sums and the
+// input gradients) is bitwise the same with the assembly steps
+// (vec.NormParts4) as with the Go loop, for layer and RMS norms, widths
+// with and without a tail past the last group of four, and rows with
+// signed zeros, infinities, NaN (any NaN matches any), subnormals and
+// large values, starting from nonzero parameter sums.
+func TestNormGradRowsAVX2MatchesGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), 1e-40, 3e38}
+	row := func(n int, specials bool) []float32 {
+		r := make([]float32, n)
+		for i := range r {
+			if specials && rng.IntN(40) == 0 {
+				r[i] = special[rng.IntN(len(special))]
+			} else {
+				r[i] = float32(rng.NormFloat64() * math.Exp(rng.NormFloat64()))
+			}
+		}
+		return r
+	}
+	for _, d := range []int{4, 5, 8, 13, 128, 131} {
+		for _, rms := range []bool{false, true} {
+			for _, specials := range []bool{false, true} {
+				k := normK{eps: 1e-5, rms: rms}
+				const rows = 6 // the four rows start at row 1
+				x, gy, w := row(rows*d, specials), row(rows*d, specials), row(d, specials)
+				start := make([]float64, 2*d)
+				for i := range start {
+					start[i] = rng.NormFloat64()
+				}
+				var gx [2][]float32
+				var parts, hat [2][]float64
+				for i, avx := range []bool{true, false} {
+					useAVX2 = avx
+					gx[i], hat[i] = make([]float32, rows*d), make([]float64, 4*d)
+					parts[i] = append([]float64(nil), start...)
+					normGradRows(k, x, w, gy, gx[i], hat[i], parts[i][:d], parts[i][d:], 1, 4)
+				}
+				useAVX2 = true
+				what := fmt.Sprintf("d %d, rms %v, specials %v", d, rms, specials)
+				for i := range gx[0] {
+					if a, b := gx[0][i], gx[1][i]; math.Float32bits(a) != math.Float32bits(b) && !(a != a && b != b) {
+						t.Fatalf("%s: gx[%d]: AVX2 %v, Go %v", what, i, a, b)
+					}
+				}
+				for name, pair := range map[string][2][]float64{"hat": hat, "parameter sums": parts} {
+					for i := range pair[0] {
+						if a, b := pair[0][i], pair[1][i]; math.Float64bits(a) != math.Float64bits(b) && !(a != a && b != b) {
+							t.Fatalf("%s: %s[%d]: AVX2 %v, Go %v", what, name, i, a, b)
+						}
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -85,3 +85,13 @@ func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64)
 //
 //go:noescape
 func Piecewise(x, m, y *float32, n int, relu bool)
+
+// NormParts4 runs the k steps j < n (n a positive multiple of 4) of a
+// norm's backward pass over four rows (x and gy rows d floats apart, hat
+// rows d float64s apart), operation by operation as layers.normGradRows
+// does (see vec_amd64.s): the normalized rows into hat, their terms added
+// to the parameter sums pw and pb, and to the rows' sums st[8:12] (Σ g·w)
+// and st[12:16] (Σ g·w·x̂), from mu st[0:4] and rstd st[4:8].
+//
+//go:noescape
+func NormParts4(x, gy, w *float32, d int, hat, pw, pb *float64, n int, st *[16]float64)

@@ -509,3 +509,129 @@ pwstore:
 	JNZ looppw
 	VZEROUPPER
 	RET
+
+// func NormParts4(x, gy, w *float32, d int, hat, pw, pb *float64, n int, st *[16]float64)
+//
+// The k steps j < n (n a positive multiple of 4) of a norm's backward pass
+// over four rows (x and gy rows d floats apart, hat rows d float64s apart)
+// as layers.normGradRows runs them, each operation rounded on its own:
+//
+//	a_i = (x_i[j] − mu_i)·rstd_i, hat_i[j] = a_i
+//	pw[j] = (((pw[j] + g_0·a_0) + g_1·a_1) + g_2·a_2) + g_3·a_3
+//	pb[j] = (((pb[j] + g_0) + g_1) + g_2) + g_3
+//	q_i = g_i·w[j], sg_i += q_i, sgx_i += q_i·a_i
+//
+// with g_i = gy_i[j], st = mu[4], rstd[4], sg[4], sgx[4] (sg and sgx
+// updated). Four k steps at a time: the rows are read as four runs of four
+// and turned (4×4 transposes) into per-step vectors of the four rows for
+// a, sg and sgx, and back into per-row vectors for hat, pw and pb.
+TEXT ·NormParts4(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), SI
+	MOVQ gy+8(FP), R9
+	MOVQ w+16(FP), DX
+	MOVQ d+24(FP), R8
+	MOVQ hat+32(FP), BX
+	MOVQ pw+40(FP), DI
+	MOVQ pb+48(FP), R13
+	MOVQ n+56(FP), CX
+	MOVQ st+64(FP), AX
+	LEAQ (R8*8), R11
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R10
+	LEAQ (R11)(R11*2), R12
+	VMOVUPD 0(AX), Y12
+	VMOVUPD 32(AX), Y13
+	VMOVUPD 64(AX), Y14
+	VMOVUPD 96(AX), Y15
+loopparts:
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD (SI)(R8*1), Y1
+	VCVTPS2PD (SI)(R8*2), Y2
+	VCVTPS2PD (SI)(R10*1), Y3
+	VUNPCKLPD Y1, Y0, Y4
+	VUNPCKHPD Y1, Y0, Y5
+	VUNPCKLPD Y3, Y2, Y6
+	VUNPCKHPD Y3, Y2, Y7
+	VPERM2F128 $0x20, Y6, Y4, Y0
+	VPERM2F128 $0x20, Y7, Y5, Y1
+	VPERM2F128 $0x31, Y6, Y4, Y2
+	VPERM2F128 $0x31, Y7, Y5, Y3
+	VSUBPD Y12, Y0, Y0
+	VSUBPD Y12, Y1, Y1
+	VSUBPD Y12, Y2, Y2
+	VSUBPD Y12, Y3, Y3
+	VMULPD Y13, Y0, Y0
+	VMULPD Y13, Y1, Y1
+	VMULPD Y13, Y2, Y2
+	VMULPD Y13, Y3, Y3
+	VUNPCKLPD Y1, Y0, Y4
+	VUNPCKHPD Y1, Y0, Y5
+	VUNPCKLPD Y3, Y2, Y6
+	VUNPCKHPD Y3, Y2, Y7
+	VPERM2F128 $0x20, Y6, Y4, Y8
+	VPERM2F128 $0x20, Y7, Y5, Y9
+	VPERM2F128 $0x31, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y11
+	VMOVUPD Y8, (BX)
+	VMOVUPD Y9, (BX)(R11*1)
+	VMOVUPD Y10, (BX)(R11*2)
+	VMOVUPD Y11, (BX)(R12*1)
+	VCVTPS2PD (R9), Y4
+	VCVTPS2PD (R9)(R8*1), Y5
+	VCVTPS2PD (R9)(R8*2), Y6
+	VCVTPS2PD (R9)(R10*1), Y7
+	VMULPD Y4, Y8, Y8
+	VMULPD Y5, Y9, Y9
+	VMULPD Y6, Y10, Y10
+	VMULPD Y7, Y11, Y11
+	VADDPD (DI), Y8, Y8
+	VADDPD Y9, Y8, Y8
+	VADDPD Y10, Y8, Y8
+	VADDPD Y11, Y8, Y8
+	VMOVUPD Y8, (DI)
+	VADDPD (R13), Y4, Y8
+	VADDPD Y5, Y8, Y8
+	VADDPD Y6, Y8, Y8
+	VADDPD Y7, Y8, Y8
+	VMOVUPD Y8, (R13)
+	VUNPCKLPD Y5, Y4, Y8
+	VUNPCKHPD Y5, Y4, Y9
+	VUNPCKLPD Y7, Y6, Y10
+	VUNPCKHPD Y7, Y6, Y11
+	VPERM2F128 $0x20, Y10, Y8, Y4
+	VPERM2F128 $0x20, Y11, Y9, Y5
+	VPERM2F128 $0x31, Y10, Y8, Y6
+	VPERM2F128 $0x31, Y11, Y9, Y7
+	VCVTPS2PD (DX), Y8
+	VPERMPD $0x00, Y8, Y9
+	VMULPD Y9, Y4, Y4
+	VADDPD Y4, Y14, Y14
+	VMULPD Y0, Y4, Y4
+	VADDPD Y4, Y15, Y15
+	VPERMPD $0x55, Y8, Y9
+	VMULPD Y9, Y5, Y5
+	VADDPD Y5, Y14, Y14
+	VMULPD Y1, Y5, Y5
+	VADDPD Y5, Y15, Y15
+	VPERMPD $0xAA, Y8, Y9
+	VMULPD Y9, Y6, Y6
+	VADDPD Y6, Y14, Y14
+	VMULPD Y2, Y6, Y6
+	VADDPD Y6, Y15, Y15
+	VPERMPD $0xFF, Y8, Y9
+	VMULPD Y9, Y7, Y7
+	VADDPD Y7, Y14, Y14
+	VMULPD Y3, Y7, Y7
+	VADDPD Y7, Y15, Y15
+	ADDQ $16, SI
+	ADDQ $16, R9
+	ADDQ $16, DX
+	ADDQ $32, BX
+	ADDQ $32, DI
+	ADDQ $32, R13
+	SUBQ $4, CX
+	JNZ loopparts
+	VMOVUPD Y14, 64(AX)
+	VMOVUPD Y15, 96(AX)
+	VZEROUPPER
+	RET

@@ -33,3 +33,7 @@ func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64)
 }
 
 func Piecewise(x, m, y *float32, n int, relu bool) { panic("vec: no AVX2") }
+
+func NormParts4(x, gy, w *float32, d int, hat, pw, pb *float64, n int, st *[16]float64) {
+	panic("vec: no AVX2")
+}
