@@ -575,9 +575,11 @@ func parallelWork(n int, f func(w, lo, hi int)) {
 		}
 		return
 	}
+	// The first chunk runs on the calling goroutine: it works instead of
+	// sleeping until the others wake it.
 	var wg sync.WaitGroup
 	chunk := (n + nw - 1) / nw
-	for lo := 0; lo < n; lo += chunk {
+	for lo := chunk; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
 		go func(w, lo, hi int) {
@@ -585,5 +587,6 @@ func parallelWork(n int, f func(w, lo, hi int)) {
 			f(w, lo, hi)
 		}(lo/chunk, lo, hi)
 	}
+	f(0, 0, chunk)
 	wg.Wait()
 }

@@ -3,7 +3,6 @@ package sgemm
 import (
 	"fmt"
 	"runtime"
-	"sync"
 )
 
 // OnRows is Sgemm on chosen rows of A and C: C[rows] = alpha·A[rows]·op(B)
@@ -89,16 +88,9 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 		serialOn(rows)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := tiles*w/workers*mr, min(tiles*(w+1)/workers*mr, m)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			serialOn(rows[lo:hi])
-		}()
-	}
-	wg.Wait()
+	fork(workers, func(w int) {
+		serialOn(rows[tiles*w/workers*mr : min(tiles*(w+1)/workers*mr, m)])
+	})
 }
 
 func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -143,20 +135,14 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 		serialOver(0, m, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	fork(workers, func(w int) {
 		lo, hi := tiles*w/workers*tile, min(tiles*(w+1)/workers*tile, dim)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if splitM {
-				serialOver(lo, hi-lo, 0, n)
-			} else {
-				serialOver(0, m, lo, hi-lo)
-			}
-		}()
-	}
-	wg.Wait()
+		if splitM {
+			serialOver(lo, hi-lo, 0, n)
+		} else {
+			serialOver(0, m, lo, hi-lo)
+		}
+	})
 }
 
 // checkRows panics unless rows increases from a nonnegative first row.

@@ -79,31 +79,41 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	fork(workers, func(w int) {
 		lo := tiles * w / workers * tile
 		hi := min(tiles*(w+1)/workers*tile, dim)
 		if lo >= hi {
-			continue
+			return
 		}
+		if splitM {
+			aOff := lo * lda
+			if tA {
+				aOff = lo
+			}
+			serial(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			return
+		}
+		bOff := lo
+		if tB {
+			bOff = lo * ldb
+		}
+		serial(tA, tB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+	})
+}
+
+// fork runs f(w) for w in [0, workers), f(0) on the calling goroutine and
+// the others on goroutines of their own, and returns when all are done:
+// the caller works instead of sleeping until the others wake it.
+func fork(workers int, f func(w int)) {
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func() {
 			defer wg.Done()
-			if splitM {
-				aOff := lo * lda
-				if tA {
-					aOff = lo
-				}
-				serial(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
-				return
-			}
-			bOff := lo
-			if tB {
-				bOff = lo * ldb
-			}
-			serial(tA, tB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
-		}(lo, hi)
+			f(w)
+		}()
 	}
+	f(0)
 	wg.Wait()
 }
 
