@@ -210,38 +210,32 @@ func runsOf(rows []int, f func(o, n, r int)) {
 // steps rows (k step p is row rows[p] of a), each stretch of consecutive
 // rows copied as packA copies a transposed A.
 func packAOver(dst, a []float32, lda int, rows []int, i0, mb int) {
-	kb, full := len(rows), mb/mr
-	runsOf(rows, func(o, n, r int) {
-		base := r*lda + i0
-		if full > 0 {
-			packRuns6(full, n, kb, a[base:base+(n-1)*lda+full*mr], lda, dst[o*mr:])
-		}
-		if rest := mb - full*mr; rest > 0 {
-			panel := dst[full*mr*kb:]
-			for p := 0; p < n; p++ {
-				d := panel[(o+p)*mr : (o+p+1)*mr]
-				copy(d, a[base+p*lda+full*mr:][:rest])
-				clear(d[rest:])
-			}
-		}
-	})
+	packOver(dst, a, lda, rows, i0, mb, mr, packRuns6)
 }
 
 // packBOver is packB for op(B) = B[rows]: op(B)[:, j0:j0+nb] over the k
 // steps rows (k step p is row rows[p] of b), each stretch of consecutive
 // rows copied as packB copies an untransposed B.
 func packBOver(dst, b []float32, ldb int, rows []int, j0, nb int) {
-	kb, full := len(rows), nb/nr
+	packOver(dst, b, ldb, rows, j0, nb, nr, packRuns16)
+}
+
+// packOver packs columns c0..c0+width-1 of the rows of s (row stride ld)
+// into panels of tile columns, k step p of panel q at dst[q·tile·kb +
+// p·tile] with kb = len(rows): the full panels with runs (packRuns6 or
+// packRuns16), stretch by stretch, the last partial one padded with zeros.
+func packOver(dst, s []float32, ld int, rows []int, c0, width, tile int, runs func(panels, steps, stride int, src []float32, ld int, dst []float32)) {
+	kb, full := len(rows), width/tile
 	runsOf(rows, func(o, n, r int) {
-		base := r*ldb + j0
+		base := r*ld + c0
 		if full > 0 {
-			packRuns16(full, n, kb, b[base:base+(n-1)*ldb+full*nr], ldb, dst[o*nr:])
+			runs(full, n, kb, s[base:base+(n-1)*ld+full*tile], ld, dst[o*tile:])
 		}
-		if rest := nb - full*nr; rest > 0 {
-			panel := dst[full*nr*kb:]
+		if rest := width - full*tile; rest > 0 {
+			panel := dst[full*tile*kb:]
 			for p := 0; p < n; p++ {
-				d := panel[(o+p)*nr : (o+p+1)*nr]
-				copy(d, b[base+p*ldb+full*nr:][:rest])
+				d := panel[(o+p)*tile : (o+p+1)*tile]
+				copy(d, s[base+p*ld+full*tile:][:rest])
 				clear(d[rest:])
 			}
 		}

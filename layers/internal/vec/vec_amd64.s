@@ -510,6 +510,14 @@ pwstore:
 	VZEROUPPER
 	RET
 
+// TRANSPOSE4PD sets o0..o3 to the columns of the 4x4 float64 matrix whose
+// rows are r0..r3 (lane j of o_i is lane i of r_j), through t0..t3; o may
+// be r.
+#define TRANSPOSE4PD(r0, r1, r2, r3, t0, t1, t2, t3, o0, o1, o2, o3) \
+	VUNPCKLPD r1, r0, t0; VUNPCKHPD r1, r0, t1; VUNPCKLPD r3, r2, t2; VUNPCKHPD r3, r2, t3; \
+	VPERM2F128 $0x20, t2, t0, o0; VPERM2F128 $0x20, t3, t1, o1; \
+	VPERM2F128 $0x31, t2, t0, o2; VPERM2F128 $0x31, t3, t1, o3
+
 // func NormParts4(x, gy, w *float32, d int, hat, pw, pb *float64, n int, st *[16]float64)
 //
 // The k steps j < n (n a positive multiple of 4) of a norm's backward pass
@@ -548,14 +556,7 @@ loopparts:
 	VCVTPS2PD (SI)(R8*1), Y1
 	VCVTPS2PD (SI)(R8*2), Y2
 	VCVTPS2PD (SI)(R10*1), Y3
-	VUNPCKLPD Y1, Y0, Y4
-	VUNPCKHPD Y1, Y0, Y5
-	VUNPCKLPD Y3, Y2, Y6
-	VUNPCKHPD Y3, Y2, Y7
-	VPERM2F128 $0x20, Y6, Y4, Y0
-	VPERM2F128 $0x20, Y7, Y5, Y1
-	VPERM2F128 $0x31, Y6, Y4, Y2
-	VPERM2F128 $0x31, Y7, Y5, Y3
+	TRANSPOSE4PD(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y0, Y1, Y2, Y3)
 	VSUBPD Y12, Y0, Y0
 	VSUBPD Y12, Y1, Y1
 	VSUBPD Y12, Y2, Y2
@@ -564,14 +565,7 @@ loopparts:
 	VMULPD Y13, Y1, Y1
 	VMULPD Y13, Y2, Y2
 	VMULPD Y13, Y3, Y3
-	VUNPCKLPD Y1, Y0, Y4
-	VUNPCKHPD Y1, Y0, Y5
-	VUNPCKLPD Y3, Y2, Y6
-	VUNPCKHPD Y3, Y2, Y7
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x20, Y7, Y5, Y9
-	VPERM2F128 $0x31, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y7, Y5, Y11
+	TRANSPOSE4PD(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11)
 	VMOVUPD Y8, (BX)
 	VMOVUPD Y9, (BX)(R11*1)
 	VMOVUPD Y10, (BX)(R11*2)
@@ -594,14 +588,7 @@ loopparts:
 	VADDPD Y6, Y8, Y8
 	VADDPD Y7, Y8, Y8
 	VMOVUPD Y8, (R13)
-	VUNPCKLPD Y5, Y4, Y8
-	VUNPCKHPD Y5, Y4, Y9
-	VUNPCKLPD Y7, Y6, Y10
-	VUNPCKHPD Y7, Y6, Y11
-	VPERM2F128 $0x20, Y10, Y8, Y4
-	VPERM2F128 $0x20, Y11, Y9, Y5
-	VPERM2F128 $0x31, Y10, Y8, Y6
-	VPERM2F128 $0x31, Y11, Y9, Y7
+	TRANSPOSE4PD(Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y4, Y5, Y6, Y7)
 	VCVTPS2PD (DX), Y8
 	VPERMPD $0x00, Y8, Y9
 	VMULPD Y9, Y4, Y4
