@@ -14,7 +14,7 @@ import (
 // are bitwise Sgemm's on the rows copied out (and so do not depend on the
 // number of cores).
 func OnRows(tB bool, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	onRows(workersFor(len(rows), n, k), tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	onRows(runtime.GOMAXPROCS(0), tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // SerialOnRows is OnRows on the calling goroutine alone.
@@ -30,21 +30,12 @@ func SerialOnRows(tB bool, rows []int, n, k int, alpha float32, a []float32, lda
 // Sgemm(true, false, …)'s on the rows copied out, and do not depend on the
 // number of cores.
 func OverRows(rows []int, m, n int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	overRows(workersFor(m, n, len(rows)), rows, m, n, alpha, a, lda, b, ldb, beta, c, ldc)
+	overRows(runtime.GOMAXPROCS(0), rows, m, n, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // SerialOverRows is OverRows on the calling goroutine alone.
 func SerialOverRows(rows []int, m, n int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	overRows(1, rows, m, n, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-// workersFor is the number of goroutines Sgemm gives an m×n×k product
-// before limiting it to its tiles.
-func workersFor(m, n, k int) int {
-	if m*n*k < parallelWork {
-		return 1
-	}
-	return runtime.GOMAXPROCS(0)
 }
 
 func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -72,8 +63,7 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 		}
 		return
 	}
-	tiles := (m + mr - 1) / mr
-	workers = min(workers, tiles)
+	workers, chunk := parts(workers, m, n, k, m, mr)
 	serialOn := func(rows []int) {
 		buf := bufPool.Get().(*buffers)
 		defer bufPool.Put(buf)
@@ -89,7 +79,8 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 		return
 	}
 	fork(workers, func(w int) {
-		serialOn(rows[tiles*w/workers*mr : min(tiles*(w+1)/workers*mr, m)])
+		lo, hi := chunk(w)
+		serialOn(rows[lo:hi])
 	})
 }
 
@@ -114,13 +105,8 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 		return
 	}
 	// Split the larger of m and n, as Sgemm does.
-	splitM := m >= n
-	tile, dim := mr, m
-	if !splitM {
-		tile, dim = nr, n
-	}
-	tiles := (dim + tile - 1) / tile
-	workers = min(workers, tiles)
+	splitM, dim, tile := larger(m, n)
+	workers, chunk := parts(workers, m, n, k, dim, tile)
 	serialOver := func(i0, mm, j0, nn int) {
 		buf := bufPool.Get().(*buffers)
 		defer bufPool.Put(buf)
@@ -136,7 +122,7 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 		return
 	}
 	fork(workers, func(w int) {
-		lo, hi := tiles*w/workers*tile, min(tiles*(w+1)/workers*tile, dim)
+		lo, hi := chunk(w)
 		if splitM {
 			serialOver(lo, hi-lo, 0, n)
 		} else {

@@ -61,30 +61,16 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if m*n*k < parallelWork {
-		workers = 1
-	}
 	// Split the larger of m and n into whole micro-tiles, one chunk per
 	// goroutine; each goroutine packs the part of A or B it needs.
-	splitM := m >= n
-	tile, dim := mr, m
-	if !splitM {
-		tile, dim = nr, n
-	}
-	tiles := (dim + tile - 1) / tile
-	if workers > tiles {
-		workers = tiles
-	}
+	splitM, dim, tile := larger(m, n)
+	workers, chunk := parts(workers, m, n, k, dim, tile)
 	if workers <= 1 {
 		serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	fork(workers, func(w int) {
-		lo := tiles * w / workers * tile
-		hi := min(tiles*(w+1)/workers*tile, dim)
-		if lo >= hi {
-			return
-		}
+		lo, hi := chunk(w)
 		if splitM {
 			aOff := lo * lda
 			if tA {
@@ -99,6 +85,31 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		}
 		serial(tA, tB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
 	})
+}
+
+// larger returns whether a product splits its m×n result along m (the
+// larger of the two, or either) rather than n, and that dimension with its
+// micro-tile size.
+func larger(m, n int) (splitM bool, dim, tile int) {
+	if m >= n {
+		return true, m, mr
+	}
+	return false, n, nr
+}
+
+// parts returns how many goroutines an m×n×k product runs on (at most
+// workers, one below parallelWork, none without a tile each) when dim, m
+// or n, is cut into whole tiles, and the range [lo, hi) of dim that
+// goroutine w takes (never empty).
+func parts(workers, m, n, k, dim, tile int) (int, func(w int) (lo, hi int)) {
+	if m*n*k < parallelWork {
+		workers = 1
+	}
+	tiles := (dim + tile - 1) / tile
+	workers = min(workers, tiles)
+	return workers, func(w int) (int, int) {
+		return tiles * w / workers * tile, min(tiles*(w+1)/workers*tile, dim)
+	}
 }
 
 // fork runs f(w) for w in [0, workers), f(0) on the calling goroutine and
