@@ -125,3 +125,23 @@ func BenchmarkPackB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSerial times Serial, one goroutine, on the per-head products of
+// attention (head width 32, 500 queries and keys; the P·V, dS·K and
+// transposed products multiply a large operand by a narrow one) and
+// reports GFLOP/s.
+func BenchmarkSerial(b *testing.B) {
+	for _, s := range benchShapes {
+		if s.name[:4] != "att_" {
+			continue
+		}
+		a, lda, bm, ldb, c, ldc := s.tc.operands(rand.New(rand.NewPCG(7, 8)))
+		flops := 2 * float64(s.tc.m) * float64(s.tc.n) * float64(s.tc.k)
+		b.Run(s.name, func(b *testing.B) {
+			for b.Loop() {
+				Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, a, lda, bm, ldb, s.tc.beta, c, ldc)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

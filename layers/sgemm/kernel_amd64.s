@@ -1,18 +1,82 @@
 #include "textflag.h"
 
-// func kern6x16(kb int, ap, bp, c *float32, ldc int, alpha float32, store bool)
+// One k step: rows 0..5 of A's current step times the 16 floats of Bp at
+// off(DI), added into the accumulators; then SI and R10 move to the next
+// step.
+#define KSTEP(off) \
+	VMOVUPS off(DI), Y12; \
+	VMOVUPS off+32(DI), Y13; \
+	VBROADCASTSS (SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS (SI)(R9*1), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS (SI)(R9*2), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS (R10), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS (R10)(R9*1), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS (R10)(R9*2), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11; \
+	ADDQ R11, SI; \
+	ADDQ R11, R10
+
+// One k step of a packed panel: its six floats at aoff(SI) times the 16
+// floats of Bp at boff(DI).
+#define PSTEP(aoff, boff) \
+	VMOVUPS boff(DI), Y12; \
+	VMOVUPS boff+32(DI), Y13; \
+	VBROADCASTSS aoff(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS aoff+4(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS aoff+8(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS aoff+12(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS aoff+16(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS aoff+20(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11
+
+// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool)
 //
-// C[0:6, 0:16] += alpha * Ap * Bp, or with store C[0:6, 0:16] = alpha * Ap * Bp
-// without reading C. Y0..Y11 hold the 6x16 accumulator (two
+// C[0:6, 0:16] += alpha * A * Bp, or with store C[0:6, 0:16] = alpha * A * Bp
+// without reading C, where element (r, p) of A is ap[r*rs + p*ps] (a
+// packed panel: rs 1, ps 6). Y0..Y11 hold the 6x16 accumulator (two
 // registers per row), Y12/Y13 the current row of Bp, Y14/Y15 broadcast
-// elements of Ap. The k loop is unrolled by two.
-TEXT ·kern6x16(SB), NOSPLIT, $0-45
+// elements of A. SI addresses rows 0..2 of A's current k step and R10
+// rows 3..5, R9 apart; R11 is the k step. The k loop is unrolled by two,
+// with fixed offsets for a packed panel.
+// A transposed A read in place (rows adjacent, steps far apart: every
+// step on new cache lines) is prefetched 16 steps ahead.
+TEXT ·kern6x16(SB), NOSPLIT, $0-61
 	MOVQ kb+0(FP), CX
 	MOVQ ap+8(FP), SI
-	MOVQ bp+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ rs+16(FP), R9
+	MOVQ ps+24(FP), R11
+	MOVQ bp+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R11
+	LEAQ (R9)(R9*2), R10
+	ADDQ SI, R10
+	MOVQ R11, R12
+	SHLQ $4, R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -28,77 +92,44 @@ TEXT ·kern6x16(SB), NOSPLIT, $0-45
 	MOVQ CX, BX
 	SHRQ $1, BX
 	JZ tail
-loop2:
-	VMOVUPS 0(DI), Y12
-	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 64(DI), Y12
-	VMOVUPS 96(DI), Y13
-	VBROADCASTSS 24(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 28(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 32(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 36(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 40(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 44(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
+	CMPQ R9, $4
+	JNE loop2
+	CMPQ R11, $24
+	JNE fetch2
+packed2:
+	PSTEP(0, 0)
+	PSTEP(24, 64)
 	ADDQ $48, SI
+	ADDQ $128, DI
+	DECQ BX
+	JNZ packed2
+	JMP tail
+fetch2:
+	PREFETCHT0 (SI)(R12*1)
+	PREFETCHT0 8(R10)(R12*1)
+	KSTEP(0)
+	PREFETCHT0 (SI)(R12*1)
+	PREFETCHT0 8(R10)(R12*1)
+	KSTEP(64)
+	ADDQ $128, DI
+	DECQ BX
+	JNZ fetch2
+	JMP tail
+loop2:
+	KSTEP(0)
+	KSTEP(64)
 	ADDQ $128, DI
 	DECQ BX
 	JNZ loop2
 tail:
 	ANDQ $1, CX
 	JZ store
-	VMOVUPS 0(DI), Y12
-	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
-	VFMADD231PS Y12, Y14, Y0
-	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS Y12, Y15, Y2
-	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS Y12, Y14, Y4
-	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS Y12, Y14, Y8
-	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS Y12, Y15, Y10
-	VFMADD231PS Y13, Y15, Y11
+	LEAQ (R9)(R9*2), R10
+	ADDQ SI, R10
+	KSTEP(0)
 store:
-	VBROADCASTSS alpha+40(FP), Y14
-	MOVBLZX store+44(FP), AX
+	VBROADCASTSS alpha+56(FP), Y14
+	MOVBLZX store+60(FP), AX
 	TESTL AX, AX
 	JNZ overwrite
 	VMOVUPS (DX), Y12

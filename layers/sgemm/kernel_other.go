@@ -6,10 +6,11 @@ package sgemm
 // architecture. It is a variable so the tests can set it like on amd64.
 var useAsm = false
 
-// microKernel computes C[0:mr, 0:nr] += alpha · Ap · Bp, or with store
-// C = alpha · Ap · Bp, with the pure-Go kernel.
-func microKernel(kb int, ap, bp, c []float32, ldc int, alpha float32, store bool) {
-	kernGo(kb, ap, bp, c, ldc, alpha, store)
+// microKernel computes C[0:mr, 0:nr] += alpha · A · Bp, or with store
+// C = alpha · A · Bp, with the pure-Go kernel (A's element (r, p) is
+// ap[r·rs+p·ps]).
+func microKernel(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool) {
+	kernGo(kb, ap, rs, ps, bp, c, ldc, alpha, store)
 }
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into

@@ -67,7 +67,7 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 	serialOn := func(rows []int) {
 		buf := bufPool.Get().(*buffers)
 		defer bufPool.Put(buf)
-		blocked(len(rows), n, k, alpha, beta, cMatrix{c, ldc, rows}, &buf.a, func(dst []float32, ic, mb, pc, kb int) {
+		blocked(len(rows), n, k, alpha, beta, cMatrix{c, ldc, rows}, &buf.a, inPlace{}, func(dst []float32, ic, mb, pc, kb int) {
 			packARows(dst, a, lda, rows[ic:ic+mb], pc, kb)
 		}, func(pc, kb, jc, nb int) []float32 {
 			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
@@ -110,7 +110,7 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 	serialOver := func(i0, mm, j0, nn int) {
 		buf := bufPool.Get().(*buffers)
 		defer bufPool.Put(buf)
-		blocked(mm, nn, k, alpha, beta, cMatrix{c[i0*ldc+j0:], ldc, nil}, &buf.a, func(dst []float32, ic, mb, pc, kb int) {
+		blocked(mm, nn, k, alpha, beta, cMatrix{c[i0*ldc+j0:], ldc, nil}, &buf.a, inPlace{}, func(dst []float32, ic, mb, pc, kb int) {
 			packAOver(dst, a, lda, rows[pc:pc+kb], i0+ic, mb)
 		}, func(pc, kb, jc, nb int) []float32 {
 			packBOver(buf.b[:], b, ldb, rows[pc:pc+kb], j0+jc, nb)

@@ -242,12 +242,39 @@ var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, func(dst []float32, ic, mb, pc, kb int) {
+	var at inPlace
+	if (n+nr-1)/nr <= inPlaceTiles {
+		at = inPlace{a, lda, tA}
+	}
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, at, func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
 	}, func(pc, kb, jc, nb int) []float32 {
 		packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
 		return buf.b[:]
 	})
+}
+
+// inPlaceTiles is the most column tiles of C for which the micro-kernel
+// reads op(A) where it lies instead of from packed panels: packing pays
+// for itself only over several tiles.
+var inPlaceTiles = 2
+
+// inPlace is op(A) (A with row stride lda, transposed if tA) for the
+// micro-kernel to read where it lies, or, with a nil, none: op(A) is
+// packed.
+type inPlace struct {
+	a   []float32
+	lda int
+	tA  bool
+}
+
+// panel returns op(A) from row i and column p on, with the strides of its
+// rows and columns, as microKernel takes them.
+func (d inPlace) panel(i, p int) (ap []float32, rs, ps int) {
+	if d.tA {
+		return d.a[p*d.lda+i:], 1, d.lda
+	}
+	return d.a[i*d.lda+p:], d.lda, 1
 }
 
 // cMatrix is C, of row stride ld in s: its row i is row i of s,
@@ -274,10 +301,12 @@ func (r cMatrix) together(i, n int) bool {
 // blocked is the blocked product given the packing of op(A) and op(B):
 // packA(dst, ic, mb, pc, kb) packs op(A)[ic:ic+mb, pc:pc+kb] into dst as
 // packA lays it out, and packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb,
-// jc:jc+nb] as packB lays it out. With beta zero the first k block stores
-// its products instead of adding them to C: the same numbers (alpha·acc +
-// 0 rounds like alpha·acc) without a pass that clears C.
-func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) []float32) {
+// jc:jc+nb] as packB lays it out. Where at holds op(A), the full mr-row
+// panels are read in place and only a last partial one is packed. With
+// beta zero the first k block stores its products instead of adding them
+// to C: the same numbers (alpha·acc + 0 rounds like alpha·acc) without a
+// pass that clears C.
+func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, at inPlace, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) []float32) {
 	if beta != 0 {
 		for i := 0; i < m; i++ {
 			scale(1, n, beta, c.s[c.row(i):], c.ld)
@@ -292,16 +321,28 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 			bBlock := packedB(pc, kb, jc, nb)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(abuf[:], ic, mb, pc, kb)
+				inPlace := 0 // rows of the block read in place
+				if at.a != nil {
+					inPlace = mb / mr * mr
+				}
+				if inPlace < mb {
+					packA(abuf[:], ic+inPlace, mb-inPlace, pc, kb)
+				}
 				for jr := 0; jr < nb; jr += nr {
 					bp := bBlock[jr*kb : (jr+nr)*kb]
 					cols := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
-						ap := abuf[ir*kb : (ir+mr)*kb]
+						var ap []float32
+						rs, ps := 1, mr
+						if ir < inPlace {
+							ap, rs, ps = at.panel(ic+ir, pc)
+						} else {
+							ap = abuf[(ir-inPlace)*kb : (ir-inPlace+mr)*kb]
+						}
 						rows := min(mr, mb-ir)
 						i := ic + ir
 						if rows == mr && cols == nr && c.together(i, mr) {
-							microKernel(kb, ap, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store)
+							microKernel(kb, ap, rs, ps, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store)
 							continue
 						}
 						// Partial tile, or rows apart: run the same kernel
@@ -313,7 +354,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 								copy(edge[r*nr:r*nr+cols], c.s[off:off+cols])
 							}
 						}
-						microKernel(kb, ap, bp, edge[:], nr, alpha, store)
+						microKernel(kb, ap, rs, ps, bp, edge[:], nr, alpha, store)
 						for r := 0; r < rows; r++ {
 							off := c.row(i+r) + jc + jr
 							copy(c.s[off:off+cols], edge[r*nr:r*nr+cols])
@@ -383,7 +424,7 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 	}
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, func(dst []float32, ic, mb, pc, kb int) {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlace{}, func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
 	}, func(pc, _, jc, _ int) []float32 {
 		return pb.data[pb.off[[2]int{pc, jc}]:]
@@ -481,15 +522,15 @@ func packStrided(panel, src []float32, ld, kb, stride, from, n int) {
 	}
 }
 
-// kernGo is the portable micro-kernel: C[0:mr, 0:nr] += alpha · Ap · Bp,
-// or with store C = alpha · Ap · Bp, with Ap and Bp packed as by packA
-// and packB.
-func kernGo(kb int, ap, bp, c []float32, ldc int, alpha float32, store bool) {
+// kernGo is the portable micro-kernel: C[0:mr, 0:nr] += alpha · A · Bp,
+// or with store C = alpha · A · Bp, with A's element (r, p) at
+// ap[r·rs+p·ps] (packA's panels: rs 1, ps mr) and Bp packed as by packB.
+func kernGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool) {
 	var acc [mr * nr]float32
 	for p := 0; p < kb; p++ {
 		bRow := bp[p*nr : p*nr+nr : p*nr+nr]
-		aCol := ap[p*mr : p*mr+mr : p*mr+mr]
-		for r, av := range aCol {
+		for r := 0; r < mr; r++ {
+			av := ap[r*rs+p*ps]
 			row := acc[r*nr : r*nr+nr : r*nr+nr]
 			for j, bv := range bRow {
 				row[j] += av * bv

@@ -234,6 +234,44 @@ func TestSgemmDeterministic(t *testing.T) {
 	})
 }
 
+// TestInPlaceMatchesPacked checks that reading op(A) where it lies gives
+// bitwise the packed panels' results, for A plain and transposed, with a
+// partial last panel or none, across the mc and kc blocks, with beta zero
+// and not; the head-sized products of attention among them. And that
+// Serial reads in place the products that narrow.
+func TestInPlaceMatchesPacked(t *testing.T) {
+	var shapes []gemmCase
+	for _, s := range [][3]int{{6, 16, 1}, {7, 32, 5}, {150, 32, 600}, {500, 32, 500}, {13, 20, 257}, {298, 100, 40}} {
+		for tr := 0; tr < 4; tr++ {
+			shapes = append(shapes, gemmCase{tA: tr&1 != 0, tB: tr&2 != 0, m: s[0], n: s[1], k: s[2], extraA: 3, extraC: 1, alpha: 1})
+			shapes = append(shapes, gemmCase{tA: tr&1 != 0, tB: tr&2 != 0, m: s[0], n: s[1], k: s[2], extraB: 2, alpha: -0.75, beta: 1})
+		}
+	}
+	saved := inPlaceTiles
+	defer func() { inPlaceTiles = saved }()
+	if saved < 2 {
+		t.Fatalf("inPlaceTiles = %d: the attention's products (two tiles wide) are packed", saved)
+	}
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(10, 11))
+		for _, tc := range shapes {
+			a, lda, b, ldb, c0, ldc := tc.operands(rng)
+			var results [][]float32
+			for _, tiles := range []int{0, 1 << 20} {
+				inPlaceTiles = tiles
+				c := append([]float32(nil), c0...)
+				Serial(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+				results = append(results, c)
+			}
+			for i := range results[0] {
+				if math.Float32bits(results[1][i]) != math.Float32bits(results[0][i]) {
+					t.Fatalf("%v: element %d: in place %v, packed %v", tc, i, results[1][i], results[0][i])
+				}
+			}
+		}
+	})
+}
+
 // TestSerialPackedMatchesSerial packs B once and multiplies it with two
 // different A: each result must be bitwise Serial's, on shapes that cross
 // the kc and nc blocks (the LSTM's recurrent products among them), and the
