@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -126,11 +127,12 @@ const evalRows = 64
 
 // probs computes the attention probabilities of batch b, head h, query rows
 // [r0, r1), over its first n keys into p [r1−r0, Tk] (row stride Tk;
-// columns from n on are left as they are).
-func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int) {
+// columns from n on are left as they are). pk, when not nil, is the head's
+// Kᵀ packed (headPacks).
+func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sgemm.PackedB) {
 	qo, ko := b*d.Tq*d.D+r0*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
 	scale := T(1 / math.Sqrt(float64(d.dh)))
-	gemmSerial(false, true, r1-r0, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, 0, p, d.Tk)
+	packedOr(pk, true, r1-r0, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, p, d.Tk)
 	var m []T
 	if mask != nil {
 		m = mask[b*d.Tk : b*d.Tk+n]
@@ -141,6 +143,43 @@ func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int) {
 	}
 }
 
+// headPacks are a worker's packed copies of one head's Kᵀ and V, for a
+// forward pass without a cache, whose query blocks would otherwise each
+// pack them again.
+type headPacks struct{ k, v *sgemm.PackedB }
+
+// pack packs Kᵀ (dh × n) and V (n × dh) of batch b, head h, over its
+// first n keys, reusing the memory of the worker's previous head.
+func (hp *headPacks) pack(d attnDims, kk, v []float32, b, h, n int) {
+	ko := b*d.Tk*d.D + h*d.dh
+	hp.k = sgemm.PackB(hp.k, true, d.dh, n, kk[ko:], d.D)
+	hp.v = sgemm.PackB(hp.v, false, n, d.dh, v[ko:], d.D)
+}
+
+// packsOf returns scratch slot i of the op running a as n headPacks.
+func packsOf(a *kargs, i, n int) []headPacks {
+	for len(a.scr.bufs) <= i {
+		a.scr.bufs = append(a.scr.bufs, nil)
+	}
+	p, _ := a.scr.bufs[i].([]headPacks)
+	if len(p) < n {
+		p = append(p, make([]headPacks, n-len(p))...)
+		a.scr.bufs[i] = p
+	}
+	return p[:n]
+}
+
+// packedOr is gemmSerial(false, tB, m, n, k, alpha, a, lda, b, ldb, 0,
+// c, ldc) where pb, when not nil, is op(B) packed: bitwise the same
+// numbers (products that sgemm computes directly skip pb).
+func packedOr[T float](pb *sgemm.PackedB, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	if pb != nil && !sgemm.Direct(m, n, k) {
+		sgemm.SerialPacked(false, m, float32(alpha), any(a).([]float32), lda, pb, 0, any(c).([]float32), ldc)
+		return
+	}
+	gemmSerial(false, tB, m, n, k, alpha, a, lda, b, ldb, 0, c, ldc)
+}
+
 func attnFwd[T float](k attentionK, a *kargs) {
 	d := k.dims(a)
 	q, kk, v, out := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2]), data[T](a.out)
@@ -149,12 +188,16 @@ func attnFwd[T float](k attentionK, a *kargs) {
 		mask = data[T](a.in[3])
 	}
 	var all, work []T
+	var packs []headPacks // per worker, for heads of several blocks
 	rows := min(d.Tq, evalRows)
 	if k.keep {
 		all = keptOf[T](a, 0, d.B*k.heads*d.Tq*d.Tk)
 		rows = d.Tq
 	} else {
 		work = scratchOf[T](a, 0, workers(d.B*k.heads)*rows*d.Tk)
+		if _, f32 := any(q).([]float32); f32 && packedProducts && d.Tq > rows {
+			packs = packsOf(a, 1, workers(d.B*k.heads))
+		}
 	}
 	clearPadding(a.rows, out)
 	order := byCost(d, mask, a.rows, k.heads)
@@ -168,11 +211,16 @@ func attnFwd[T float](k attentionK, a *kargs) {
 			p = work[w*rows*d.Tk : (w+1)*rows*d.Tk]
 		}
 		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
+		var hp headPacks
+		if packs != nil && nq > rows {
+			packs[w].pack(d, any(kk).([]float32), any(v).([]float32), b, h, n)
+			hp = packs[w]
+		}
 		for r0 := 0; r0 < nq; r0 += rows {
 			r1 := min(r0+rows, nq)
-			probs(d, q, kk, mask, p, b, h, n, r0, r1)
+			probs(d, q, kk, mask, p, b, h, n, r0, r1, hp.k)
 			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
-			gemmSerial(false, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, 0, out[oo:], d.D)
+			packedOr(hp.v, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, out[oo:], d.D)
 		}
 	})
 }
@@ -239,7 +287,7 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		if all != nil {
 			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 		} else {
-			probs(d, q, kk, mask, p, b, h, n, 0, nq)
+			probs(d, q, kk, mask, p, b, h, n, 0, nq, nil)
 		}
 		if gv != nil { // dV = Pᵀ·dO
 			gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)

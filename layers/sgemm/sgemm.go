@@ -242,11 +242,7 @@ var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	var at inPlace
-	if (n+nr-1)/nr <= inPlaceTiles {
-		at = inPlace{a, lda, tA}
-	}
-	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, at, func(dst []float32, ic, mb, pc, kb int) {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
 	}, func(pc, kb, jc, nb int) []float32 {
 		packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
@@ -266,6 +262,15 @@ type inPlace struct {
 	a   []float32
 	lda int
 	tA  bool
+}
+
+// inPlaceFor is op(A) to read in place in a product n columns wide, or
+// none.
+func inPlaceFor(n int, a []float32, lda int, tA bool) inPlace {
+	if (n+nr-1)/nr <= inPlaceTiles {
+		return inPlace{a, lda, tA}
+	}
+	return inPlace{}
 }
 
 // panel returns op(A) from row i and column p on, with the strides of its
@@ -424,7 +429,7 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 	}
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlace{}, func(dst []float32, ic, mb, pc, kb int) {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
 	}, func(pc, _, jc, _ int) []float32 {
 		return pb.data[pb.off[[2]int{pc, jc}]:]

@@ -274,14 +274,17 @@ func TestInPlaceMatchesPacked(t *testing.T) {
 
 // TestSerialPackedMatchesSerial packs B once and multiplies it with two
 // different A: each result must be bitwise Serial's, on shapes that cross
-// the kc and nc blocks (the LSTM's recurrent products among them), and the
-// second packing reuses the first one's memory.
+// the kc and nc blocks (the LSTM's recurrent products among them; a block
+// of attention's queries over a head's keys and values), and the second
+// packing reuses the first one's memory.
 func TestSerialPackedMatchesSerial(t *testing.T) {
 	shapes := []gemmCase{
 		{m: 32, n: 512, k: 128, tB: true, extraA: 384, alpha: 1, beta: 1},
 		{m: 32, n: 128, k: 512, extraA: 1536, alpha: 1, beta: 0},
 		{m: 13, n: 1100, k: 300, tA: true, extraB: 3, extraC: 2, alpha: -0.5, beta: 0},
 		{m: 150, n: 40, k: 600, tA: true, tB: true, alpha: 2, beta: -1.5},
+		{m: 64, n: 32, k: 500, extraA: 7, alpha: 1, beta: 0},
+		{m: 64, n: 500, k: 32, tB: true, extraA: 96, extraB: 96, alpha: 0.25, beta: 0},
 	}
 	withKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(8, 9))
