@@ -45,9 +45,9 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // heads are read in place from the head-major feature layout, so no 4-D
 // tensor or transpose appears in the graph. A training graph that
 // differentiates it keeps the probabilities [B·heads·Tq·Tk] for the
-// backward pass; any other graph computes them evalRows query rows at a
-// time in a scratch of evalRows·Tk per worker, so that its memory grows
-// linearly with the sequence length. Keys after a sample's last real one
+// backward pass; any other graph holds one block of query rows (see
+// blockRows) at a time in a scratch per worker, so that its memory grows
+// linearly with the sequence length. Both give the same numbers. Keys after a sample's last real one
 // are skipped (see keys), and so are queries after it when q is a sequence
 // marked by Builder.Rows: right-padded sequences cost what their real
 // length costs.
@@ -119,11 +119,37 @@ func keys[T float](d attnDims, mask []T, b int) int {
 	return d.Tk
 }
 
-// evalRows is the number of query rows whose probabilities a forward pass
-// without a cache holds at once. Rows are independent (one softmax each);
-// a block's products may round differently from the whole matrix's (small
-// products take sgemm's direct loop), by float32 rounding only.
+// evalRows is the number of query rows whose probabilities the forward
+// pass computes at once (see blockRows): a block of scores stays in the
+// core's cache through its softmax and its product with the values, where
+// a whole head's (1 MB at 500 × 500 steps) would not.
 const evalRows = 64
+
+// blockRows returns the query rows of a head's blocks, over n keys of
+// width dh: evalRows, or more where so few keys make a block of evalRows
+// a product that sgemm computes with its direct loop (sgemm.Direct),
+// which rounds differently from the blocked kernel.
+func blockRows(n, dh int) int {
+	rows := evalRows
+	for sgemm.Direct(rows, n, dh) {
+		rows *= 2
+	}
+	return rows
+}
+
+// blockEnd returns the end of the block of query rows [r0, r1) of nq:
+// rows rows on, or all the rest where the rows left after them would be a
+// product for sgemm's direct loop. So every block runs the kernel that
+// one product of all nq rows runs, and the blocks give its numbers: the
+// same in a training graph, which keeps the probabilities, as in any
+// other, and whatever the block size.
+func blockEnd(r0, nq, rows, n, dh int) int {
+	r1 := min(r0+rows, nq)
+	if r1 < nq && sgemm.Direct(nq-r1, n, dh) {
+		r1 = nq
+	}
+	return r1
+}
 
 // probs computes the attention probabilities of batch b, head h, query rows
 // [r0, r1), over its first n keys into p [r1−r0, Tk] (row stride Tk;
@@ -188,36 +214,38 @@ func attnFwd[T float](k attentionK, a *kargs) {
 		mask = data[T](a.in[3])
 	}
 	var all, work []T
-	var packs []headPacks // per worker, for heads of several blocks
-	rows := min(d.Tq, evalRows)
+	// A worker's scratch holds its largest block (blockEnd): under twice
+	// the rows of a block over one key.
+	size := min(d.Tq, 2*blockRows(1, d.dh)) * d.Tk
 	if k.keep {
 		all = keptOf[T](a, 0, d.B*k.heads*d.Tq*d.Tk)
-		rows = d.Tq
 	} else {
-		work = scratchOf[T](a, 0, workers(d.B*k.heads)*rows*d.Tk)
-		if _, f32 := any(q).([]float32); f32 && packedProducts && d.Tq > rows {
-			packs = packsOf(a, 1, workers(d.B*k.heads))
-		}
+		work = scratchOf[T](a, 0, workers(d.B*k.heads)*size)
+	}
+	var packs []headPacks // per worker, for heads of several blocks
+	if _, f32 := any(q).([]float32); f32 && packedProducts && d.Tq > evalRows {
+		packs = packsOf(a, 1, workers(d.B*k.heads))
 	}
 	clearPadding(a.rows, out)
 	order := byCost(d, mask, a.rows, k.heads)
 	parallelPull(len(order), func(w, i int) {
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads
-		var p []T
-		if all != nil {
-			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
-		} else {
-			p = work[w*rows*d.Tk : (w+1)*rows*d.Tk]
-		}
 		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
+		rows := blockRows(n, d.dh)
 		var hp headPacks
 		if packs != nil && nq > rows {
 			packs[w].pack(d, any(kk).([]float32), any(v).([]float32), b, h, n)
 			hp = packs[w]
 		}
-		for r0 := 0; r0 < nq; r0 += rows {
-			r1 := min(r0+rows, nq)
+		for r0, r1 := 0, 0; r0 < nq; r0 = r1 {
+			r1 = blockEnd(r0, nq, rows, n, d.dh)
+			var p []T
+			if all != nil {
+				p = all[bh*d.Tq*d.Tk+r0*d.Tk : bh*d.Tq*d.Tk+r1*d.Tk]
+			} else {
+				p = work[w*size : w*size+(r1-r0)*d.Tk]
+			}
 			probs(d, q, kk, mask, p, b, h, n, r0, r1, hp.k)
 			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
 			packedOr(hp.v, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, out[oo:], d.D)

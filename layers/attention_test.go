@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -106,8 +107,9 @@ func readGrads(t *testing.T, out G.Value, wrt []*G.Node) [][]float64 {
 
 // TestAttentionEvalMatchesTraining runs the same attention in a training
 // graph, which keeps all probabilities for its backward pass, and in an
-// evaluation graph, which computes them evalRows query rows at a time: the
-// outputs must agree to float32 rounding, with a last block of fewer rows.
+// evaluation graph, which holds one block of them at a time: the outputs
+// must be bitwise equal, with a last block of 7 rows (a product for
+// sgemm's direct loop, which blockEnd joins to the one before).
 func TestAttentionEvalMatchesTraining(t *testing.T) {
 	const B, Tq, Tk, D, heads = 2, 2*evalRows + 7, 90, 8, 2
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -140,10 +142,33 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 		}
 		outs[i] = runWithGrads(t, b, out, q, k, v)[0]
 	}
-	const tol = 1e-6 // relative, float32 products of 8 and 90 terms
 	for i, x := range outs[0] {
-		if y := outs[1][i]; math.Abs(x-y) > tol*max(1, math.Abs(x)) {
+		if y := outs[1][i]; x != y {
 			t.Fatalf("output [%d]: training graph %v, evaluation graph %v", i, x, y)
+		}
+	}
+}
+
+// TestBlocksRunTheKernel checks the query blocks of the forward pass: they
+// tile the nq real queries, fit the scratch of a worker, and none is a
+// product for sgemm's direct loop unless the whole head's is, so that
+// they give the numbers of one product over all queries.
+func TestBlocksRunTheKernel(t *testing.T) {
+	for _, dh := range []int{4, 32, 64} {
+		most := 2 * blockRows(1, dh)
+		for nq := 1; nq <= 300; nq++ {
+			for _, n := range []int{1, 2, 3, 5, 17, 50, 500} {
+				rows := blockRows(n, dh)
+				for r0, r1 := 0, 0; r0 < nq; r0 = r1 {
+					r1 = blockEnd(r0, nq, rows, n, dh)
+					if r1 <= r0 || r1-r0 >= most {
+						t.Fatalf("dh %d, %d queries, %d keys: block [%d, %d) (scratch for %d rows)", dh, nq, n, r0, r1, most)
+					}
+					if sgemm.Direct(r1-r0, n, dh) && !sgemm.Direct(nq, n, dh) {
+						t.Fatalf("dh %d, %d queries, %d keys: block [%d, %d) takes the direct loop, all of them would not", dh, nq, n, r0, r1)
+					}
+				}
+			}
 		}
 	}
 }
@@ -235,9 +260,8 @@ func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 			}
 		}
 	}
-	// Without the cache the queries go in blocks of evalRows, over keys
-	// and values packed once per head: no block is small enough for
-	// sgemm's direct loop, so the outputs are bitwise the same.
+	// Without the cache the blocks of queries go over keys and values
+	// packed once per head: the outputs are bitwise the same.
 	for j := range outs[0] {
 		if math.Float32bits(outs[0][j]) != math.Float32bits(outs[1][j]) {
 			t.Fatalf("output[%d]: %v kept, %v in blocks", j, outs[0][j], outs[1][j])
