@@ -119,20 +119,23 @@ func keys[T float](d attnDims, mask []T, b int) int {
 	return d.Tk
 }
 
-// evalRows is the number of query rows whose probabilities the forward
-// pass computes at once (see blockRows): a block of scores stays in the
-// core's cache through its softmax and its product with the values, where
-// a whole head's (1 MB at 500 × 500 steps) would not.
-const evalRows = 64
+// blockScores is the number of scores (query rows × the Tk keys) whose
+// probabilities the forward pass computes at once (see blockRows): a
+// block of 128 KB stays in the core's cache through its softmax and its
+// product with the values, where a whole head's (1 MB at 500 × 500
+// steps) would not. Over few keys a block takes many rows: fewer
+// products, each larger.
+const blockScores = 1 << 15
 
-// blockRows returns the query rows of a head's blocks, over n keys of
-// width dh: evalRows, or more where so few keys make a block of evalRows
-// a product that sgemm computes with its direct loop (sgemm.Direct),
-// which rounds differently from the blocked kernel.
-func blockRows(n, dh int) int {
-	rows := evalRows
+// blockRows returns the query rows of a head's blocks, over n of its tk
+// keys, of width dh: blockScores/tk, or a multiple where so few keys make
+// a block of that many rows a product that sgemm computes with its direct
+// loop (sgemm.Direct), which rounds differently from the blocked kernel.
+func blockRows(tk, n, dh int) int {
+	base := max(1, blockScores/tk)
+	rows := base
 	for sgemm.Direct(rows, n, dh) {
-		rows *= 2
+		rows += base
 	}
 	return rows
 }
@@ -216,14 +219,14 @@ func attnFwd[T float](k attentionK, a *kargs) {
 	var all, work []T
 	// A worker's scratch holds its largest block (blockEnd): under twice
 	// the rows of a block over one key.
-	size := min(d.Tq, 2*blockRows(1, d.dh)) * d.Tk
+	size := min(d.Tq, 2*blockRows(d.Tk, 1, d.dh)) * d.Tk
 	if k.keep {
 		all = keptOf[T](a, 0, d.B*k.heads*d.Tq*d.Tk)
 	} else {
 		work = scratchOf[T](a, 0, workers(d.B*k.heads)*size)
 	}
 	var packs []headPacks // per worker, for heads of several blocks
-	if _, f32 := any(q).([]float32); f32 && packedProducts && d.Tq > evalRows {
+	if _, f32 := any(q).([]float32); f32 && packedProducts {
 		packs = packsOf(a, 1, workers(d.B*k.heads))
 	}
 	clearPadding(a.rows, out)
@@ -232,7 +235,7 @@ func attnFwd[T float](k attentionK, a *kargs) {
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads
 		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
-		rows := blockRows(n, d.dh)
+		rows := blockRows(d.Tk, n, d.dh)
 		var hp headPacks
 		if packs != nil && nq > rows {
 			packs[w].pack(d, any(kk).([]float32), any(v).([]float32), b, h, n)

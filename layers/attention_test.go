@@ -111,7 +111,8 @@ func readGrads(t *testing.T, out G.Value, wrt []*G.Node) [][]float64 {
 // must be bitwise equal, with a last block of 7 rows (a product for
 // sgemm's direct loop, which blockEnd joins to the one before).
 func TestAttentionEvalMatchesTraining(t *testing.T) {
-	const B, Tq, Tk, D, heads = 2, 2*evalRows + 7, 90, 8, 2
+	const B, Tk, D, heads = 2, 90, 8, 2
+	const Tq = 2*(blockScores/Tk) + 7
 	rng := rand.New(rand.NewPCG(3, 4))
 	vals := func(n int) []float64 {
 		v := make([]float64, n)
@@ -154,18 +155,20 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 // product for sgemm's direct loop unless the whole head's is, so that
 // they give the numbers of one product over all queries.
 func TestBlocksRunTheKernel(t *testing.T) {
-	for _, dh := range []int{4, 32, 64} {
-		most := 2 * blockRows(1, dh)
-		for nq := 1; nq <= 300; nq++ {
-			for _, n := range []int{1, 2, 3, 5, 17, 50, 500} {
-				rows := blockRows(n, dh)
-				for r0, r1 := 0, 0; r0 < nq; r0 = r1 {
-					r1 = blockEnd(r0, nq, rows, n, dh)
-					if r1 <= r0 || r1-r0 >= most {
-						t.Fatalf("dh %d, %d queries, %d keys: block [%d, %d) (scratch for %d rows)", dh, nq, n, r0, r1, most)
-					}
-					if sgemm.Direct(r1-r0, n, dh) && !sgemm.Direct(nq, n, dh) {
-						t.Fatalf("dh %d, %d queries, %d keys: block [%d, %d) takes the direct loop, all of them would not", dh, nq, n, r0, r1)
+	for _, tk := range []int{3, 50, 375, 500, 4000} {
+		for _, dh := range []int{4, 32, 64} {
+			most := 2 * blockRows(tk, 1, dh)
+			for nq := 1; nq <= 600; nq++ {
+				for _, n := range []int{1, 2, 3, 5, 17, 50, 500} {
+					rows := blockRows(tk, n, dh)
+					for r0, r1 := 0, 0; r0 < nq; r0 = r1 {
+						r1 = blockEnd(r0, nq, rows, n, dh)
+						if r1 <= r0 || r1-r0 >= most {
+							t.Fatalf("%d keys, dh %d, %d queries, %d real keys: block [%d, %d) (scratch for %d rows)", tk, dh, nq, n, r0, r1, most)
+						}
+						if sgemm.Direct(r1-r0, n, dh) && !sgemm.Direct(nq, n, dh) {
+							t.Fatalf("%d keys, dh %d, %d queries, %d real keys: block [%d, %d) takes the direct loop, all of them would not", tk, dh, nq, n, r0, r1)
+						}
 					}
 				}
 			}
