@@ -106,16 +106,10 @@ func linearFwd[T float](a *kargs) {
 		// them (a row's numbers do not depend on the split), and adds the
 		// bias to them while they are fresh: one fork and join.
 		parallelFor(m, func(lo, hi int) {
-			productOnRows(true, idx, lo, hi, true, out, in, xs, in, w, in, ys, out)
-			if bias != nil {
-				addRowAt(ys, bias, idx, lo, hi)
-			}
+			linearRows(true, idx, lo, hi, out, in, xs, w, bias, ys)
 		})
 	} else {
-		productOnRows(false, idx, 0, m, true, out, in, xs, in, w, in, ys, out)
-		if bias != nil {
-			rowwise(m, out, func(lo, hi int) { addRowAt(ys, bias, idx, lo, hi) })
-		}
+		linearRows(false, idx, 0, m, out, in, xs, w, bias, ys)
 	}
 	if rs := a.rows; rs != nil {
 		if idx == nil {
@@ -123,6 +117,32 @@ func linearFwd[T float](a *kargs) {
 		}
 		clearPadding(rs, y)
 	}
+}
+
+// linearRows sets rows lo..hi of y [.., out] to x·Wᵀ + b (b nil: no
+// bias), rows idx[lo:hi] where idx is not nil, as productOnRows runs the
+// product; serial runs it on the calling goroutine. Float32 products on
+// package sgemm add the bias as they store each tile (sgemm.Linear), the
+// others in a pass of their own: the same numbers.
+func linearRows[T float](serial bool, idx []int, lo, hi, out, in int, x, w, b, y []T) {
+	if x32, ok := any(x).([]float32); ok && packedProducts && b != nil {
+		var rows []int
+		xs, ys := x32[lo*in:], any(y).([]float32)[lo*out:]
+		if idx != nil {
+			rows, xs, ys = idx[lo:hi], x32, any(y).([]float32)
+		}
+		sgemm.Linear(serial, true, rows, hi-lo, out, in, xs, in, any(w).([]float32), in, any(b).([]float32), ys, out)
+		return
+	}
+	productOnRows(serial, idx, lo, hi, true, out, in, x, in, w, in, y, out)
+	if b == nil {
+		return
+	}
+	if serial {
+		addRowAt(y, b, idx, lo, hi)
+		return
+	}
+	rowwise(hi-lo, out, func(l, h int) { addRowAt(y, b, idx, lo+l, lo+h) })
 }
 
 // rowsInPlace returns the real positions of a.rows in order (rowIndex),

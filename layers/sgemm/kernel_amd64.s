@@ -51,10 +51,33 @@
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11
 
-// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool)
+// A row of the result in Y12/Y13: C's row at DX plus alpha (Y14) times
+// the accumulators a0/a1, or alpha times them alone; plus the bias at R13;
+// stored, and DX moved to the next row.
+#define ROWADD(a0, a1) \
+	VMOVUPS (DX), Y12; \
+	VMOVUPS 32(DX), Y13; \
+	VFMADD231PS Y14, a0, Y12; \
+	VFMADD231PS Y14, a1, Y13
+
+#define ROWMUL(a0, a1) \
+	VMULPS Y14, a0, Y12; \
+	VMULPS Y14, a1, Y13
+
+#define ROWBIAS \
+	VADDPS (R13), Y12, Y12; \
+	VADDPS 32(R13), Y13, Y13
+
+#define ROWPUT \
+	VMOVUPS Y12, (DX); \
+	VMOVUPS Y13, 32(DX); \
+	ADDQ R8, DX
+
+// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32)
 //
 // C[0:6, 0:16] += alpha * A * Bp, or with store C[0:6, 0:16] = alpha * A * Bp
-// without reading C, where element (r, p) of A is ap[r*rs + p*ps] (a
+// without reading C, and then bias[0:16] added to each row unless bias is
+// nil, where element (r, p) of A is ap[r*rs + p*ps] (a
 // packed panel: rs 1, ps 6). Y0..Y11 hold the 6x16 accumulator (two
 // registers per row), Y12/Y13 the current row of Bp, Y14/Y15 broadcast
 // elements of A. SI addresses rows 0..2 of A's current k step and R10
@@ -62,7 +85,7 @@
 // with fixed offsets for a packed panel.
 // A transposed A read in place (rows adjacent, steps far apart: every
 // step on new cache lines) is prefetched 16 steps ahead.
-TEXT ·kern6x16(SB), NOSPLIT, $0-61
+TEXT ·kern6x16(SB), NOSPLIT, $0-72
 	MOVQ kb+0(FP), CX
 	MOVQ ap+8(FP), SI
 	MOVQ rs+16(FP), R9
@@ -129,81 +152,82 @@ tail:
 	KSTEP(0)
 store:
 	VBROADCASTSS alpha+56(FP), Y14
+	MOVQ bias+64(FP), R13
 	MOVBLZX store+60(FP), AX
 	TESTL AX, AX
 	JNZ overwrite
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
-	VFMADD231PS Y14, Y0, Y12
-	VFMADD231PS Y14, Y1, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
-	VFMADD231PS Y14, Y2, Y12
-	VFMADD231PS Y14, Y3, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
-	VFMADD231PS Y14, Y4, Y12
-	VFMADD231PS Y14, Y5, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
-	VFMADD231PS Y14, Y6, Y12
-	VFMADD231PS Y14, Y7, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
-	VFMADD231PS Y14, Y8, Y12
-	VFMADD231PS Y14, Y9, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS (DX), Y12
-	VMOVUPS 32(DX), Y13
-	VFMADD231PS Y14, Y10, Y12
-	VFMADD231PS Y14, Y11, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
+	TESTQ R13, R13
+	JNZ addbias
+	ROWADD(Y0, Y1)
+	ROWPUT
+	ROWADD(Y2, Y3)
+	ROWPUT
+	ROWADD(Y4, Y5)
+	ROWPUT
+	ROWADD(Y6, Y7)
+	ROWPUT
+	ROWADD(Y8, Y9)
+	ROWPUT
+	ROWADD(Y10, Y11)
+	ROWPUT
+	VZEROUPPER
+	RET
+addbias:
+	ROWADD(Y0, Y1)
+	ROWBIAS
+	ROWPUT
+	ROWADD(Y2, Y3)
+	ROWBIAS
+	ROWPUT
+	ROWADD(Y4, Y5)
+	ROWBIAS
+	ROWPUT
+	ROWADD(Y6, Y7)
+	ROWBIAS
+	ROWPUT
+	ROWADD(Y8, Y9)
+	ROWBIAS
+	ROWPUT
+	ROWADD(Y10, Y11)
+	ROWBIAS
+	ROWPUT
 	VZEROUPPER
 	RET
 overwrite:
-	VMULPS Y14, Y0, Y12
-	VMULPS Y14, Y1, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMULPS Y14, Y2, Y12
-	VMULPS Y14, Y3, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMULPS Y14, Y4, Y12
-	VMULPS Y14, Y5, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMULPS Y14, Y6, Y12
-	VMULPS Y14, Y7, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMULPS Y14, Y8, Y12
-	VMULPS Y14, Y9, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	ADDQ R8, DX
-	VMULPS Y14, Y10, Y12
-	VMULPS Y14, Y11, Y13
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
+	TESTQ R13, R13
+	JNZ mulbias
+	ROWMUL(Y0, Y1)
+	ROWPUT
+	ROWMUL(Y2, Y3)
+	ROWPUT
+	ROWMUL(Y4, Y5)
+	ROWPUT
+	ROWMUL(Y6, Y7)
+	ROWPUT
+	ROWMUL(Y8, Y9)
+	ROWPUT
+	ROWMUL(Y10, Y11)
+	ROWPUT
+	VZEROUPPER
+	RET
+mulbias:
+	ROWMUL(Y0, Y1)
+	ROWBIAS
+	ROWPUT
+	ROWMUL(Y2, Y3)
+	ROWBIAS
+	ROWPUT
+	ROWMUL(Y4, Y5)
+	ROWBIAS
+	ROWPUT
+	ROWMUL(Y6, Y7)
+	ROWBIAS
+	ROWPUT
+	ROWMUL(Y8, Y9)
+	ROWBIAS
+	ROWPUT
+	ROWMUL(Y10, Y11)
+	ROWBIAS
+	ROWPUT
 	VZEROUPPER
 	RET

@@ -7,10 +7,10 @@ package sgemm
 var useAsm = false
 
 // microKernel computes C[0:mr, 0:nr] += alpha · A · Bp, or with store
-// C = alpha · A · Bp, with the pure-Go kernel (A's element (r, p) is
-// ap[r·rs+p·ps]).
-func microKernel(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool) {
-	kernGo(kb, ap, rs, ps, bp, c, ldc, alpha, store)
+// C = alpha · A · Bp, then adds bias unless it is nil, with the pure-Go
+// kernel (A's element (r, p) is ap[r·rs+p·ps]).
+func microKernel(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+	kernGo(kb, ap, rs, ps, bp, c, ldc, alpha, store, bias)
 }
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into

@@ -14,12 +14,12 @@ import (
 // are bitwise Sgemm's on the rows copied out (and so do not depend on the
 // number of cores).
 func OnRows(tB bool, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	onRows(runtime.GOMAXPROCS(0), tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	onRows(runtime.GOMAXPROCS(0), tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // SerialOnRows is OnRows on the calling goroutine alone.
 func SerialOnRows(tB bool, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	onRows(1, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	onRows(1, tB, rows, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // OverRows is Sgemm summing over chosen rows: C = alpha·A[rows]ᵀ·B[rows] +
@@ -38,7 +38,9 @@ func SerialOverRows(rows []int, m, n int, alpha float32, a []float32, lda int, b
 	overRows(1, rows, m, n, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// onRows is OnRows on at most workers goroutines, with bias (nil: none)
+// added to each row as Linear does.
+func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	m := len(rows)
 	checkDims(m, n, k)
 	br, bc := k, n
@@ -57,7 +59,7 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 		// What Sgemm does on the rows copied out: it never reaches the
 		// packed kernels here.
 		as, cs := gather(rows, a, lda, k), gather(rows, c, ldc, n)
-		Serial(false, tB, m, n, k, alpha, as, max(1, k), b, ldb, beta, cs, max(1, n))
+		product(1, false, tB, m, n, k, alpha, as, max(1, k), b, ldb, beta, cs, max(1, n), bias)
 		for i, r := range rows {
 			copy(c[r*ldc:r*ldc+n], cs[i*n:(i+1)*n])
 		}
@@ -67,7 +69,7 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 	serialOn := func(rows []int) {
 		buf := bufPool.Get().(*buffers)
 		defer bufPool.Put(buf)
-		blocked(len(rows), n, k, alpha, beta, cMatrix{c, ldc, rows}, &buf.a, inPlace{}, func(dst []float32, ic, mb, pc, kb int) {
+		blocked(len(rows), n, k, alpha, beta, cMatrix{c, ldc, rows}, &buf.a, inPlace{}, bias, func(dst []float32, ic, mb, pc, kb int) {
 			packARows(dst, a, lda, rows[ic:ic+mb], pc, kb)
 		}, func(pc, kb, jc, nb int) []float32 {
 			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
@@ -110,7 +112,7 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 	serialOver := func(i0, mm, j0, nn int) {
 		buf := bufPool.Get().(*buffers)
 		defer bufPool.Put(buf)
-		blocked(mm, nn, k, alpha, beta, cMatrix{c[i0*ldc+j0:], ldc, nil}, &buf.a, inPlace{}, func(dst []float32, ic, mb, pc, kb int) {
+		blocked(mm, nn, k, alpha, beta, cMatrix{c[i0*ldc+j0:], ldc, nil}, &buf.a, inPlace{}, nil, func(dst []float32, ic, mb, pc, kb int) {
 			packAOver(dst, a, lda, rows[pc:pc+kb], i0+ic, mb)
 		}, func(pc, kb, jc, nb int) []float32 {
 			packBOver(buf.b[:], b, ldb, rows[pc:pc+kb], j0+jc, nb)

@@ -138,3 +138,58 @@ func TestRowsPanicOnBadRows(t *testing.T) {
 		}()
 	}
 }
+
+// TestLinearMatchesProductThenBias checks Linear against the product
+// (Sgemm, or OnRows on chosen rows; alpha 1, beta 0) followed by adding
+// the bias to each row in float32, bit for bit: all rows and chosen
+// rows, on one goroutine and split, both layouts of B, shapes with partial
+// tiles, n past nc (the bias of later column blocks), k past kc (the bias
+// goes with the last k block), m below n (the split takes columns) and
+// tiny products on the plain loop. The rows not chosen stay untouched.
+func TestLinearMatchesProductThenBias(t *testing.T) {
+	type shape struct{ samples, steps, n, k int }
+	shapes := []shape{
+		{16, 50, 128, 128}, {16, 50, 512, 128}, {16, 50, 128, 512}, {8, 40, 33, 7},
+		{4, 13, 1100, 300}, {3, 5, 2, 3}, {1, 3, 700, 64}, {32, 20, 128, 768},
+	}
+	withKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(31, 32))
+		for _, sh := range shapes {
+			for _, tB := range []bool{false, true} {
+				m, n, k := sh.samples*sh.steps, sh.n, sh.k
+				a := randomMatrix(rng, m, k+2)
+				br, bc := k, n
+				if tB {
+					br, bc = n, k
+				}
+				b := randomMatrix(rng, br, bc+1)
+				bias := randomMatrix(rng, 1, n)
+				for _, chosen := range [][]int{nil, paddedRows(rng, sh.samples, sh.steps)} {
+					c0 := randomMatrix(rng, m, n+3)
+					want := append([]float32(nil), c0...)
+					rows := len(chosen)
+					if chosen == nil {
+						rows = m
+						Sgemm(false, tB, m, n, k, 1, a, k+2, b, bc+1, 0, want, n+3)
+					} else {
+						OnRows(tB, chosen, n, k, 1, a, k+2, b, bc+1, 0, want, n+3)
+					}
+					for i := 0; i < rows; i++ {
+						r := i
+						if chosen != nil {
+							r = chosen[i]
+						}
+						for j := 0; j < n; j++ {
+							want[r*(n+3)+j] += bias[j]
+						}
+					}
+					for _, serial := range []bool{false, true} {
+						got := append([]float32(nil), c0...)
+						Linear(serial, tB, chosen, m, n, k, a, k+2, b, bc+1, bias, got, n+3)
+						checkBits(t, fmt.Sprintf("%v tB=%v rows=%v serial=%v", sh, tB, chosen != nil, serial), got, want)
+					}
+				}
+			}
+		}
+	})
+}

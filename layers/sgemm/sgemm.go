@@ -36,18 +36,53 @@ const parallelWork = 1 << 18
 // dimension is too small, or a slice is too short: these are programming
 // errors of the caller, not data errors.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	product(runtime.GOMAXPROCS(0), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	product(runtime.GOMAXPROCS(0), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
 // Serial is Sgemm on the calling goroutine alone, for callers that already
 // run several products side by side. Its results are bitwise those of
 // Sgemm.
 func Serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	product(1, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	product(1, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
-// product is Sgemm on at most workers goroutines.
-func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Linear is a linear layer's forward product: C = A·op(B) + bias, bias
+// (n floats) added to every row, where A is m×k (row stride lda), op(B)
+// k×n as in Sgemm, and C m×n (row stride ldc); or with rows not nil, on
+// those rows of A and C as OnRows (m is then len(rows)). serial runs it
+// on the calling goroutine. The bias is added in the micro-kernel as each
+// tile is stored: bitwise Sgemm (or OnRows) with alpha 1 and beta 0
+// followed by a float32 addition of bias to each row, without a second
+// pass over C.
+func Linear(serial, tB bool, rows []int, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int) {
+	if len(bias) < n {
+		panic(fmt.Sprintf("sgemm: len(bias)=%d < n=%d", len(bias), n))
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if serial {
+		workers = 1
+	}
+	if rows != nil {
+		onRows(workers, tB, rows, n, k, 1, a, lda, b, ldb, 0, c, ldc, bias)
+		return
+	}
+	product(workers, false, tB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, bias)
+}
+
+// addBias adds bias to each of the m rows of C (m×n, row stride ldc): the
+// bias of a product that does not reach the micro-kernel.
+func addBias(m, n int, bias, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			row[j] += bias[j]
+		}
+	}
+}
+
+// product is Sgemm on at most workers goroutines, with bias (nil: none)
+// added to each row of C as Linear does.
+func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	checkDims(m, n, k)
 	br, bc := k, n
 	if tB {
@@ -55,10 +90,16 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 	}
 	checkMatrix("b", b, br, bc, ldb)
 	if trivial(tA, m, n, k, alpha, a, lda, beta, c, ldc) {
+		if bias != nil {
+			addBias(m, n, bias, c, ldc)
+		}
 		return
 	}
 	if m*n*k < smallWork {
 		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		if bias != nil {
+			addBias(m, n, bias, c, ldc)
+		}
 		return
 	}
 	// Split the larger of m and n into whole micro-tiles, one chunk per
@@ -66,7 +107,7 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 	splitM, dim, tile := larger(m, n)
 	workers, chunk := parts(workers, m, n, k, dim, tile)
 	if workers <= 1 {
-		serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 		return
 	}
 	fork(workers, func(w int) {
@@ -76,14 +117,18 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 			if tA {
 				aOff = lo
 			}
-			serial(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			serial(tA, tB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc, bias)
 			return
 		}
 		bOff := lo
 		if tB {
 			bOff = lo * ldb
 		}
-		serial(tA, tB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+		var bs []float32
+		if bias != nil {
+			bs = bias[lo:]
+		}
+		serial(tA, tB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc, bs)
 	})
 }
 
@@ -239,10 +284,10 @@ type buffers struct {
 var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 
 // serial runs the blocked product on the calling goroutine.
-func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), func(dst []float32, ic, mb, pc, kb int) {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), bias, func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
 	}, func(pc, kb, jc, nb int) []float32 {
 		packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
@@ -307,22 +352,25 @@ func (r cMatrix) together(i, n int) bool {
 // packA(dst, ic, mb, pc, kb) packs op(A)[ic:ic+mb, pc:pc+kb] into dst as
 // packA lays it out, and packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb,
 // jc:jc+nb] as packB lays it out. Where at holds op(A), the full mr-row
-// panels are read in place and only a last partial one is packed. With
+// panels are read in place and only a last partial one is packed. bias,
+// unless nil, is added to each row of C as the last k block stores it. With
 // beta zero the first k block stores its products instead of adding them
 // to C: the same numbers (alpha·acc + 0 rounds like alpha·acc) without a
 // pass that clears C.
-func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, at inPlace, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) []float32) {
+func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, at inPlace, bias []float32, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) []float32) {
 	if beta != 0 {
 		for i := 0; i < m; i++ {
 			scale(1, n, beta, c.s[c.row(i):], c.ld)
 		}
 	}
 	var edge [mr * nr]float32
+	var edgeBias [nr]float32
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			store := beta == 0 && pc == 0
+			withBias := bias != nil && pc+kb == k
 			bBlock := packedB(pc, kb, jc, nb)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
@@ -336,6 +384,14 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 				for jr := 0; jr < nb; jr += nr {
 					bp := bBlock[jr*kb : (jr+nr)*kb]
 					cols := min(nr, nb-jr)
+					var tb []float32 // the tile's bias
+					if withBias && cols == nr {
+						tb = bias[jc+jr : jc+jr+nr]
+					} else if withBias {
+						edgeBias = [nr]float32{}
+						copy(edgeBias[:], bias[jc+jr:jc+jr+cols])
+						tb = edgeBias[:]
+					}
 					for ir := 0; ir < mb; ir += mr {
 						var ap []float32
 						rs, ps := 1, mr
@@ -347,7 +403,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 						rows := min(mr, mb-ir)
 						i := ic + ir
 						if rows == mr && cols == nr && c.together(i, mr) {
-							microKernel(kb, ap, rs, ps, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store)
+							microKernel(kb, ap, rs, ps, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
 							continue
 						}
 						// Partial tile, or rows apart: run the same kernel
@@ -359,7 +415,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 								copy(edge[r*nr:r*nr+cols], c.s[off:off+cols])
 							}
 						}
-						microKernel(kb, ap, rs, ps, bp, edge[:], nr, alpha, store)
+						microKernel(kb, ap, rs, ps, bp, edge[:], nr, alpha, store, tb)
 						for r := 0; r < rows; r++ {
 							off := c.row(i+r) + jc + jr
 							copy(c.s[off:off+cols], edge[r*nr:r*nr+cols])
@@ -429,7 +485,7 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 	}
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
-	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), func(dst []float32, ic, mb, pc, kb int) {
+	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), nil, func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
 	}, func(pc, _, jc, _ int) []float32 {
 		return pb.data[pb.off[[2]int{pc, jc}]:]
@@ -529,8 +585,9 @@ func packStrided(panel, src []float32, ld, kb, stride, from, n int) {
 
 // kernGo is the portable micro-kernel: C[0:mr, 0:nr] += alpha · A · Bp,
 // or with store C = alpha · A · Bp, with A's element (r, p) at
-// ap[r·rs+p·ps] (packA's panels: rs 1, ps mr) and Bp packed as by packB.
-func kernGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool) {
+// ap[r·rs+p·ps] (packA's panels: rs 1, ps mr) and Bp packed as by packB;
+// then, unless bias is nil, C's rows += bias[0:nr].
+func kernGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	var acc [mr * nr]float32
 	for p := 0; p < kb; p++ {
 		bRow := bp[p*nr : p*nr+nr : p*nr+nr]
@@ -549,6 +606,9 @@ func kernGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha fl
 				cRow[j] = alpha * acc[r*nr+j]
 			} else {
 				cRow[j] += alpha * acc[r*nr+j]
+			}
+			if bias != nil {
+				cRow[j] += bias[j]
 			}
 		}
 	}
