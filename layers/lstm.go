@@ -249,12 +249,19 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 	// Input projections of every step that runs, at once:
 	// pre [rows, 4H] = x·W_ihᵀ + b_ih + b_hh.
 	r.pre = scratchOf[T](a, 0, p.rows*4*H)
-	gemmPart(a, 2, sgemm.Direct(B*Tn, 4*H, I), false, true, p.rows, 4*H, I, compact(a, 3, p, x, I), I, wih, I, 0, r.pre, 4*H)
 	bias := scratchOf[T](a, 5, 4*H)
 	for j := range bias {
 		bias[j] = bih[j] + bhh[j]
 	}
-	rowwise(p.rows, 4*H, func(lo, hi int) { addRowAt(r.pre, bias, nil, lo, hi) })
+	xs, direct := compact(a, 3, p, x, I), sgemm.Direct(B*Tn, 4*H, I)
+	if x32, ok := any(xs).([]float32); ok && packedProducts && direct == sgemm.Direct(p.rows, 4*H, I) {
+		// The product gemmPart would run, with the bias added as each
+		// tile is stored: the same numbers.
+		sgemm.Linear(false, true, nil, p.rows, 4*H, I, x32, I, any(wih).([]float32), I, any(bias).([]float32), any(r.pre).([]float32), 4*H)
+	} else {
+		gemmPart(a, 2, direct, false, true, p.rows, 4*H, I, xs, I, wih, I, 0, r.pre, 4*H)
+		rowwise(p.rows, 4*H, func(lo, hi int) { addRowAt(r.pre, bias, nil, lo, hi) })
+	}
 	r.rec = newStepProduct(a, 1, false, true, H, 4*H, whh, H) // h[:, t−1]·W_hhᵀ
 	work := scratchOf[T](a, 4, p.groupCount()*lstmGroup*workRows(H, false))
 	p.groups(func(g int, samples []int) {
