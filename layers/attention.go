@@ -166,7 +166,15 @@ func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sge
 	if mask != nil {
 		m = mask[b*d.Tk : b*d.Tk+n]
 	}
-	for i := 0; i < r1-r0; i++ {
+	i := 0
+	if p32, ok := any(p).([]float32); ok && useAVX2 && n < 8 {
+		// Rows shorter than a vector (keys of the three global tokens)
+		// go eight at a time, side by side.
+		for ; i+8 <= r1-r0; i += 8 {
+			softmaxShort8(p32[i*d.Tk:], d.Tk, n, any(m).([]float32))
+		}
+	}
+	for ; i < r1-r0; i++ {
 		row := p[i*d.Tk : i*d.Tk+n]
 		softmaxRow(row, m, row)
 	}

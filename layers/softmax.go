@@ -128,6 +128,30 @@ func softmaxRow32(x, mask, p []float32) {
 	}
 }
 
+// softmaxShort8 is softmaxRow over eight rows of n < 8 scores (row i at
+// p[i·ld:], in place) with one mask for all (nil: none), the rows side
+// by side in the lanes of AVX2 registers (vec.SoftmaxLanes): bitwise the
+// numbers of the Go loop that short rows otherwise take, one row at a
+// time.
+func softmaxShort8(p []float32, ld, n int, mask []float32) {
+	var t [8 * 7]float32 // score j of row r at t[8·j+r]
+	for r := 0; r < 8; r++ {
+		for j, v := range p[r*ld : r*ld+n] {
+			if mask != nil && mask[j] == 0 {
+				v += MaskNeg
+			}
+			t[8*j+r] = v
+		}
+	}
+	vec.SoftmaxLanes(&t[0], n)
+	for r := 0; r < 8; r++ {
+		row := p[r*ld : r*ld+n]
+		for j := range row {
+			row[j] = t[8*j+r]
+		}
+	}
+}
+
 func softmaxBwd[T float](a *kargs) {
 	p, gp, gx := data[T](a.out), data[T](a.gout), data[T](a.grads[0])
 	if gx == nil {

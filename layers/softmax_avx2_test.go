@@ -86,6 +86,51 @@ func TestSoftmaxRowAVX2MatchesGo(t *testing.T) {
 	}
 }
 
+// TestSoftmaxShort8MatchesRows runs eight rows of every length below
+// eight through softmaxShort8 and one by one through softmaxRow (the Go
+// loop for short rows): bitwise equal, with and without a mask, with
+// large and equal scores, a fully masked row set and a row holding NaN
+// (all NaN either way).
+func TestSoftmaxShort8MatchesRows(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	const ld = 11
+	for n := 1; n < 8; n++ {
+		for _, masking := range []string{"none", "some", "all"} {
+			p := make([]float32, 8*ld)
+			for j := range p {
+				p[j] = float32(rng.NormFloat64() * 30)
+			}
+			p[2*ld] = p[2*ld+n-1] // equal scores
+			p[5*ld+n-1] = float32(math.NaN())
+			var mask []float32
+			if masking != "none" {
+				mask = make([]float32, n)
+				for j := range mask {
+					if masking == "some" && (j == 0 || rng.IntN(3) > 0) {
+						mask[j] = 1
+					}
+				}
+			}
+			want := append([]float32(nil), p...)
+			for r := 0; r < 8; r++ {
+				row := want[r*ld : r*ld+n]
+				useAVX2 = false
+				softmaxRow(row, mask, row)
+				useAVX2 = true
+			}
+			softmaxShort8(p, ld, n, mask)
+			for j := range p {
+				if p[j] != want[j] && !(p[j] != p[j] && want[j] != want[j]) {
+					t.Fatalf("n=%d mask=%s: p[%d] lanes %v, rows %v", n, masking, j, p[j], want[j])
+				}
+			}
+		}
+	}
+}
+
 // TestSoftmaxRowBwdAVX2MatchesGo compares the backward rows of the AVX2
 // path and the Go loops, with and without a tail.
 func TestSoftmaxRowBwdAVX2MatchesGo(t *testing.T) {

@@ -26,6 +26,15 @@ func MaxMasked(x, mask, p *float32, n int) float32
 //go:noescape
 func ExpSum(p *float32, n int, mx float32) float64
 
+// SoftmaxLanes runs eight softmax rows of n > 0 scores side by side:
+// score j of row r is t[8·j+r], replaced by its probability. Each row is
+// shifted by its maximum, its exponentials are bitwise layers.expNeg's,
+// summed in float64 in order of j, and scaled by float32(1/sum): the
+// numbers of the scalar loop over one row.
+//
+//go:noescape
+func SoftmaxLanes(t *float32, n int)
+
 // Sigmoid replaces p[j] by 1/(1 + e^−p[j]), bitwise as layers.sigmoid32
 // computes it.
 //

@@ -176,6 +176,58 @@ loope:
 	VZEROUPPER
 	RET
 
+// func SoftmaxLanes(t *float32, n int)
+//
+// Eight rows of n scores in the lanes of t's n vectors: the lanes' maxima
+// (from −inf), then e = expNeg(x − max) stored back and summed in float64
+// step by step (lanes 0..3 in Y6, 4..7 in Y7), then each vector scaled by
+// float32(1/sum).
+TEXT ·SoftmaxLanes(SB), NOSPLIT, $0-16
+	MOVQ t+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS expc<>+56(SB), Y15 // −inf
+	MOVQ DI, SI
+	MOVQ CX, BX
+lmax:
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y15, Y15
+	ADDQ $32, SI
+	DECQ BX
+	JNZ lmax
+	EXPNEG_CONSTS
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ DI, SI
+	MOVQ CX, BX
+lexp:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0 // x = p − max
+	EXPNEG_Y0_Y4
+	VMOVUPS Y4, (SI)
+	VCVTPS2PD X4, Y1
+	VADDPD Y1, Y6, Y6
+	VEXTRACTF128 $1, Y4, X4
+	VCVTPS2PD X4, Y1
+	VADDPD Y1, Y7, Y7
+	ADDQ $32, SI
+	DECQ BX
+	JNZ lexp
+	VCVTPS2PD X9, Y1 // 1.0
+	VDIVPD Y6, Y1, Y2
+	VDIVPD Y7, Y1, Y3
+	VCVTPD2PSY Y2, X2
+	VCVTPD2PSY Y3, X3
+	VINSERTF128 $1, X3, Y2, Y2 // float32(1/sum), lane by lane
+lscale:
+	VMOVUPS (DI), Y0
+	VMULPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ lscale
+	VZEROUPPER
+	RET
+
 // func Sigmoid(p *float32, n int)
 //
 // p[j] = layers.sigmoid32(p[j]): with e = expNeg(−|x|) (−x where x ≥ 0),

@@ -12,6 +12,8 @@ func MaxMasked(x, mask, p *float32, n int) float32 { panic("vec: no AVX2") }
 
 func ExpSum(p *float32, n int, mx float32) float64 { panic("vec: no AVX2") }
 
+func SoftmaxLanes(t *float32, n int) { panic("vec: no AVX2") }
+
 func Sigmoid(p *float32, n int) { panic("vec: no AVX2") }
 
 func Tanh(p *float32, n int) { panic("vec: no AVX2") }
