@@ -10,27 +10,32 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // whose element (r, p) is ap[r·rs+p·ps] (a packed panel: rs 1, ps mr) and
 // a packed kb×nr panel Bp, or with store C = alpha · A · Bp without
 // reading C; then, unless bias is nil, adds bias[0:nr] to each row of C.
-// C rows are ldc floats apart and kb is positive.
-func microKernel(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+// C rows are ldc floats apart and kb is positive. It does the same for
+// panels tiles one under the other: the next tile's A starts aStep floats
+// on, its C mr rows down.
+func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	if useAsm {
 		// Check the bounds the assembly relies on.
-		_ = ap[(mr-1)*rs+(kb-1)*ps]
+		_ = ap[(panels-1)*aStep+(mr-1)*rs+(kb-1)*ps]
 		_ = bp[kb*nr-1]
-		_ = c[(mr-1)*ldc+nr-1]
+		_ = c[((panels-1)*mr+mr-1)*ldc+nr-1]
 		var b0 *float32
 		if bias != nil {
 			b0 = &bias[:nr][0]
 		}
-		kern6x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0)
+		kern6x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, panels, aStep, mr*ldc)
 		return
 	}
-	kernGo(kb, ap, rs, ps, bp, c, ldc, alpha, store, bias)
+	for p := 0; p < panels; p++ {
+		kernGo(kb, ap[p*aStep:], rs, ps, bp, c[p*mr*ldc:], ldc, alpha, store, bias)
+	}
 }
 
-// kern6x16 is the AVX2+FMA form of kernGo for mr = 6, nr = 16.
+// kern6x16 is the AVX2+FMA form of kernGo for mr = 6, nr = 16, over
+// panels tiles.
 //
 //go:noescape
-func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32)
+func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep int)
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into
 // dst so that dst[p·nr+r] = src[r·ld+p]: eight columns of a packed B panel.

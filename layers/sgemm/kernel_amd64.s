@@ -73,33 +73,42 @@
 	VMOVUPS Y13, 32(DX); \
 	ADDQ R8, DX
 
-// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32)
+// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep int)
 //
-// C[0:6, 0:16] += alpha * A * Bp, or with store C[0:6, 0:16] = alpha * A * Bp
-// without reading C, and then bias[0:16] added to each row unless bias is
-// nil, where element (r, p) of A is ap[r*rs + p*ps] (a
-// packed panel: rs 1, ps 6). Y0..Y11 hold the 6x16 accumulator (two
+// For each of panels tiles, the first at ap and c, each next one's A
+// aStep floats on and its C cStep floats on: C[0:6, 0:16] += alpha * A *
+// Bp, or with store C[0:6, 0:16] = alpha * A * Bp without reading C, and
+// then bias[0:16] added to each row unless bias is nil, where element
+// (r, p) of A is ap[r*rs + p*ps] (a packed panel: rs 1, ps 6). The tile
+// loop keeps its bases in the frame. Y0..Y11 hold the 6x16 accumulator (two
 // registers per row), Y12/Y13 the current row of Bp, Y14/Y15 broadcast
 // elements of A. SI addresses rows 0..2 of A's current k step and R10
 // rows 3..5, R9 apart; R11 is the k step. The k loop is unrolled by two,
 // with fixed offsets for a packed panel.
 // A transposed A read in place (rows adjacent, steps far apart: every
 // step on new cache lines) is prefetched 16 steps ahead.
-TEXT ·kern6x16(SB), NOSPLIT, $0-72
-	MOVQ kb+0(FP), CX
-	MOVQ ap+8(FP), SI
+TEXT ·kern6x16(SB), NOSPLIT, $24-96
 	MOVQ rs+16(FP), R9
 	MOVQ ps+24(FP), R11
-	MOVQ bp+32(FP), DI
-	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 	SHLQ $2, R9
 	SHLQ $2, R11
-	LEAQ (R9)(R9*2), R10
-	ADDQ SI, R10
 	MOVQ R11, R12
 	SHLQ $4, R12
+	MOVQ ap+8(FP), AX
+	MOVQ AX, abase-16(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, cbase-24(SP)
+	MOVQ panels+72(FP), AX
+	MOVQ AX, left-8(SP)
+panel:
+	MOVQ kb+0(FP), CX
+	MOVQ abase-16(SP), SI
+	MOVQ cbase-24(SP), DX
+	MOVQ bp+32(FP), DI
+	LEAQ (R9)(R9*2), R10
+	ADDQ SI, R10
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -170,8 +179,7 @@ store:
 	ROWPUT
 	ROWADD(Y10, Y11)
 	ROWPUT
-	VZEROUPPER
-	RET
+	JMP next
 addbias:
 	ROWADD(Y0, Y1)
 	ROWBIAS
@@ -191,8 +199,7 @@ addbias:
 	ROWADD(Y10, Y11)
 	ROWBIAS
 	ROWPUT
-	VZEROUPPER
-	RET
+	JMP next
 overwrite:
 	TESTQ R13, R13
 	JNZ mulbias
@@ -208,8 +215,7 @@ overwrite:
 	ROWPUT
 	ROWMUL(Y10, Y11)
 	ROWPUT
-	VZEROUPPER
-	RET
+	JMP next
 mulbias:
 	ROWMUL(Y0, Y1)
 	ROWBIAS
@@ -229,5 +235,17 @@ mulbias:
 	ROWMUL(Y10, Y11)
 	ROWBIAS
 	ROWPUT
+	JMP next
+next:
+	DECQ left-8(SP)
+	JZ done
+	MOVQ aStep+80(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, abase-16(SP)
+	MOVQ cStep+88(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, cbase-24(SP)
+	JMP panel
+done:
 	VZEROUPPER
 	RET

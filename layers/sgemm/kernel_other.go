@@ -8,9 +8,12 @@ var useAsm = false
 
 // microKernel computes C[0:mr, 0:nr] += alpha · A · Bp, or with store
 // C = alpha · A · Bp, then adds bias unless it is nil, with the pure-Go
-// kernel (A's element (r, p) is ap[r·rs+p·ps]).
-func microKernel(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
-	kernGo(kb, ap, rs, ps, bp, c, ldc, alpha, store, bias)
+// kernel (A's element (r, p) is ap[r·rs+p·ps]), for panels tiles one
+// under the other (the next A aStep floats on).
+func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+	for p := 0; p < panels; p++ {
+		kernGo(kb, ap[p*aStep:], rs, ps, bp, c[p*mr*ldc:], ldc, alpha, store, bias)
+	}
 }
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into

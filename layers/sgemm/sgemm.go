@@ -392,7 +392,18 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 						copy(edgeBias[:], bias[jc+jr:jc+jr+cols])
 						tb = edgeBias[:]
 					}
-					for ir := 0; ir < mb; ir += mr {
+					ir := 0
+					if cols == nr && c.at == nil && mb >= mr {
+						// The full tiles of the column, in one call.
+						ap, rs, ps, step := abuf[:], 1, mr, mr*kb
+						if inPlace > 0 {
+							ap, rs, ps = at.panel(ic, pc)
+							step = mr * rs
+						}
+						microKernel(mb/mr, kb, ap, rs, ps, step, bp, c.s[c.row(ic)+jc+jr:], c.ld, alpha, store, tb)
+						ir = mb / mr * mr
+					}
+					for ; ir < mb; ir += mr {
 						var ap []float32
 						rs, ps := 1, mr
 						if ir < inPlace {
@@ -403,7 +414,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 						rows := min(mr, mb-ir)
 						i := ic + ir
 						if rows == mr && cols == nr && c.together(i, mr) {
-							microKernel(kb, ap, rs, ps, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
+							microKernel(1, kb, ap, rs, ps, 0, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
 							continue
 						}
 						// Partial tile, or rows apart: run the same kernel
@@ -415,7 +426,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 								copy(edge[r*nr:r*nr+cols], c.s[off:off+cols])
 							}
 						}
-						microKernel(kb, ap, rs, ps, bp, edge[:], nr, alpha, store, tb)
+						microKernel(1, kb, ap, rs, ps, 0, bp, edge[:], nr, alpha, store, tb)
 						for r := 0; r < rows; r++ {
 							off := c.row(i+r) + jc + jr
 							copy(c.s[off:off+cols], edge[r*nr:r*nr+cols])
