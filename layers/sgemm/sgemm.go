@@ -392,29 +392,26 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 						copy(edgeBias[:], bias[jc+jr:jc+jr+cols])
 						tb = edgeBias[:]
 					}
-					ir := 0
-					if cols == nr && c.at == nil && mb >= mr {
-						// The full tiles of the column, in one call.
-						ap, rs, ps, step := abuf[:], 1, mr, mr*kb
-						if inPlace > 0 {
-							ap, rs, ps = at.panel(ic, pc)
-							step = mr * rs
-						}
-						microKernel(mb/mr, kb, ap, rs, ps, step, bp, c.s[c.row(ic)+jc+jr:], c.ld, alpha, store, tb)
-						ir = mb / mr * mr
-					}
-					for ; ir < mb; ir += mr {
+					for ir := 0; ir < mb; {
 						var ap []float32
-						rs, ps := 1, mr
+						rs, ps, step := 1, mr, mr*kb // the next tile's A: step floats on
 						if ir < inPlace {
 							ap, rs, ps = at.panel(ic+ir, pc)
+							step = mr * rs
 						} else {
-							ap = abuf[(ir-inPlace)*kb : (ir-inPlace+mr)*kb]
+							ap = abuf[(ir-inPlace)*kb:]
 						}
 						rows := min(mr, mb-ir)
 						i := ic + ir
 						if rows == mr && cols == nr && c.together(i, mr) {
-							microKernel(1, kb, ap, rs, ps, 0, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
+							// A run of full tiles whose rows follow one
+							// another in C, in one call.
+							n := 1
+							for ir+(n+1)*mr <= mb && c.together(i+n*mr, mr) && c.row(i+n*mr) == c.row(i)+n*mr*c.ld {
+								n++
+							}
+							microKernel(n, kb, ap, rs, ps, step, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
+							ir += n * mr
 							continue
 						}
 						// Partial tile, or rows apart: run the same kernel
@@ -431,6 +428,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 							off := c.row(i+r) + jc + jr
 							copy(c.s[off:off+cols], edge[r*nr:r*nr+cols])
 						}
+						ir += mr
 					}
 				}
 			}
