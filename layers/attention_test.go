@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -256,18 +257,20 @@ func TestAttentionSameOnOneAndTwoCores(t *testing.T) {
 					t.Fatalf("keep %v: %s of sample %d is %v at padded row %d", keep, name, b, one[i][(b*steps+real)*D+j], real+j/D)
 				}
 			}
-			for j := range one[i] {
-				if math.Float32bits(one[i][j]) != math.Float32bits(two[i][j]) {
-					t.Fatalf("keep %v: %s[%d]: %v on one core, %v on two", keep, name, j, one[i][j], two[i][j])
-				}
-			}
+			sameBits32(t, fmt.Sprintf("keep %v: %s, one core and two", keep, name), one[i], two[i])
 		}
 	}
 	// Without the cache the blocks of queries go over keys and values
 	// packed once per head: the outputs are bitwise the same.
-	for j := range outs[0] {
-		if math.Float32bits(outs[0][j]) != math.Float32bits(outs[1][j]) {
-			t.Fatalf("output[%d]: %v kept, %v in blocks", j, outs[0][j], outs[1][j])
+	sameBits32(t, "output, kept and in blocks", outs[0], outs[1])
+}
+
+// sameBits32 fails on the first element where a and b differ in any bit.
+func sameBits32(t *testing.T, what string, a, b []float32) {
+	t.Helper()
+	for j := range a {
+		if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
+			t.Fatalf("%s: [%d] %v and %v", what, j, a[j], b[j])
 		}
 	}
 }
