@@ -47,10 +47,10 @@ func (m *MultiHeadAttention) Fwd(b *Builder, query, keyValue, mask *G.Node) *G.N
 // differentiates it keeps the probabilities [B·heads·Tq·Tk] for the
 // backward pass; any other graph holds one block of query rows (see
 // blockRows) at a time in a scratch per worker, so that its memory grows
-// linearly with the sequence length. Both give the same numbers. Keys after a sample's last real one
-// are skipped (see keys), and so are queries after it when q is a sequence
-// marked by Builder.Rows: right-padded sequences cost what their real
-// length costs.
+// linearly with the sequence length. Both give the same numbers. Keys
+// after a sample's last real one are skipped (see keys), and so are
+// queries after it when q is a sequence marked by Builder.Rows:
+// right-padded sequences cost what their real length costs.
 func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
 	ak := attentionK{heads: heads, keep: b.Train && (b.needsGrad(q) || b.needsGrad(k) || b.needsGrad(v))}
 	if mask == nil {
@@ -180,9 +180,8 @@ func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sge
 	}
 }
 
-// headPacks are a worker's packed copies of one head's Kᵀ and V, for a
-// forward pass without a cache, whose query blocks would otherwise each
-// pack them again.
+// headPacks are a worker's packed copies of one head's Kᵀ and V for the
+// forward pass, whose query blocks would otherwise each pack them again.
 type headPacks struct{ k, v *sgemm.PackedB }
 
 // pack packs Kᵀ (dh × n) and V (n × dh) of batch b, head h, over its
