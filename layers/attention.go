@@ -128,27 +128,35 @@ func keys[T float](d attnDims, mask []T, b int) int {
 const blockScores = 1 << 15
 
 // blockRows returns the query rows of a head's blocks, over n of its tk
-// keys, of width dh: blockScores/tk, or a multiple where so few keys make
-// a block of that many rows a product that sgemm computes with its direct
-// loop (sgemm.Direct), which rounds differently from the blocked kernel.
+// keys, of width dh: blockScores/tk, or a multiple, up to blockCap times,
+// where so few keys make a block of that many rows a product that sgemm
+// computes with its direct loop (sgemm.Direct), which rounds differently
+// from the blocked kernel. Only heads narrower than the presets' (dh 8
+// and 32, over up to 500 keys) reach the cap: there a block may take the
+// direct loop, the same in training and in evaluation, and a worker's
+// scratch stays within 2·blockCap·blockScores whatever the lengths.
 func blockRows(tk, n, dh int) int {
 	base := max(1, blockScores/tk)
 	rows := base
-	for sgemm.Direct(rows, n, dh) {
+	for sgemm.Direct(rows, n, dh) && rows < blockCap*base {
 		rows += base
 	}
 	return rows
 }
 
+// blockCap bounds blockRows at that many times blockScores/tk rows.
+const blockCap = 8
+
 // blockEnd returns the end of the block of query rows [r0, r1) of nq:
-// rows rows on, or all the rest where the rows left after them would be a
-// product for sgemm's direct loop. So every block runs the kernel that
-// one product of all nq rows runs, and the blocks give its numbers: the
-// same in a training graph, which keeps the probabilities, as in any
-// other, and whatever the block size.
+// rows rows on, or all the rest where fewer than rows are left after them
+// and they would be a product for sgemm's direct loop. So every block
+// (below blockRows's cap) runs the kernel that one product of all nq rows
+// runs, and the blocks give its numbers: the same in a training graph,
+// which keeps the probabilities, as in any other, and whatever the block
+// size. A block has fewer than 2·rows rows.
 func blockEnd(r0, nq, rows, n, dh int) int {
 	r1 := min(r0+rows, nq)
-	if r1 < nq && sgemm.Direct(nq-r1, n, dh) {
+	if r1 < nq && nq-r1 < rows && sgemm.Direct(nq-r1, n, dh) {
 		r1 = nq
 	}
 	return r1

@@ -153,9 +153,18 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 
 // TestBlocksRunTheKernel checks the query blocks of the forward pass: they
 // tile the nq real queries, fit the scratch of a worker, and none is a
-// product for sgemm's direct loop unless the whole head's is, so that
-// they give the numbers of one product over all queries.
+// product for sgemm's direct loop unless the whole head's is (or its
+// rows reached blockCap), so that they give the numbers of one product
+// over all queries; and at the head widths of the presets (8 and 32)
+// over up to 500 keys the cap is never reached.
 func TestBlocksRunTheKernel(t *testing.T) {
+	for _, dh := range []int{8, 32} {
+		for _, tk := range []int{3, 34, 50, 375, 500} {
+			if base := max(1, blockScores/tk); blockRows(tk, 1, dh) == blockCap*base && sgemm.Direct(blockCap*base, 1, dh) {
+				t.Fatalf("dh %d over %d keys: blocks of one key reach the cap and take the direct loop", dh, tk)
+			}
+		}
+	}
 	for _, tk := range []int{3, 50, 375, 500, 4000} {
 		for _, dh := range []int{4, 32, 64} {
 			most := 2 * blockRows(tk, 1, dh)
@@ -167,7 +176,8 @@ func TestBlocksRunTheKernel(t *testing.T) {
 						if r1 <= r0 || r1-r0 >= most {
 							t.Fatalf("%d keys, dh %d, %d queries, %d real keys: block [%d, %d) (scratch for %d rows)", tk, dh, nq, n, r0, r1, most)
 						}
-						if sgemm.Direct(r1-r0, n, dh) && !sgemm.Direct(nq, n, dh) {
+						capped := rows == blockCap*max(1, blockScores/tk)
+						if sgemm.Direct(r1-r0, n, dh) && !sgemm.Direct(nq, n, dh) && !capped {
 							t.Fatalf("%d keys, dh %d, %d queries, %d real keys: block [%d, %d) takes the direct loop, all of them would not", tk, dh, nq, n, r0, r1)
 						}
 					}
