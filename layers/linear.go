@@ -123,9 +123,9 @@ func linearFwd[T float](a *kargs) {
 // bias), rows idx[lo:hi] where idx is not nil, as productOnRows runs the
 // product; serial runs it on the calling goroutine. Float32 products on
 // package sgemm add the bias as they store each tile (sgemm.Linear), the
-// others in a pass of their own: the same numbers.
+// others (float64, OpenBLAS) in a pass of their own: the same numbers.
 func linearRows[T float](serial bool, idx []int, lo, hi, out, in int, x, w, b, y []T) {
-	if x32, ok := any(x).([]float32); ok && packedProducts && b != nil {
+	if x32, ok := any(x).([]float32); ok && packedProducts {
 		var rows []int
 		xs, ys := x32[lo*in:], any(y).([]float32)[lo*out:]
 		if idx != nil {

@@ -26,9 +26,7 @@ func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float3
 		kern6x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, panels, aStep, mr*ldc)
 		return
 	}
-	for p := 0; p < panels; p++ {
-		kernGo(kb, ap[p*aStep:], rs, ps, bp, c[p*mr*ldc:], ldc, alpha, store, bias)
-	}
+	kernGo(panels, kb, ap, rs, ps, aStep, bp, c, ldc, alpha, store, bias)
 }
 
 // kern6x16 is the AVX2+FMA form of kernGo for mr = 6, nr = 16, over

@@ -11,9 +11,7 @@ var useAsm = false
 // kernel (A's element (r, p) is ap[r·rs+p·ps]), for panels tiles one
 // under the other (the next A aStep floats on).
 func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
-	for p := 0; p < panels; p++ {
-		kernGo(kb, ap[p*aStep:], rs, ps, bp, c[p*mr*ldc:], ldc, alpha, store, bias)
-	}
+	kernGo(panels, kb, ap, rs, ps, aStep, bp, c, ldc, alpha, store, bias)
 }
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into

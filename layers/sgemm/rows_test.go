@@ -146,6 +146,7 @@ func TestRowsPanicOnBadRows(t *testing.T) {
 // tiles, n past nc (the bias of later column blocks), k past kc (the bias
 // goes with the last k block), m below n (the split takes columns) and
 // tiny products on the plain loop. The rows not chosen stay untouched.
+// Without a bias it is the product alone.
 func TestLinearMatchesProductThenBias(t *testing.T) {
 	type shape struct{ samples, steps, n, k int }
 	shapes := []shape{
@@ -174,6 +175,10 @@ func TestLinearMatchesProductThenBias(t *testing.T) {
 					} else {
 						OnRows(tB, chosen, n, k, 1, a, k+2, b, bc+1, 0, want, n+3)
 					}
+					plain := append([]float32(nil), want...)
+					got := append([]float32(nil), c0...)
+					Linear(false, tB, chosen, m, n, k, a, k+2, b, bc+1, nil, got, n+3)
+					checkBits(t, fmt.Sprintf("%v tB=%v rows=%v no bias", sh, tB, chosen != nil), got, plain)
 					for i := 0; i < rows; i++ {
 						r := i
 						if chosen != nil {

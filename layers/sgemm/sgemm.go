@@ -47,7 +47,7 @@ func Serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 }
 
 // Linear is a linear layer's forward product: C = A·op(B) + bias, bias
-// (n floats) added to every row, where A is m×k (row stride lda), op(B)
+// (n floats; nil: none) added to every row, where A is m×k (row stride lda), op(B)
 // k×n as in Sgemm, and C m×n (row stride ldc); or with rows not nil, on
 // those rows of A and C as OnRows (m is then len(rows)). serial runs it
 // on the calling goroutine. The bias is added in the micro-kernel as each
@@ -55,7 +55,7 @@ func Serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 // followed by a float32 addition of bias to each row, without a second
 // pass over C.
 func Linear(serial, tB bool, rows []int, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int) {
-	if len(bias) < n {
+	if bias != nil && len(bias) < n {
 		panic(fmt.Sprintf("sgemm: len(bias)=%d < n=%d", len(bias), n))
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -501,11 +501,19 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 	})
 }
 
-// kernGo is the portable micro-kernel: C[0:mr, 0:nr] += alpha · A · Bp,
-// or with store C = alpha · A · Bp, with A's element (r, p) at
-// ap[r·rs+p·ps] (packA's panels: rs 1, ps mr) and Bp packed as by packB;
-// then, unless bias is nil, C's rows += bias[0:nr].
-func kernGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+// kernGo is the portable micro-kernel: microKernel's arithmetic, one tile
+// after the other.
+func kernGo(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+	for p := 0; p < panels; p++ {
+		kernTileGo(kb, ap[p*aStep:], rs, ps, bp, c[p*mr*ldc:], ldc, alpha, store, bias)
+	}
+}
+
+// kernTileGo computes one tile: C[0:mr, 0:nr] += alpha · A · Bp, or with
+// store C = alpha · A · Bp, with A's element (r, p) at ap[r·rs+p·ps]
+// (packA's panels: rs 1, ps mr) and Bp packed as by packB; then, unless
+// bias is nil, C's rows += bias[0:nr].
+func kernTileGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	var acc [mr * nr]float32
 	for p := 0; p < kb; p++ {
 		bRow := bp[p*nr : p*nr+nr : p*nr+nr]
