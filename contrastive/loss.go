@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/fdcmdie/fdcmdie/internal/par"
 	"github.com/fdcmdie/fdcmdie/layers"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -302,20 +303,14 @@ func (k lossK) anchorGroup(f *batch, m, b int, terms []float64, grads []*tensor.
 // group is of sample b or a bank constant.
 func (f *batch) perSample(fn func(b int, buf []float64)) {
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), f.B) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]float64, f.d)
-			for b := int(next.Add(1) - 1); b < f.B; b = int(next.Add(1) - 1) {
-				if f.w[b] != 0 {
-					fn(b, buf)
-				}
+	par.Fork(min(runtime.GOMAXPROCS(0), f.B), func(int) {
+		buf := make([]float64, f.d)
+		for b := int(next.Add(1) - 1); b < f.B; b = int(next.Add(1) - 1) {
+			if f.w[b] != 0 {
+				fn(b, buf)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 }
 
 // triplet returns mean_i ℓ_tri(i) (eq. 10–11): anchor s_t, positives s_v

@@ -6,10 +6,10 @@ import (
 	"hash/fnv"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/fdcmdie/fdcmdie/internal/par"
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
@@ -575,18 +575,7 @@ func parallelWork(n int, f func(w, lo, hi int)) {
 		}
 		return
 	}
-	// The first chunk runs on the calling goroutine: it works instead of
-	// sleeping until the others wake it.
-	var wg sync.WaitGroup
+	// The first chunk runs on the calling goroutine.
 	chunk := (n + nw - 1) / nw
-	for lo := chunk; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			f(w, lo, hi)
-		}(lo/chunk, lo, hi)
-	}
-	f(0, 0, chunk)
-	wg.Wait()
+	par.Fork((n+chunk-1)/chunk, func(w int) { f(w, w*chunk, min((w+1)*chunk, n)) })
 }

@@ -3,8 +3,8 @@ package layers
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
+	"github.com/fdcmdie/fdcmdie/internal/par"
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -243,15 +243,14 @@ func linearBwd[T float](a *kargs) {
 	if gx != nil && gw != nil && sideBySide(m*in*out) {
 		// The weight product packs both operands, the input product one:
 		// the bias gradient goes with the input product.
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		par.Fork(2, func(w int) {
+			if w == 0 {
+				weightGrad(true)
+				return
+			}
 			inputGrad(true)
 			biasGrad(serially)
-		}()
-		weightGrad(true)
-		wg.Wait()
+		})
 	} else {
 		if gx != nil {
 			inputGrad(false)

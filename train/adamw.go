@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/fdcmdie/fdcmdie/internal/par"
 )
 
 // AdamWConfig holds the hyperparameters of AdamW (SPEC §8).
@@ -190,17 +192,11 @@ func eachChunk(params []AdamWParam, f func(i, lo, hi int)) {
 		}
 	}
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := int(next.Add(1) - 1); c < len(chunks); c = int(next.Add(1) - 1) {
-				f(chunks[c].i, chunks[c].lo, chunks[c].hi)
-			}
-		}()
-	}
-	wg.Wait()
+	par.Fork(min(runtime.GOMAXPROCS(0), len(chunks)), func(int) {
+		for c := int(next.Add(1) - 1); c < len(chunks); c = int(next.Add(1) - 1) {
+			f(chunks[c].i, chunks[c].lo, chunks[c].hi)
+		}
+	})
 }
 
 // adamwConsts are the numbers of one tensor's update at one step, in the

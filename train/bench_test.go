@@ -109,9 +109,10 @@ func padBatches(p benchPreset, n int, lengths func(*rand.Rand) func(steps int) i
 // graphs. Each reports run-frac, the mean fraction of the padded steps
 // (Lt + La + Lv) its batches' buckets run, and real-frac, the fraction the
 // samples hold; and where the process's CPU time can be read, cpu-s/op,
-// the CPU seconds of a step (all cores; steady where the wall time is not,
-// on a machine shared with other work), and cores, the cores busy on
-// average (CPU time / wall time). Dense presets also report GFLOP/s, three
+// the CPU seconds of a step (all cores, less the time par's workers spent
+// polling for work; steady where the wall time is not, on a machine shared
+// with other work), and cores, the cores busy on average (that CPU time /
+// wall time). Dense presets also report GFLOP/s, three
 // times the forward pass's product work (productFLOPs) per second, and
 // limit-frac, that rate over the rate sgemm reaches on this machine in the
 // same run on the model's largest product (peakMeter, measured for a tenth

@@ -3,6 +3,8 @@ package sgemm
 import (
 	"fmt"
 	"runtime"
+
+	"github.com/fdcmdie/fdcmdie/internal/par"
 )
 
 // OnRows is Sgemm on chosen rows of A and C: C[rows] = alpha·A[rows]·op(B)
@@ -80,7 +82,7 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 		serialOn(rows)
 		return
 	}
-	fork(workers, func(w int) {
+	par.Fork(workers, func(w int) {
 		lo, hi := chunk(w)
 		serialOn(rows[lo:hi])
 	})
@@ -123,7 +125,7 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 		serialOver(0, m, 0, n)
 		return
 	}
-	fork(workers, func(w int) {
+	par.Fork(workers, func(w int) {
 		lo, hi := chunk(w)
 		if splitM {
 			serialOver(lo, hi-lo, 0, n)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/fdcmdie/fdcmdie/internal/par"
 )
 
 // Blocking parameters. A micro-tile of C is mr×nr; a packed block of op(A)
@@ -110,7 +112,7 @@ func product(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 		serial(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 		return
 	}
-	fork(workers, func(w int) {
+	par.Fork(workers, func(w int) {
 		lo, hi := chunk(w)
 		if splitM {
 			aOff := lo * lda
@@ -155,22 +157,6 @@ func parts(workers, m, n, k, dim, tile int) (int, func(w int) (lo, hi int)) {
 	return workers, func(w int) (int, int) {
 		return tiles * w / workers * tile, min(tiles*(w+1)/workers*tile, dim)
 	}
-}
-
-// fork runs f(w) for w in [0, workers), f(0) on the calling goroutine and
-// the others on goroutines of their own, and returns when all are done:
-// the caller works instead of sleeping until the others wake it.
-func fork(workers int, f func(w int)) {
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(w)
-		}()
-	}
-	f(0)
-	wg.Wait()
 }
 
 // checkDims panics on a negative dimension.

@@ -1,0 +1,167 @@
+package par
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// forkCounts runs Fork(n) and returns how often each part ran.
+func forkCounts(n int) []int32 {
+	counts := make([]atomic.Int32, n)
+	Fork(n, func(w int) { counts[w].Add(1) })
+	out := make([]int32, n)
+	for w := range counts {
+		out[w] = counts[w].Load()
+	}
+	return out
+}
+
+func TestForkRunsEachPartOnce(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		for n := 0; n <= 9; n++ {
+			for w, c := range forkCounts(n) {
+				if c != 1 {
+					t.Errorf("GOMAXPROCS %d, Fork(%d): part %d ran %d times", procs, n, w, c)
+				}
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}
+
+func TestForkFirstPartOnCaller(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	caller := goid()
+	for range 100 {
+		var first, second atomic.Uint64
+		Fork(2, func(w int) {
+			if w == 0 {
+				first.Store(goid())
+			} else {
+				second.Store(goid())
+			}
+		})
+		if first.Load() != caller || second.Load() == caller {
+			t.Fatalf("caller goroutine %d; part 0 ran on %d, part 1 on %d", caller, first.Load(), second.Load())
+		}
+	}
+}
+
+// goid is the calling goroutine's number, from its stack's header line.
+func goid() uint64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _ := strconv.ParseUint(string(bytes.Fields(buf)[1]), 10, 64)
+	return id
+}
+
+func TestForkNestedAndConcurrent(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				Fork(2+(g+i)%3, func(int) {
+					Fork(2, func(int) { total.Add(1) })
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	want := int64(0)
+	for g := range 4 {
+		for i := range 200 {
+			want += int64(2 * (2 + (g+i)%3))
+		}
+	}
+	if got := total.Load(); got != want {
+		t.Fatalf("nested forks ran %d innermost parts, want %d", got, want)
+	}
+}
+
+func TestWorkersSleepWhenIdle(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	forkCounts(2)
+	deadline := time.Now().Add(5 * time.Second)
+	for !allAsleep() {
+		if time.Now().After(deadline) {
+			t.Fatal("workers still polling 5 s after the last Fork")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	spun := Spun()
+	// A sleeping worker is woken by the next Fork.
+	for w, c := range forkCounts(2) {
+		if c != 1 {
+			t.Fatalf("Fork after sleep: part %d ran %d times", w, c)
+		}
+	}
+	if Spun() < spun {
+		t.Fatal("Spun went back")
+	}
+}
+
+func allAsleep() bool {
+	ws := pool.workers.Load()
+	if ws == nil || len(*ws) == 0 {
+		return false
+	}
+	for _, wk := range *ws {
+		if wk.state.Load() != asleep {
+			return false
+		}
+	}
+	return true
+}
+
+var sink atomic.Int64
+
+// work is about d of arithmetic.
+func work(n int) {
+	s := 0.0
+	for i := range n {
+		s += float64(i) * 1.0000001
+	}
+	sink.Add(int64(s))
+}
+
+// BenchmarkFork runs sections of two parts of about 10 µs each, with
+// Fork and with a goroutine per part as before (each part's work alone is
+// the "serial" row).
+func BenchmarkFork(b *testing.B) {
+	const n = 10000
+	b.Run("serial", func(b *testing.B) {
+		for range b.N {
+			work(n)
+		}
+	})
+	b.Run("fork", func(b *testing.B) {
+		for range b.N {
+			Fork(2, func(int) { work(n) })
+		}
+	})
+	b.Run("goroutine", func(b *testing.B) {
+		for range b.N {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work(n)
+			}()
+			work(n)
+			wg.Wait()
+		}
+	})
+}
