@@ -41,15 +41,72 @@ func TestForkFirstPartOnCaller(t *testing.T) {
 	caller := goid()
 	for range 100 {
 		var first, second atomic.Uint64
+		var secondStarted atomic.Bool
+		sideBySide := false
 		Fork(2, func(w int) {
-			if w == 0 {
-				first.Store(goid())
-			} else {
+			if w == 1 {
+				secondStarted.Store(true)
 				second.Store(goid())
+				return
+			}
+			first.Store(goid())
+			// Part 1 starts while part 0 runs: on a worker, not after
+			// part 0 on the caller.
+			for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+				if secondStarted.Load() {
+					sideBySide = true
+					break
+				}
 			}
 		})
-		if first.Load() != caller || second.Load() == caller {
-			t.Fatalf("caller goroutine %d; part 0 ran on %d, part 1 on %d", caller, first.Load(), second.Load())
+		if first.Load() != caller || second.Load() == caller || !sideBySide {
+			t.Fatalf("caller goroutine %d; part 0 ran on %d, part 1 on %d; side by side: %v",
+				caller, first.Load(), second.Load(), sideBySide)
+		}
+	}
+}
+
+// TestForkWhileWorkerBlocked: Forks complete while the one worker runs a
+// part that waits for them to end.
+func TestForkWhileWorkerBlocked(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	block := make(chan struct{})
+	go Fork(2, func(w int) {
+		if w == 1 {
+			<-block
+		}
+	})
+	time.Sleep(10 * time.Millisecond)
+	var ran atomic.Int32
+	for range 100 {
+		Fork(3, func(int) { ran.Add(1) })
+	}
+	close(block)
+	if ran.Load() != 300 {
+		t.Fatalf("%d parts ran, want 300", ran.Load())
+	}
+}
+
+// TestPartRunsOnce: of the goroutines that try to run a part (the worker
+// it was handed to, the Fork's caller), one does.
+func TestPartRunsOnce(t *testing.T) {
+	for range 1000 {
+		var done atomic.Int32
+		done.Store(1)
+		var runs atomic.Int32
+		p := part{f: func(int) { runs.Add(1) }, w: 1, done: &done}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.run()
+			}()
+		}
+		wg.Wait()
+		if runs.Load() != 1 || done.Load() != 0 {
+			t.Fatalf("part ran %d times, done %d", runs.Load(), done.Load())
 		}
 	}
 }
