@@ -3,7 +3,7 @@
 // audio 375×74, vision 500×35; batch 16, k_cl 50, as table 2 sets MOSEI)
 // and reports the epoch's time and the process's peak resident memory:
 //
-//	go run ./tools/moseiscale            # the full epoch (22 minutes on 2 cores, with the fill and evaluation)
+//	go run ./tools/moseiscale            # the full epoch (17 minutes on 2 cores, with the fill and evaluation)
 //	go run ./tools/moseiscale -train 800 # a shorter check
 //
 // The data is random, so the losses mean nothing; the point is time and

@@ -29,7 +29,7 @@
 //
 // One run at MOSI/MOSEI scale fits one machine: a MOSEI-scale epoch of the
 // paper preset (16,326 training samples, batch 16, k_cl 50) peaks at
-// 11.1 GB and takes 18 minutes on two cores (tools/moseiscale), so a
+// 11.4 GB and takes 14 minutes on two cores (tools/moseiscale), so a
 // 12-epoch run needs one ordinary machine for under 4 hours, and the grid
 // has 55 such runs to spread. Splitting one run's batches over machines
 // would add gradient all-reduce traffic of the whole model every step (a
