@@ -3,9 +3,7 @@ package contrastive
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/fdcmdie/fdcmdie/internal/par"
 	"github.com/fdcmdie/fdcmdie/layers"
@@ -302,14 +300,15 @@ func (k lossK) anchorGroup(f *batch, m, b int, terms []float64, grads []*tensor.
 // fn(b) may write only sample b's gradient rows: every pair of an anchor
 // group is of sample b or a bank constant.
 func (f *batch) perSample(fn func(b int, buf []float64)) {
-	var next atomic.Int64
-	par.Fork(min(runtime.GOMAXPROCS(0), f.B), func(int) {
-		buf := make([]float64, f.d)
-		for b := int(next.Add(1) - 1); b < f.B; b = int(next.Add(1) - 1) {
-			if f.w[b] != 0 {
-				fn(b, buf)
-			}
+	bufs := make([][]float64, par.Workers(f.B))
+	par.Pull(f.B, func(w, b int) {
+		if f.w[b] == 0 {
+			return
 		}
+		if bufs[w] == nil {
+			bufs[w] = make([]float64, f.d)
+		}
+		fn(b, bufs[w])
 	})
 }
 

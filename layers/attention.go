@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/fdcmdie/fdcmdie/internal/par"
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -238,15 +239,15 @@ func attnFwd[T float](k attentionK, a *kargs) {
 	if k.keep {
 		all = keptOf[T](a, 0, d.B*k.heads*d.Tq*d.Tk)
 	} else {
-		work = scratchOf[T](a, 0, workers(d.B*k.heads)*size)
+		work = scratchOf[T](a, 0, par.Workers(d.B*k.heads)*size)
 	}
 	var packs []headPacks // per worker, for heads of several blocks
 	if _, f32 := any(q).([]float32); f32 && packedProducts {
-		packs = packsOf(a, 1, workers(d.B*k.heads))
+		packs = packsOf(a, 1, par.Workers(d.B*k.heads))
 	}
 	clearPadding(a.rows, out)
 	order := byCost(d, mask, a.rows, k.heads)
-	parallelPull(len(order), func(w, i int) {
+	par.Pull(len(order), func(w, i int) {
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads
 		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
@@ -272,7 +273,7 @@ func attnFwd[T float](k attentionK, a *kargs) {
 }
 
 // byCost returns the indices b·heads + h of the samples' heads in order of
-// falling cost (a sample's queries times its keys), for parallelPull: the
+// falling cost (a sample's queries times its keys), for par.Pull: the
 // samples of a batch of uneven lengths cost up to its longest's square.
 func byCost[T float](d attnDims, mask []T, rows *rowSet, heads int) []int {
 	cost := make([]int, d.B)
@@ -305,7 +306,7 @@ func attnBwd[T float](k attentionK, a *kargs) {
 	if all == nil {
 		per *= 2
 	}
-	work := scratchOf[T](a, 0, workers(d.B*k.heads)*per)
+	work := scratchOf[T](a, 0, par.Workers(d.B*k.heads)*per)
 	// Keys past n have zero probability: their dV and dK rows are zero.
 	// Queries past nq are padding (kargs.rows), with zero output
 	// gradients: their dQ rows are zero too, and they add nothing to dV
@@ -324,7 +325,7 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		}
 	})
 	order := byCost(d, mask, a.rows, k.heads)
-	parallelPull(len(order), func(w, i int) {
+	par.Pull(len(order), func(w, i int) {
 		dp, p := work[w*per:w*per+d.Tq*d.Tk], work[w*per+d.Tq*d.Tk:(w+1)*per]
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads

@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"runtime"
 	"slices"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/fdcmdie/fdcmdie/internal/par"
@@ -548,27 +547,10 @@ func parallelFor(n int, f func(lo, hi int)) {
 	parallelWork(n, func(_, lo, hi int) { f(lo, hi) })
 }
 
-// workers is the number of calls parallelFor and parallelWork split n
-// indices into.
-func workers(n int) int { return min(runtime.GOMAXPROCS(0), n) }
-
-// parallelPull runs f(w, i) for every i in [0, n) on workers(n)
-// goroutines, w the goroutine's index: each takes the next index when done
-// with its last, which balances tasks of uneven cost (best taken in order
-// of falling cost).
-func parallelPull(n int, f func(w, i int)) {
-	var next atomic.Int64
-	parallelWork(workers(n), func(w, _, _ int) {
-		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-			f(w, i)
-		}
-	})
-}
-
 // parallelWork is parallelFor whose calls also get their worker's index
-// w < workers(n), for scratch memory of their own.
+// w < par.Workers(n), for scratch memory of their own.
 func parallelWork(n int, f func(w, lo, hi int)) {
-	nw := workers(n)
+	nw := par.Workers(n)
 	if nw <= 1 {
 		if n > 0 {
 			f(0, 0, n)

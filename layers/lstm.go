@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/fdcmdie/fdcmdie/internal/par"
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -184,7 +185,7 @@ func (p *lstmPlan) groupCount() int { return (p.B + lstmGroup - 1) / lstmGroup }
 // arithmetic does not depend on the goroutine that runs it, so the results
 // do not depend on the number of cores.
 func (p *lstmPlan) groups(f func(g int, samples []int)) {
-	parallelPull(p.groupCount(), func(_, g int) { f(g, p.order[g*lstmGroup:min((g+1)*lstmGroup, p.B)]) })
+	par.Pull(p.groupCount(), func(_, g int) { f(g, p.order[g*lstmGroup:min((g+1)*lstmGroup, p.B)]) })
 }
 
 // compact returns the rows of src [B·T, width] that run, in the compact

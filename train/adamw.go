@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/fdcmdie/fdcmdie/internal/par"
 )
@@ -191,12 +189,7 @@ func eachChunk(params []AdamWParam, f func(i, lo, hi int)) {
 			chunks = append(chunks, chunk{i, lo, min(lo+adamwChunk, len(p.G))})
 		}
 	}
-	var next atomic.Int64
-	par.Fork(min(runtime.GOMAXPROCS(0), len(chunks)), func(int) {
-		for c := int(next.Add(1) - 1); c < len(chunks); c = int(next.Add(1) - 1) {
-			f(chunks[c].i, chunks[c].lo, chunks[c].hi)
-		}
-	})
+	par.Pull(len(chunks), func(_, c int) { f(chunks[c].i, chunks[c].lo, chunks[c].hi) })
 }
 
 // adamwConsts are the numbers of one tensor's update at one step, in the

@@ -108,6 +108,22 @@ func Fork(n int, f func(w int)) {
 	spun.Add(int64(time.Since(start)))
 }
 
+// Workers is the number of parts Pull runs n tasks on: min(GOMAXPROCS, n).
+func Workers(n int) int { return min(runtime.GOMAXPROCS(0), n) }
+
+// Pull runs f(w, i) for every i in [0, n) on the Workers(n) parts of a
+// Fork, w the part's index: each part takes the next i when done with its
+// last, which balances tasks of uneven cost (best taken in order of
+// falling cost).
+func Pull(n int, f func(w, i int)) {
+	var next atomic.Int64
+	Fork(Workers(n), func(w int) {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			f(w, i)
+		}
+	})
+}
+
 // run runs the part unless another goroutine has started it.
 func (p *part) run() {
 	if !p.started.CompareAndSwap(false, true) {

@@ -35,6 +35,31 @@ func TestForkRunsEachPartOnce(t *testing.T) {
 	}
 }
 
+func TestPullRunsEachTaskOnce(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 3, 100} {
+			counts := make([]atomic.Int32, n)
+			var badW atomic.Bool
+			Pull(n, func(w, i int) {
+				if w < 0 || w >= Workers(n) {
+					badW.Store(true)
+				}
+				counts[i].Add(1)
+			})
+			for i := range counts {
+				if c := counts[i].Load(); c != 1 {
+					t.Errorf("GOMAXPROCS %d, Pull(%d): task %d ran %d times", procs, n, i, c)
+				}
+			}
+			if badW.Load() {
+				t.Errorf("GOMAXPROCS %d, Pull(%d): a part index outside [0, %d)", procs, n, Workers(n))
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}
+
 func TestForkFirstPartOnCaller(t *testing.T) {
 	old := runtime.GOMAXPROCS(2)
 	defer runtime.GOMAXPROCS(old)
