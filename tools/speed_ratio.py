@@ -1,6 +1,6 @@
 """Go/PyTorch speed ratio on one machine, from one run, row by row.
 
-    /usr/bin/python3 tools/speed_ratio.py [--rows small,paper,...] [--steps 5]
+    /usr/bin/python3 tools/speed_ratio.py [--rows small,paper,...] [--steps 5] [--go-test BIN] [--python PY]
 
 Rows (--rows, a comma list; default all, in this order):
   small, paper                 training step on one dense batch of 32: Go BenchmarkTrainStep/<preset> vs
@@ -14,7 +14,11 @@ Rows (--rows, a comma list; default all, in this order):
 For each row the Go benchmark runs first, then PyTorch, with --steps timed steps each:
   go test -run '^$' -bench '^<Benchmark>$/^<sub>$' -benchtime <steps>x -count 1 ./train/
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 tools/bench_torch.py --preset <preset> --steps <steps> [...]
-(PyTorch on 2 threads). Go's samples/s is the mean over its timed steps (one benchmark run, B * N / wall
+(PyTorch on 2 threads). On a machine without Go, --go-test names a test binary built elsewhere with
+`go test -c -o BIN ./train/`, run in train/ as `BIN -test.run '^$' -test.bench ... -test.benchtime <steps>x
+-test.count 1`; --python names the interpreter that has torch (default /usr/bin/python3). To compare on two
+cores of a larger machine, run the whole script under `taskset -c A,B` (Go then takes GOMAXPROCS 2).
+Go's samples/s is the mean over its timed steps (one benchmark run, B * N / wall
 time; -count 1, as -count n would rebuild the model and rerun the warm-up n times); PyTorch's is from its
 median step (its min and max are on its result line). Each command is printed as it runs, with its result
 line; then a header line (date, Go and torch versions, torch threads) and the table: samples/s of both, the
@@ -31,11 +35,11 @@ import datetime
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTHON = "/usr/bin/python3"
 
 # row -> (Go benchmark, Go sub-benchmark, bench_torch.py flags)
 ROWS = {
@@ -48,31 +52,36 @@ ROWS = {
 }
 
 
-def run(cmd, env=None):
-    """Run cmd in the repository root after printing it; its stdout (exits on failure)."""
+def run(cmd, env=None, cwd=ROOT):
+    """Run cmd in cwd (the repository root) after printing it; its stdout (exits on failure)."""
     shown = " ".join(f"{k}={v}" for k, v in (env or {}).items())
     print(f"$ {shown + ' ' if shown else ''}{shlex.join(cmd)}", flush=True)
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
     if r.returncode:
         sys.exit(f"speed_ratio: exit status {r.returncode}:\n{r.stdout}{r.stderr}")
     return r.stdout
 
 
-def go_bench(bench, sub, steps):
-    """Metrics (unit -> value) of one Go benchmark run."""
-    out = run(["go", "test", "-run", "^$", "-bench", f"^{bench}$/^{sub}$", "-benchtime", f"{steps}x",
-               "-count", "1", "./train/"])
+def go_bench(bench, sub, steps, binary):
+    """Metrics (unit -> value) of one Go benchmark run, and the CPU line of its output."""
+    if binary:
+        out = run([binary, "-test.run", "^$", "-test.bench", f"^{bench}$/^{sub}$", "-test.benchtime", f"{steps}x",
+                   "-test.count", "1"], cwd=os.path.join(ROOT, "train"))
+    else:
+        out = run(["go", "test", "-run", "^$", "-bench", f"^{bench}$/^{sub}$", "-benchtime", f"{steps}x",
+                   "-count", "1", "./train/"])
+    cpu = re.search(r"^cpu: (.*)$", out, re.M)
     for line in out.splitlines():
         f = line.split()
         if f and f[0].startswith(f"{bench}/{sub}") and "samples/s" in f:
             print(f"  {line.strip()}", flush=True)
-            return {unit: float(v) for v, unit in zip(f[2::2], f[3::2])}
+            return {unit: float(v) for v, unit in zip(f[2::2], f[3::2])}, cpu and cpu.group(1)
     sys.exit(f"speed_ratio: no samples/s in the Go benchmark output:\n{out}")
 
 
-def torch_bench(flags, steps):
+def torch_bench(python, flags, steps):
     """samples/s, real-frac (or None), torch version and threads of one bench_torch.py run."""
-    out = run([PYTHON, os.path.join("tools", "bench_torch.py"), *flags, "--steps", str(steps)],
+    out = run([python, os.path.join("tools", "bench_torch.py"), *flags, "--steps", str(steps)],
               env={"OMP_WAIT_POLICY": "PASSIVE"})
     m = re.search(r"^torch (\S+) threads=(\d+) .*?([0-9.]+) samples/s", out, re.M)
     if not m:
@@ -86,6 +95,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", default=",".join(ROWS), help="comma list of rows (default: all)")
     p.add_argument("--steps", type=int, default=5, help="timed steps of each benchmark (default 5)")
+    p.add_argument("--go-test", default="", help="a test binary of ./train/ to run instead of go test")
+    p.add_argument("--python", default="/usr/bin/python3", help="the Python that has torch")
     a = p.parse_args()
     rows = [r.strip() for r in a.rows.split(",") if r.strip()]
     bad = [r for r in rows if r not in ROWS]
@@ -94,12 +105,15 @@ def main():
     if a.steps < 1:
         p.error("--steps must be at least 1")
     date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    go_version = run(["go", "version"]).strip()
-    table = []
+    binary = a.go_test and os.path.abspath(a.go_test)
+    go_version = f"test binary {a.go_test}"
+    if shutil.which("go"):
+        go_version = run(["go", "version", *([binary] if binary else [])]).strip()
+    table, cpu = [], None
     for row in rows:
         bench, sub, flags = ROWS[row]
-        go = go_bench(bench, sub, a.steps)
-        pt, pt_frac, torch_version, threads = torch_bench(flags, a.steps)
+        go, cpu = go_bench(bench, sub, a.steps, binary)
+        pt, pt_frac, torch_version, threads = torch_bench(a.python, flags, a.steps)
         cores = f"{go['cores']:.2f}" if "cores" in go else "-"
         frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
         limit = "-"
@@ -107,7 +121,8 @@ def main():
             limit = f"{go['limit-frac']:.2f} ({go['GFLOP/s']:.0f} / {go['peak-GFLOP/s']:.0f})"
         table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {limit} "
                      f"| {frac} |")
-    print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, {os.cpu_count()} CPUs")
+    print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, "
+          f"{len(os.sched_getaffinity(0))} of {os.cpu_count()} CPUs, {cpu or 'CPU unknown'}")
     print("| row | Go samples/s | PyTorch samples/s | Go/PyTorch | Go cores | Go limit-frac | real-frac Go / PyTorch |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(table))

@@ -145,3 +145,28 @@ func BenchmarkSerial(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKernels times Sgemm on each shape of benchShapes with each
+// assembly micro-kernel this machine has (AVX-512, AVX2) and reports
+// GFLOP/s; run it with -cpu 1 for one core's rate.
+func BenchmarkKernels(b *testing.B) {
+	saved := useAVX512
+	defer func() { useAVX512 = saved }()
+	for _, s := range benchShapes {
+		a, lda, bm, ldb, c, ldc := s.tc.operands(rand.New(rand.NewPCG(7, 8)))
+		flops := 2 * float64(s.tc.m) * float64(s.tc.n) * float64(s.tc.k)
+		for _, on := range []bool{true, false} {
+			if on && !saved || !useAsm {
+				continue
+			}
+			name := map[bool]string{true: "avx512", false: "avx2"}[on]
+			b.Run(s.name+"/"+name, func(b *testing.B) {
+				useAVX512 = on
+				for b.Loop() {
+					Sgemm(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, a, lda, bm, ldb, s.tc.beta, c, ldc)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

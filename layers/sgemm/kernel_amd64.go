@@ -6,6 +6,12 @@ import "golang.org/x/sys/cpu"
 // pure-Go kernel on machines that have the assembly one.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useAVX512 selects, where useAsm holds too, the AVX-512 micro-kernel for
+// runs of two or more tiles. Its results are bitwise the AVX2 kernel's.
+// GODEBUG=cpu.avx512f=off turns it off (golang.org/x/sys/cpu reads it);
+// tests clear it to compare the two.
+var useAVX512 = cpu.X86.HasAVX512F
+
 // microKernel computes C[0:mr, 0:nr] += alpha · A · Bp for an mr×kb A
 // whose element (r, p) is ap[r·rs+p·ps] (a packed panel: rs 1, ps mr) and
 // a packed kb×nr panel Bp, or with store C = alpha · A · Bp without
@@ -23,6 +29,16 @@ func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float3
 		if bias != nil {
 			b0 = &bias[:nr][0]
 		}
+		if useAVX512 && panels >= 2 {
+			pairs := panels / 2
+			kern12x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, pairs, aStep, mr*ldc)
+			if panels%2 == 0 {
+				return
+			}
+			done := 2 * pairs
+			kern6x16(kb, &ap[done*aStep], rs, ps, &bp[0], &c[done*mr*ldc], ldc, alpha, store, b0, 1, aStep, mr*ldc)
+			return
+		}
 		kern6x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, panels, aStep, mr*ldc)
 		return
 	}
@@ -34,6 +50,13 @@ func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float3
 //
 //go:noescape
 func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep int)
+
+// kern12x16 is kern6x16 over pairs of tiles with AVX-512, bitwise
+// kern6x16's results: the tiles of pair q start 2·q·aStep floats into A
+// and 2·q·cStep into C.
+//
+//go:noescape
+func kern12x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, pairs, aStep, cStep int)
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into
 // dst so that dst[p·nr+r] = src[r·ld+p]: eight columns of a packed B panel.

@@ -6,6 +6,9 @@ package sgemm
 // architecture. It is a variable so the tests can set it like on amd64.
 var useAsm = false
 
+// useAVX512 is always false, as useAsm.
+var useAVX512 = false
+
 // microKernel computes C[0:mr, 0:nr] += alpha · A · Bp, or with store
 // C = alpha · A · Bp, then adds bias unless it is nil, with the pure-Go
 // kernel (A's element (r, p) is ap[r·rs+p·ps]), for panels tiles one

@@ -526,6 +526,7 @@ func kernTileGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alph
 	}
 }
 
-// Accelerated reports whether Sgemm runs on the AVX2/FMA assembly kernels
-// (false: the portable pure-Go kernel).
+// Accelerated reports whether Sgemm runs on the AVX2/FMA assembly kernels,
+// and where the CPU has AVX-512F the AVX-512 one (false: the portable
+// pure-Go kernel).
 func Accelerated() bool { return useAsm }

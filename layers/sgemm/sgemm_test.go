@@ -146,17 +146,20 @@ func fixedCases() []gemmCase {
 	return cases
 }
 
-// withKernel runs f once with the assembly kernel (when available) and once
-// with the pure-Go one.
+// withKernel runs f with each micro-kernel this machine has: the AVX-512
+// one, the AVX2 one, and the pure-Go one.
 func withKernel(t *testing.T, f func(t *testing.T)) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	for _, asm := range []bool{true, false} {
-		if asm && !saved {
+	savedAsm, saved512 := useAsm, useAVX512
+	defer func() { useAsm, useAVX512 = savedAsm, saved512 }()
+	for _, k := range []struct {
+		name        string
+		asm, avx512 bool
+	}{{"avx512", true, true}, {"avx2", true, false}, {"go", false, false}} {
+		if k.asm && !savedAsm || k.avx512 && !saved512 {
 			continue
 		}
-		useAsm = asm
-		t.Run(fmt.Sprintf("asm=%v", asm), f)
+		useAsm, useAVX512 = k.asm, k.avx512
+		t.Run(k.name, f)
 	}
 }
 
