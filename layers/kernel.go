@@ -54,6 +54,7 @@ type kernel interface {
 // gradients of the inputs it names, padded steps included, rather than
 // adding to them: bwdOp leaves those unzeroed (they hold the previous
 // run's values), which spares a pass over each activation-sized gradient.
+// leadK alone stores only the elements its input's producer reads.
 type gradWriter interface {
 	writesGrad(i int) bool
 }

@@ -112,6 +112,10 @@ func (k lstmK) backward(a *kargs) {
 	byType(a.dt, lstmBwd[float32], lstmBwd[float64])(k, a)
 }
 
+// writesGrad: lstmBwd stores dx at every step (zeros at the steps that do
+// not run); the weight and bias gradients are sums it adds to.
+func (lstmK) writesGrad(i int) bool { return i == 0 }
+
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // gateFuncs returns the gate nonlinearities for element type T, each
@@ -202,10 +206,11 @@ func compact[T float](a *kargs, i int, p *lstmPlan, src []T, width int) []T {
 }
 
 // expand writes the compact rows src [rows, width] into dst [B·T, width],
-// whose other rows stay as they are.
+// and zeros into its rows of the steps that do not run.
 func expand[T float](p *lstmPlan, dst, src []T, width int) {
 	for b, n := range p.steps {
 		copy(dst[b*p.T*width:(b*p.T+n)*width], src[p.off[b]*width:])
+		clear(dst[(b*p.T+n)*width : (b+1)*p.T*width])
 	}
 }
 
@@ -464,7 +469,8 @@ func gemmPart[T float](a *kargs, i int, direct, tA, tB bool, m, n, k int, x []T,
 }
 
 // leadK returns the first block of a packed [n, m] output in the given
-// shape (m elements). Its gradient is the output gradient padded with zeros.
+// shape (m elements). Its gradient is the output gradient in the first
+// block; the other blocks are never written (see writesGrad).
 type leadK struct{ shape tensor.Shape }
 
 func (k leadK) String() string { return fmt.Sprintf("lead%v", k.shape) }
@@ -483,6 +489,13 @@ func (k leadK) forward(a *kargs) {
 func (k leadK) backward(a *kargs) {
 	copyDense(a.grads[0], a.gout)
 }
+
+// writesGrad: leadK's input is an lstmK's packed output, whose backward
+// reads only the first block of its gradient (the h that leaves the op):
+// leadK stores that block, and the other five, which nothing reads, are
+// neither written nor zeroed (zeroing them cost a pass over five
+// activation-sized blocks per layer and step).
+func (leadK) writesGrad(i int) bool { return i == 0 }
 
 // stepProduct multiplies by a weight that stays fixed over the time steps
 // of one call: float32 products pack it once (sgemm.PackB, kept in the

@@ -28,6 +28,9 @@ func (poolK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 func (k poolK) forward(a *kargs)  { byType(a.dt, poolDo[float32], poolDo[float64])(a, false) }
 func (k poolK) backward(a *kargs) { byType(a.dt, poolDo[float32], poolDo[float64])(a, true) }
 
+// writesGrad: poolDo stores gx at every step (masked ones get weight 0).
+func (poolK) writesGrad(i int) bool { return i == 0 }
+
 // poolDo runs the forward pass, or with back the backward pass
 // gx[b, t] = M[b, t]/max(ΣM, 1)·gy[b].
 func poolDo[T float](a *kargs, back bool) {

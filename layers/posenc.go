@@ -93,7 +93,11 @@ func (k posK) backward(a *kargs) {
 	byType(a.dt, posBwd[float32], posBwd[float64])(a)
 }
 
+// writesGrad: posBwd stores gx at every step.
+func (posK) writesGrad(i int) bool { return i == 0 }
+
 func posBwd[T float](a *kargs) {
 	g, gx := data[T](a.gout), data[T](a.grads[0])
 	overRows(a.rows, len(g), func(lo, hi int) { copy(gx[lo:hi], g[lo:hi]) })
+	clearPadding(a.rows, gx)
 }

@@ -207,15 +207,16 @@ func assertPaddingZero(t *testing.T, marked []*markedValue) {
 	}
 }
 
-// rerunGrads builds case c, runs it on one machine first with every step
-// real and then with rowMaskVals, clearing the parameter gradients
-// between the runs as graph.Runner does, and returns the second run's
-// output and gradients; with once it runs only the second.
-func rerunGrads(t *testing.T, c func(*testing.T, *Builder, *G.Node, *G.Node) *G.Node, wrap func(kernel) kernel, once bool) [][]float64 {
+// rerunGrads builds a graph with build, whose mask input is named "m",
+// runs it on one machine first with every step real and then with
+// rowMaskVals, clearing the parameter gradients between the runs as
+// graph.Runner does, and returns the second run's output and gradients;
+// with once it runs only the second.
+func rerunGrads(t *testing.T, build func(b *Builder) *G.Node, wrap func(kernel) kernel, once bool) [][]float64 {
 	t.Helper()
 	b := newTestBuilder(5)
 	b.wrap = wrap
-	out := buildRowCase(t, b, c, rand.New(rand.NewPCG(6, 7)))
+	out := build(b)
 	m := b.G.ByName("m")[0]
 	rng := rand.New(rand.NewPCG(11, 12))
 	cost := b.Must(G.Sum(b.Must(G.HadamardProd(out, b.Constant("R", randVals(rng, out.Shape().TotalSize()), out.Shape()...)))))
@@ -260,14 +261,39 @@ type rowClaims struct{ claimsGrads }
 func (claimsGrads) writesGrad(int) bool { return true }
 func (rowClaims) rowWise()              {}
 
-// TestRowGradsOverwriteLastRun runs every case after a run in which every
-// step was real: the kernels that store their gradients instead of adding
+// TestRowGradsOverwriteLastRun runs every case, and a masked LSTM, after a
+// run in which every step was real: the kernels that store their gradients instead of adding
 // to zeros (gradWriter) must leave nothing of the first run behind, at
 // the steps the second run pads included, so the output and every
 // gradient are a fresh machine's. The control claims every gradient of
 // every kernel written, and the last run's values must show.
 func TestRowGradsOverwriteLastRun(t *testing.T) {
+	rowCase := func(c func(*testing.T, *Builder, *G.Node, *G.Node) *G.Node) func(*Builder) *G.Node {
+		return func(b *Builder) *G.Node { return buildRowCase(t, b, c, rand.New(rand.NewPCG(6, 7))) }
+	}
+	cases := []struct {
+		name  string
+		build func(*Builder) *G.Node
+	}{{
+		// A masked LSTM stops at each sample's last real step (the first
+		// run goes to the end); its output, pooled through the mask.
+		"lstm_masked", func(b *Builder) *G.Node {
+			m := b.Input("m", 3, 4)
+			setInput(t, m, rowMaskVals)
+			y := NewLSTM(b, "lstm", 6, 5, 2, 0.3).FwdMasked(b, randParam(b, "x", 1, 3, 4, 6), m)
+			if err := b.FillDropouts(rand.New(rand.NewPCG(6, 7)), true); err != nil {
+				t.Fatal(err)
+			}
+			return Pool(b, y, m)
+		},
+	}}
 	for _, c := range rowCases {
+		cases = append(cases, struct {
+			name  string
+			build func(*Builder) *G.Node
+		}{c.name, rowCase(c.build)})
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			want, got := rerunGrads(t, c.build, nil, true), rerunGrads(t, c.build, nil, false)
 			for j := range want {
@@ -282,7 +308,7 @@ func TestRowGradsOverwriteLastRun(t *testing.T) {
 			}
 			return claimsGrads{k}
 		}
-		c := rowCases[0].build // linear: its bias gradient is a sum into zeros
+		c := rowCase(rowCases[0].build) // linear: its bias gradient is a sum into zeros
 		want, got := rerunGrads(t, c, claim, true), rerunGrads(t, c, claim, false)
 		for j := range want {
 			if !slices.Equal(got[j], want[j]) {
