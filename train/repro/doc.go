@@ -23,7 +23,11 @@
 //     unit from the last completed epoch (train.Options.Resume).
 //   - Merging reads every unit's result and summarizes the rows exactly as
 //     a single process would: a unit's result is the same bytes wherever
-//     it ran (float32 arrays and exactly printed float64 metrics).
+//     it ran (float32 arrays and exactly printed float64 metrics), on any
+//     amd64 machine with AVX2/FMA, with or without AVX-512, at any core
+//     count (train's TestSameBitsOnEveryMachine). Builds with GOAMD64=v3
+//     or v4 or -tags openblas, and CPUs without AVX2/FMA, round
+//     differently: a grid's machines should run one default build.
 //
 // # Why not data-parallel training of one run
 //
