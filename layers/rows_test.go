@@ -271,10 +271,11 @@ func TestRowGradsOverwriteLastRun(t *testing.T) {
 	rowCase := func(c func(*testing.T, *Builder, *G.Node, *G.Node) *G.Node) func(*Builder) *G.Node {
 		return func(b *Builder) *G.Node { return buildRowCase(t, b, c, rand.New(rand.NewPCG(6, 7))) }
 	}
-	cases := []struct {
+	type rerunCase struct {
 		name  string
 		build func(*Builder) *G.Node
-	}{{
+	}
+	cases := []rerunCase{{
 		// A masked LSTM stops at each sample's last real step (the first
 		// run goes to the end); its output, pooled through the mask.
 		"lstm_masked", func(b *Builder) *G.Node {
@@ -288,10 +289,7 @@ func TestRowGradsOverwriteLastRun(t *testing.T) {
 		},
 	}}
 	for _, c := range rowCases {
-		cases = append(cases, struct {
-			name  string
-			build func(*Builder) *G.Node
-		}{c.name, rowCase(c.build)})
+		cases = append(cases, rerunCase{c.name, rowCase(c.build)})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
