@@ -19,6 +19,9 @@ forward, as a trimming trainer does (exact: the cut tokens are masked); the
 cost reads real tokens only. Go's counterpart is the padded sub-benchmark,
 which keeps the 50-token shape and skips padding inside its kernels.
 
+The result line ends with the BLAS library torch runs on and its rate on a
+1024^3 product (tools/torchblas.py): a reference BLAS shows there.
+
 Run with Debian's interpreter (python3-torch):
     /usr/bin/python3 tools/bench_neobert_torch.py [--runs 5] [--backward] [--padded]
 The Go side:
@@ -39,6 +42,7 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+import torchblas  # noqa: E402
 
 H, LAYERS, HEADS, INTER, VOCAB = 768, 28, 12, 3072, 30522
 FFN = 8 * ((2 * INTER // 3 + 7) // 8)
@@ -143,7 +147,7 @@ def main():
         mode += f" (padded: {sum(PADDED_LENGTHS)} real tokens, cut to {max(PADDED_LENGTHS)})"
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}: NeoBERT-base {mode} {B}x{L} tokens: "
           f"best {min(times) * 1e3:.1f} ms, median {med * 1e3:.1f} ms over {args.runs} runs, "
-          f"{B / med:.2f} samples/s")
+          f"{B / med:.2f} samples/s, {torchblas.describe()}")
 
 
 if __name__ == "__main__":

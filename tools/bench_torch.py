@@ -30,7 +30,8 @@ Flags: --mode train|infer --padded --steps (timed) --warmup (untimed steps first
 Prints one line: torch version, threads, preset, mode, sizes, the median seconds per step and samples/s
 from it, then median=, min=, max= (seconds per step over the timed steps) and steps=; with --padded also
 real-frac (the fraction of the padded steps, L_t + L_a + L_v, that the samples hold, mean over the 8
-batches: Go's real-frac) and run-frac (the fraction that the cut batches run).
+batches: Go's real-frac) and run-frac (the fraction that the cut batches run); last blas= and
+blas-GFLOP/s= (tools/torchblas.py: the BLAS library torch runs on and its rate on a 1024^3 product).
 """
 
 import os
@@ -47,6 +48,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fdcmdie_ref as R  # noqa: E402
+import torchblas  # noqa: E402
 
 PRESETS = {
     "paper": dict(d_model=128, heads=4, layers=3, batch=32, lt=50, la=375, lv=500, audio_dim=5, vision_dim=20,
@@ -179,7 +181,7 @@ def main(argv=None):
     fracs = f" real-frac={real_frac:.3f} run-frac={run_frac:.3f}" if a.padded else ""
     print(f"torch {torch.__version__} threads={torch.get_num_threads()} preset={a.preset} mode={a.mode} "
           f"padded={int(a.padded)} {sizes}: {med:.4f} s/step, {B / med:.2f} samples/s, "
-          f"median={med:.4f} min={min(times):.4f} max={max(times):.4f} steps={a.steps}{fracs}")
+          f"median={med:.4f} min={min(times):.4f} max={max(times):.4f} steps={a.steps}{fracs} {torchblas.describe()}")
 
 
 if __name__ == "__main__":

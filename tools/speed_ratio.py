@@ -21,8 +21,10 @@ cores of a larger machine, run the whole script under `taskset -c A,B` (Go then 
 Go's samples/s is the mean over its timed steps (one benchmark run, B * N / wall
 time; -count 1, as -count n would rebuild the model and rerun the warm-up n times); PyTorch's is from its
 median step (its min and max are on its result line). Each command is printed as it runs, with its result
-line; then a header line (date, Go and torch versions, torch threads) and the table: samples/s of both, the
-ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time), Go's limit-frac on
+line; then a header line (date, Go and torch versions, torch threads), a line naming PyTorch's BLAS
+library and its rate on a 1024^3 product (tools/torchblas.py; with a warning when it is a reference BLAS or
+runs at under a quarter of Go's sgemm rate, which makes every ratio meaningless) and the table: samples/s
+of both, the ratio Go/PyTorch (> 1: Go faster), Go's cores (CPU time / wall time), Go's limit-frac on
 dense training rows (the share of the GEMM-bound limit: three times the forward pass's product FLOPs per
 second over the sgemm rate the same benchmark measures on the model's largest product, in slices between its
 steps; both rates in GFLOP/s in brackets), and on padded rows
@@ -88,7 +90,8 @@ def torch_bench(python, flags, steps):
         sys.exit(f"speed_ratio: no samples/s in bench_torch.py output:\n{out}")
     print(f"  {m.string[m.start():].splitlines()[0]}", flush=True)
     frac = re.search(r"real-frac=([0-9.]+)", out)
-    return float(m.group(3)), frac and float(frac.group(1)), m.group(1), int(m.group(2))
+    blas = re.search(r"blas=(\S+) blas-GFLOP/s=([0-9.]+)", out)
+    return float(m.group(3)), frac and float(frac.group(1)), m.group(1), int(m.group(2)), blas and blas.groups()
 
 
 def main():
@@ -109,20 +112,32 @@ def main():
     go_version = f"test binary {a.go_test}"
     if shutil.which("go"):
         go_version = run(["go", "version", *([binary] if binary else [])]).strip()
-    table, cpu = [], None
+    table, cpu, blas, peaks = [], None, [], []
     for row in rows:
         bench, sub, flags = ROWS[row]
         go, cpu = go_bench(bench, sub, a.steps, binary)
-        pt, pt_frac, torch_version, threads = torch_bench(a.python, flags, a.steps)
+        pt, pt_frac, torch_version, threads, b = torch_bench(a.python, flags, a.steps)
+        if b:
+            blas.append((b[0], float(b[1])))
         cores = f"{go['cores']:.2f}" if "cores" in go else "-"
         frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
         limit = "-"
         if "limit-frac" in go:
             limit = f"{go['limit-frac']:.2f} ({go['GFLOP/s']:.0f} / {go['peak-GFLOP/s']:.0f})"
+            peaks.append(go["peak-GFLOP/s"])
         table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {limit} "
                      f"| {frac} |")
     print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, "
           f"{len(os.sched_getaffinity(0))} of {os.cpu_count()} CPUs, {cpu or 'CPU unknown'}")
+    if blas:
+        rates = sorted(r for _, r in blas)
+        lib, rate = blas[0][0], rates[len(rates) // 2]
+        print(f"PyTorch's BLAS: {lib}, {rate:.0f} GFLOP/s on a 1024^3 product (median over rows)"
+              + (f"; Go's sgemm {max(peaks):.0f} GFLOP/s on the model's largest product" if peaks else ""))
+        if lib.startswith("blas/") or (peaks and rate < max(peaks) / 4):
+            print("WARNING: PyTorch multiplies on a reference BLAS or at a fraction of this machine's rate: its "
+                  "times, and the ratios below, say little. On Debian, install libopenblas0-pthread (or "
+                  "libopenblas-dev) and run again.")
     print("| row | Go samples/s | PyTorch samples/s | Go/PyTorch | Go cores | Go limit-frac | real-frac Go / PyTorch |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(table))
