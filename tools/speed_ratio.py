@@ -82,7 +82,8 @@ def go_bench(bench, sub, steps, binary):
 
 
 def torch_bench(python, flags, steps):
-    """samples/s, real-frac (or None), torch version and threads of one bench_torch.py run."""
+    """samples/s, real-frac (or None), torch version, threads and (BLAS library, its GFLOP/s) (or None) of one
+    bench_torch.py run."""
     out = run([python, os.path.join("tools", "bench_torch.py"), *flags, "--steps", str(steps)],
               env={"OMP_WAIT_POLICY": "PASSIVE"})
     m = re.search(r"^torch (\S+) threads=(\d+) .*?([0-9.]+) samples/s", out, re.M)
@@ -91,7 +92,8 @@ def torch_bench(python, flags, steps):
     print(f"  {m.string[m.start():].splitlines()[0]}", flush=True)
     frac = re.search(r"real-frac=([0-9.]+)", out)
     blas = re.search(r"blas=(\S+) blas-GFLOP/s=([0-9.]+)", out)
-    return float(m.group(3)), frac and float(frac.group(1)), m.group(1), int(m.group(2)), blas and blas.groups()
+    blas = blas and (blas.group(1), float(blas.group(2)))
+    return float(m.group(3)), frac and float(frac.group(1)), m.group(1), int(m.group(2)), blas
 
 
 def main():
@@ -118,7 +120,7 @@ def main():
         go, cpu = go_bench(bench, sub, a.steps, binary)
         pt, pt_frac, torch_version, threads, b = torch_bench(a.python, flags, a.steps)
         if b:
-            blas.append((b[0], float(b[1])))
+            blas.append(b)
         cores = f"{go['cores']:.2f}" if "cores" in go else "-"
         frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
         limit = "-"

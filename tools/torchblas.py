@@ -19,7 +19,7 @@ def library():
     (a build that links its BLAS into torch, as pip's MKL builds do), or 'unknown' without /proc."""
     try:
         with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if len(line.split()) > 5}
+            paths = {fields[-1] for fields in map(str.split, f) if len(fields) > 5}
     except OSError:
         return "unknown"
     names = sorted(os.path.basename(p) for p in paths)
