@@ -19,12 +19,30 @@ func MaxCopy(x, p *float32, n int) float32
 //go:noescape
 func MaxMasked(x, mask, p *float32, n int) float32
 
+// AVX512 reports whether ExpSum runs sixteen lanes at a time (AVX-512F),
+// with the AVX2 loop's results bitwise. GODEBUG=cpu.avx512f=off turns it
+// off; tests clear it to compare the two.
+var AVX512 = cpu.X86.HasAVX512F
+
 // ExpSum replaces p[j] by e^(p[j]−mx), bitwise as layers.expNeg computes
 // it, and returns their sum in float64 (eight lanes, added in a fixed
 // order).
+func ExpSum(p *float32, n int, mx float32) float64 {
+	if AVX512 {
+		return expSum512(p, n, mx)
+	}
+	return expSum256(p, n, mx)
+}
+
+// expSum256 is ExpSum with AVX2.
 //
 //go:noescape
-func ExpSum(p *float32, n int, mx float32) float64
+func expSum256(p *float32, n int, mx float32) float64
+
+// expSum512 is ExpSum with AVX-512F.
+//
+//go:noescape
+func expSum512(p *float32, n int, mx float32) float64
 
 // SoftmaxLanes runs eight softmax rows of n > 0 scores side by side:
 // score j of row r is t[8·j+r], replaced by its probability. Each row is

@@ -145,13 +145,13 @@ loopm:
 	VZEROUPPER
 	RET
 
-// func ExpSum(p *float32, n int, mx float32) float64
+// func expSum256(p *float32, n int, mx float32) float64
 //
 // p[j] = expNeg(p[j] − mx) for j < n (n a positive multiple of 8), with the
 // arithmetic of expneg.go operation for operation (no fused multiply-add),
 // so each value is bitwise expNeg's. Returns Σ p[j] in float64: two
 // 4-lane accumulators, added lane by lane at the end in a fixed order.
-TEXT ·ExpSum(SB), NOSPLIT, $0-32
+TEXT ·expSum256(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS mx+16(FP), Y15
@@ -171,6 +171,104 @@ loope:
 	ADDQ $32, DI
 	SUBQ $8, CX
 	JNZ loope
+	HSUM_Y6_Y7
+	MOVSD X6, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// EXPNEG_Z0_Z4 is EXPNEG_Y0_Y4 on sixteen lanes with AVX-512F, the same
+// operations in the same order: Z4 = layers.expNeg(Z0) lane by lane,
+// bitwise, with the constants of EXPNEG_CONSTS_Z in Z8..Z14 and Z16..Z21;
+// it clobbers Z1..Z3 and K1. K1 keeps the lanes not below the cutoff (NaN
+// lanes too), as the AND-NOT of EXPNEG_Y0_Y4 does.
+#define EXPNEG_Z0_Z4 \
+	VCMPPS $5, Z14, Z0, K1 \
+	VMULPS Z13, Z0, Z1 \
+	VSUBPS Z12, Z1, Z1 \
+	VCVTTPS2DQ Z1, Z2 \
+	VCVTDQ2PS Z2, Z1 \
+	VMULPS Z11, Z1, Z3 \
+	VSUBPS Z3, Z0, Z3 \
+	VMULPS Z10, Z1, Z4 \
+	VSUBPS Z4, Z3, Z3 \
+	VMULPS Z3, Z16, Z4 \
+	VADDPS Z17, Z4, Z4 \
+	VMULPS Z3, Z4, Z4 \
+	VADDPS Z18, Z4, Z4 \
+	VMULPS Z3, Z4, Z4 \
+	VADDPS Z19, Z4, Z4 \
+	VMULPS Z3, Z4, Z4 \
+	VADDPS Z20, Z4, Z4 \
+	VMULPS Z3, Z4, Z4 \
+	VADDPS Z21, Z4, Z4 \
+	VMULPS Z3, Z4, Z4 \
+	VMULPS Z3, Z4, Z4 \
+	VADDPS Z3, Z4, Z4 \
+	VADDPS Z9, Z4, Z4 \
+	VPADDD Z8, Z2, Z2 \
+	VPSLLD $23, Z2, Z2 \
+	VMULPS.Z Z2, Z4, K1, Z4
+
+// EXPNEG_CONSTS_Z loads EXPNEG_Z0_Z4's constants: those of EXPNEG_CONSTS
+// in Z8..Z14 and the polynomial's six in Z16..Z21.
+#define EXPNEG_CONSTS_Z \
+	VBROADCASTSS expc<>+0(SB), Z14 \
+	VBROADCASTSS expc<>+4(SB), Z13 \
+	VBROADCASTSS expc<>+8(SB), Z12 \
+	VBROADCASTSS expc<>+12(SB), Z11 \
+	VBROADCASTSS expc<>+16(SB), Z10 \
+	VBROADCASTSS expc<>+44(SB), Z9 \
+	VPBROADCASTD expc<>+48(SB), Z8 \
+	VBROADCASTSS expc<>+20(SB), Z16 \
+	VBROADCASTSS expc<>+24(SB), Z17 \
+	VBROADCASTSS expc<>+28(SB), Z18 \
+	VBROADCASTSS expc<>+32(SB), Z19 \
+	VBROADCASTSS expc<>+36(SB), Z20 \
+	VBROADCASTSS expc<>+40(SB), Z21
+
+// func expSum512(p *float32, n int, mx float32) float64
+//
+// expSum256 with AVX-512F, sixteen floats a step and a last eight under
+// the mask K2. The float64 sum keeps expSum256's eight lanes: lane i of
+// Z6 adds element 8·t+i for t = 0, 1, 2, ... in order, as lane i of Y6
+// (i < 4) or lane i−4 of Y7 does there, and HSUM_Y6_Y7 ends both.
+TEXT ·expSum512(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS mx+16(FP), Z15
+	EXPNEG_CONSTS_Z
+	VXORPD Z6, Z6, Z6
+	MOVQ $0xff, AX
+	KMOVW AX, K2
+
+loopz:
+	CMPQ CX, $16
+	JLT  tailz
+	VMOVUPS (DI), Z0
+	VSUBPS Z15, Z0, Z0 // x = p − mx
+	EXPNEG_Z0_Z4
+	VMOVUPS Z4, (DI)
+	VCVTPS2PD Y4, Z1
+	VADDPD Z1, Z6, Z6
+	VEXTRACTF64X4 $1, Z4, Y4
+	VCVTPS2PD Y4, Z1
+	VADDPD Z1, Z6, Z6
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  loopz
+
+tailz:
+	TESTQ CX, CX
+	JZ    sumz
+	VMOVUPS.Z (DI), K2, Z0
+	VSUBPS Z15, Z0, Z0
+	EXPNEG_Z0_Z4
+	VMOVUPS Z4, K2, (DI)
+	VCVTPS2PD Y4, Z1
+	VADDPD Z1, Z6, Z6
+
+sumz:
+	VEXTRACTF64X4 $1, Z6, Y7
 	HSUM_Y6_Y7
 	MOVSD X6, ret+24(FP)
 	VZEROUPPER
