@@ -55,9 +55,9 @@ func newDIPU(b *layers.Builder, name string, cfg Config) *dipu {
 	return u
 }
 
-// addNorm is LN(x + Dropout(branch)).
+// addNorm is LN(x + Dropout(branch)), in one kernel.
 func (u *dipu) addNorm(b *layers.Builder, norm *layers.LayerNorm, x, branch *G.Node) *G.Node {
-	return norm.Fwd(b, b.Residual(x, branch, u.p))
+	return norm.ResidualFwd(b, x, branch, u.p)
 }
 
 // fwd returns (G_out, X_out) from g [B, 3, d], x [B, L, d] and the

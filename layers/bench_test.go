@@ -116,3 +116,33 @@ func BenchmarkAttention(bm *testing.B) {
 func randParam32(b *Builder, name string, shape ...int) *G.Node {
 	return b.Param(name, Uniform(1), shape...)
 }
+
+// BenchmarkResidualNorm times LN(x + Dropout(y)) forward + backward at the
+// paper preset's size (batch 32, 500 steps, d 128, dropout 0.1), as one
+// kernel (LayerNorm.ResidualFwd, "fused") and as Builder.Residual followed
+// by LayerNorm.Fwd ("unfused"); both give the same bits. The output is
+// pooled over its steps (Pool) before benchStep's cost, whose Gorgonia
+// ops over a [32, 500, 128] tensor would take most of the time.
+func BenchmarkResidualNorm(bm *testing.B) {
+	for _, fused := range []bool{true, false} {
+		bm.Run(map[bool]string{true: "fused", false: "unfused"}[fused], func(bm *testing.B) {
+			b := NewBuilder(tensor.Float32, 1, true)
+			x, y := randParam32(b, "x", 32, 500, 128), randParam32(b, "y", 32, 500, 128)
+			n := NewLayerNorm(b, "n", 128, 1e-5)
+			var out *G.Node
+			if fused {
+				out = n.ResidualFwd(b, x, y, 0.1)
+			} else {
+				out = n.Fwd(b, b.Residual(x, y, 0.1))
+			}
+			if err := b.FillDropouts(rand.New(rand.NewPCG(1, 2)), true); err != nil {
+				bm.Fatal(err)
+			}
+			ones := make([]float64, 32*500)
+			for i := range ones {
+				ones[i] = 1
+			}
+			benchStep(bm, b, Pool(b, out, b.Constant("m", ones, 32, 500)), b.Trainable())
+		})
+	}
+}

@@ -121,6 +121,22 @@ var gradCases = []struct {
 		}
 		return y
 	}, gradcheck.Options{}},
+	{"residual_norm_dropout", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		n := NewLayerNorm(b, "n", 5, 1e-5)
+		setInput(t, n.W, randVals(rng, 5))
+		setInput(t, n.B, randVals(rng, 5))
+		y := n.ResidualFwd(b, randParam(b, "x", 1, 2, 3, 5), randParam(b, "y", 1, 2, 3, 5), 0.5)
+		if err := b.FillDropouts(rng, true); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}, gradcheck.Options{}},
+	{"residual_norm_y_only", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		n := NewLayerNorm(b, "n", 5, 1e-5)
+		x := b.Input("xc", 2, 3, 5)
+		setInput(t, x, randVals(rng, 30))
+		return n.ResidualFwd(b, x, randParam(b, "y", 1, 2, 3, 5), 0)
+	}, gradcheck.Options{}},
 	{"add", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		return b.Add(randParam(b, "x", 1, 2, 3), randParam(b, "y", 1, 2, 3))
 	}, gradcheck.Options{}},

@@ -36,6 +36,9 @@ var rowCases = []struct {
 	{"residual_dropout", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
 		return b.Residual(x, NewLinear(b, "fc", 6, 6, false).Fwd(b, x), 0.5)
 	}},
+	{"residual_norm_dropout", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		return NewLayerNorm(b, "n", 6, 1e-5).ResidualFwd(b, x, NewLinear(b, "fc", 6, 6, false).Fwd(b, x), 0.5)
+	}},
 	{"positional", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
 		return AddPositional(b, x)
 	}},
