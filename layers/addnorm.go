@@ -74,10 +74,7 @@ func residualRows[T float](x, y, m, s []T, r, n, d int) {
 		addTo(x[lo:hi], y[lo:hi], s[:hi-lo])
 		return
 	}
-	s = s[:hi-lo]
-	for i := range s {
-		s[i] = x[lo+i] + y[lo+i]*m[lo+i]
-	}
+	addMulTo(x[lo:hi], y[lo:hi], m[lo:hi], s[:hi-lo])
 }
 
 func addNormFwd[T float](k addNormK, a *kargs) {
@@ -135,8 +132,6 @@ func addNormBwd[T float](k addNormK, a *kargs) {
 			copy(gy[r*d:(r+n)*d], gs[:n*d])
 			return
 		}
-		for i, g := range gs[:n*d] {
-			gy[r*d+i] = g * m[r*d+i]
-		}
+		mulTo(gs[:n*d], m[r*d:(r+n)*d], gy[r*d:(r+n)*d])
 	})
 }

@@ -302,9 +302,7 @@ func addDo[T float](k addK, a *kargs, bwd bool) {
 		case !bwd && m == nil:
 			addTo(x[lo:hi], y[lo:hi], out[lo:hi])
 		case !bwd:
-			for i := lo; i < hi; i++ {
-				out[i] = x[i] + y[i]*m[i]
-			}
+			addMulTo(x[lo:hi], y[lo:hi], m[lo:hi], out[lo:hi])
 		default:
 			if gx != nil {
 				copy(gx[lo:hi], g[lo:hi])
@@ -316,9 +314,7 @@ func addDo[T float](k addK, a *kargs, bwd bool) {
 				copy(gy[lo:hi], g[lo:hi])
 				return
 			}
-			for i := lo; i < hi; i++ {
-				gy[i] = g[i] * m[i]
-			}
+			mulTo(g[lo:hi], m[lo:hi], gy[lo:hi])
 		}
 	})
 }
@@ -378,6 +374,37 @@ func addColumnSums[T float](g, x []T, idx []int, m int, split func(int, int, fun
 			addTo(gc, x[at*width+lo*8:], gc)
 		}
 	})
+}
+
+// addMulTo sets z = x + y ⊙ m element by element, for len(z) elements,
+// each product rounded on its own. float32 runs eight at a time with AVX2
+// (vec.AddMul): the same numbers.
+func addMulTo[T float](x, y, m, z []T) {
+	n := len(z)
+	x, y, m = x[:n], y[:n], m[:n]
+	j := 0
+	if z32, ok := any(z).([]float32); ok && useAVX2 && n >= 8 {
+		j = n &^ 7
+		vec.AddMul(&any(x).([]float32)[0], &any(y).([]float32)[0], &any(m).([]float32)[0], &z32[0], j)
+	}
+	for ; j < n; j++ {
+		z[j] = x[j] + T(y[j]*m[j])
+	}
+}
+
+// mulTo sets z = x ⊙ y element by element, for len(z) elements. float32
+// runs eight at a time with AVX2 (vec.Mul): the same products.
+func mulTo[T float](x, y, z []T) {
+	n := len(z)
+	x, y = x[:n], y[:n]
+	j := 0
+	if z32, ok := any(z).([]float32); ok && useAVX2 && n >= 8 {
+		j = n &^ 7
+		vec.Mul(&any(x).([]float32)[0], &any(y).([]float32)[0], &z32[0], j)
+	}
+	for ; j < n; j++ {
+		z[j] = x[j] * y[j]
+	}
 }
 
 // addTo sets z = x + y element by element, for len(z) elements. float32

@@ -234,9 +234,10 @@ func TestPiecewiseAVX2MatchesGo(t *testing.T) {
 	}
 }
 
-// TestAddAndNormAVX2MatchGo checks that the assembly sums (addTo), norm
-// rows (normRow, with and without a bias) and norm gradient rows
-// (normGradRow) are bitwise the Go loops', on
+// TestAddAndNormAVX2MatchGo checks that the assembly sums (addTo),
+// masked sums and products (addMulTo, mulTo), norm rows (normRow, with
+// and without a bias) and norm gradient rows (normGradRow) are bitwise the
+// Go loops', on
 // rows with signed zeros, infinities and NaN and a tail past the last
 // group of eight.
 func TestAddAndNormAVX2MatchGo(t *testing.T) {
@@ -272,20 +273,26 @@ func TestAddAndNormAVX2MatchGo(t *testing.T) {
 			h[i] = float64(v) * (1 + rng.Float64()/3)
 		}
 		m, mx := rng.NormFloat64(), rng.NormFloat64()
-		var got [2][4][]float32
+		var got [2][6][]float32
 		for k, avx := range []bool{true, false} {
 			useAVX2 = avx
-			got[k] = [4][]float32{make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)}
+			for i := range got[k] {
+				got[k][i] = make([]float32, n)
+			}
 			addTo(x, y, got[k][0])
 			normRow(x, w, b, got[k][1], mu, rstd)
 			normRow(x, w, nil, got[k][2], mu, rstd)
 			normGradRow(y, w, h, got[k][3], rstd, m, mx)
+			addMulTo(x, y, w, got[k][4])
+			mulTo(y, w, got[k][5])
 		}
 		useAVX2 = true
 		same("x+y", got[0][0], got[1][0])
 		same("layer norm", got[0][1], got[1][1])
 		same("rms norm", got[0][2], got[1][2])
 		same("norm gradient", got[0][3], got[1][3])
+		same("x+y·w", got[0][4], got[1][4])
+		same("y·w", got[0][5], got[1][5])
 	}
 }
 

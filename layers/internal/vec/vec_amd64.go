@@ -92,6 +92,16 @@ func SoftmaxGrad(p, gp, gx *float32, n int, dot float32)
 //go:noescape
 func Add(x, y, z *float32, n int)
 
+// AddMul sets z[j] = x[j] + y[j]·m[j], the product rounded on its own.
+//
+//go:noescape
+func AddMul(x, y, m, z *float32, n int)
+
+// Mul sets z[j] = x[j]·y[j].
+//
+//go:noescape
+func Mul(x, y, z *float32, n int)
+
 // Norm sets y[j] = float32(((float64(x[j]) − mu)·rstd)·float64(w[j]) +
 // float64(b[j])), each operation rounded on its own as Go rounds it; b nil
 // adds nothing. It is a layer norm's (or RMS norm's) output row.

@@ -542,6 +542,50 @@ loopadd:
 	VZEROUPPER
 	RET
 
+// func AddMul(x, y, m, z *float32, n int)
+//
+// z[j] = x[j] + y[j]·m[j] for j < n (n a positive multiple of 8), the
+// product rounded on its own (no fused multiply-add), as Go computes it.
+TEXT ·AddMul(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ m+16(FP), BX
+	MOVQ z+24(FP), DI
+	MOVQ n+32(FP), CX
+loopaddmul:
+	VMOVUPS (DX), Y0
+	VMULPS (BX), Y0, Y0
+	VADDPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, BX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopaddmul
+	VZEROUPPER
+	RET
+
+// func Mul(x, y, z *float32, n int)
+//
+// z[j] = x[j]·y[j] for j < n (n a positive multiple of 8).
+TEXT ·Mul(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ z+16(FP), DI
+	MOVQ n+24(FP), CX
+loopmul:
+	VMOVUPS (SI), Y0
+	VMULPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ loopmul
+	VZEROUPPER
+	RET
+
 // func Norm(x, w, b, y *float32, n int, mu, rstd float64)
 //
 // y[j] = float32(((float64(x[j]) − mu)·rstd)·float64(w[j]) + float64(b[j]))

@@ -28,6 +28,10 @@ func SoftmaxGrad(p, gp, gx *float32, n int, dot float32) { panic("vec: no AVX2")
 
 func Add(x, y, z *float32, n int) { panic("vec: no AVX2") }
 
+func AddMul(x, y, m, z *float32, n int) { panic("vec: no AVX2") }
+
+func Mul(x, y, z *float32, n int) { panic("vec: no AVX2") }
+
 func Norm(x, w, b, y *float32, n int, mu, rstd float64) { panic("vec: no AVX2") }
 
 func NormGrad(gy, w *float32, h *float64, gx *float32, n int, sd, m, mx float64) {
