@@ -334,6 +334,19 @@ func (r cMatrix) together(i, n int) bool {
 	return r.at == nil || r.at[i+n-1]-r.at[i] == n-1
 }
 
+// run returns how many of the next tiles (at most tiles) from row i lie
+// one under the other in C, whole: all of them when C's rows are its own.
+func (r cMatrix) run(i, tiles int) int {
+	if r.at == nil {
+		return tiles
+	}
+	n := 1
+	for n < tiles && r.together(i+n*mr, mr) && r.row(i+n*mr) == r.row(i)+n*mr*r.ld {
+		n++
+	}
+	return n
+}
+
 // blocked is the blocked product given the packing of op(A) and op(B):
 // packA(dst, ic, mb, pc, kb) packs op(A)[ic:ic+mb, pc:pc+kb] into dst as
 // packA lays it out, and packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb,
@@ -392,10 +405,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 						if rows == mr && cols == nr && c.together(i, mr) {
 							// A run of full tiles whose rows follow one
 							// another in C, in one call.
-							n := 1
-							for ir+(n+1)*mr <= mb && c.together(i+n*mr, mr) && c.row(i+n*mr) == c.row(i)+n*mr*c.ld {
-								n++
-							}
+							n := c.run(i, (mb-ir)/mr)
 							microKernel(n, kb, ap, rs, ps, step, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
 							ir += n * mr
 							continue
