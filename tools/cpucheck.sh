@@ -12,7 +12,9 @@
 # and on two; times the paper preset's training step on two cores with and
 # without AVX-512, twice, and on all CPUs; then tools/speed_ratio.py on two
 # cores (PY, default python3, must have torch) and the NeoBERT fine-tuning
-# pass on both sides. STEPS (default 3) is the timed steps per benchmark.
+# pass on both sides. STEPS (default 3) is the timed steps per benchmark;
+# ROUNDS (default 3) the alternating Go and PyTorch runs of each
+# speed_ratio row, whose median ratio stands up to shared CPUs' drift.
 # Logs go to $OUT (default /tmp/cpucheck) as well as to the terminal.
 set -u
 cd "$(dirname "$0")/.." || exit
@@ -27,7 +29,7 @@ build() {
 }
 
 run() {
-	local out=${OUT:-/tmp/cpucheck} py=${PY:-python3} steps=${STEPS:-3}
+	local out=${OUT:-/tmp/cpucheck} py=${PY:-python3} steps=${STEPS:-3} rounds=${ROUNDS:-3}
 	mkdir -p "$out"
 	exec > >(tee "$out/log.txt") 2>&1
 	date -u
@@ -62,7 +64,7 @@ run() {
 	(cd train && "$R/.dev/train.test" -test.run '^$' -test.bench '^BenchmarkTrainStep$/^paper$' -test.benchtime "${steps}x" | grep samples)
 
 	echo "== speed_ratio on two cores"
-	taskset -c "$pair" "$py" tools/speed_ratio.py --rows small,paper,paper-infer --steps "$steps" --go-test .dev/train.test --python "$py"
+	taskset -c "$pair" "$py" tools/speed_ratio.py --rows small,paper,paper-infer --steps "$steps" --rounds "$rounds" --go-test .dev/train.test --python "$py"
 
 	echo "== NeoBERT fine-tuning on two cores"
 	(cd layers && taskset -c "$pair" "$R/.dev/layers.test" -test.run '^$' -test.bench 'NeoBERT' -test.benchtime 2x | grep -E "^Bench")

@@ -1,6 +1,7 @@
 """Go/PyTorch speed ratio on one machine, from one run, row by row.
 
-    /usr/bin/python3 tools/speed_ratio.py [--rows small,paper,...] [--steps 5] [--go-test BIN] [--python PY]
+    /usr/bin/python3 tools/speed_ratio.py [--rows small,paper,...] [--steps 5] [--rounds 1] [--go-test BIN]
+        [--python PY]
 
 Rows (--rows, a comma list; default all, in this order):
   small, paper                 training step on one dense batch of 32: Go BenchmarkTrainStep/<preset> vs
@@ -11,7 +12,8 @@ Rows (--rows, a comma list; default all, in this order):
   small-infer, paper-infer     inference on one dense batch of 32: Go BenchmarkPredict/<preset> vs
                                bench_torch.py --mode infer
 
-For each row the Go benchmark runs first, then PyTorch, with --steps timed steps each:
+For each row the Go benchmark runs first, then PyTorch, with --steps timed steps each, and again --rounds
+times in all, alternating, so that a machine whose speed drifts (shared CPUs) slows both sides alike:
   go test -run '^$' -bench '^<Benchmark>$/^<sub>$' -benchtime <steps>x -count 1 ./train/
   OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 tools/bench_torch.py --preset <preset> --steps <steps> [...]
 (PyTorch on 2 threads). On a machine without Go, --go-test names a test binary built elsewhere with
@@ -29,7 +31,8 @@ dense training rows (the share of the GEMM-bound limit: three times the forward 
 second over the sgemm rate the same benchmark measures on the model's largest product, in slices between its
 steps; both rates in GFLOP/s in brackets), and on padded rows
 real-frac of both (the fraction of the padded steps the samples hold; the two draw the same distribution).
-Run it on an otherwise idle machine.
+With several rounds each figure is the median over them, and the ratio (the median of the rounds' own
+ratios) and limit-frac carry their lowest and highest in brackets. Run it on an otherwise idle machine.
 """
 
 import argparse
@@ -38,6 +41,7 @@ import os
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -96,10 +100,16 @@ def torch_bench(python, flags, steps):
     return float(m.group(3)), frac and float(frac.group(1)), m.group(1), int(m.group(2)), blas
 
 
+def spread(xs):
+    """' [lowest-highest]' of several values, or nothing for one."""
+    return f" [{min(xs):.2f}-{max(xs):.2f}]" if len(xs) > 1 else ""
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", default=",".join(ROWS), help="comma list of rows (default: all)")
     p.add_argument("--steps", type=int, default=5, help="timed steps of each benchmark (default 5)")
+    p.add_argument("--rounds", type=int, default=1, help="Go and PyTorch runs of each row, alternating (default 1)")
     p.add_argument("--go-test", default="", help="a test binary of ./train/ to run instead of go test")
     p.add_argument("--python", default="/usr/bin/python3", help="the Python that has torch")
     a = p.parse_args()
@@ -109,6 +119,8 @@ def main():
         p.error(f"--rows: unknown {', '.join(bad) or '(none given)'}; rows are {', '.join(ROWS)}")
     if a.steps < 1:
         p.error("--steps must be at least 1")
+    if a.rounds < 1:
+        p.error("--rounds must be at least 1")
     date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     binary = a.go_test and os.path.abspath(a.go_test)
     go_version = f"test binary {a.go_test}"
@@ -117,19 +129,28 @@ def main():
     table, cpu, blas, peaks = [], None, [], []
     for row in rows:
         bench, sub, flags = ROWS[row]
-        go, cpu = go_bench(bench, sub, a.steps, binary)
-        pt, pt_frac, torch_version, threads, b = torch_bench(a.python, flags, a.steps)
-        if b:
-            blas.append(b)
-        cores = f"{go['cores']:.2f}" if "cores" in go else "-"
+        gos, pts = [], []
+        for _ in range(a.rounds):
+            go, cpu = go_bench(bench, sub, a.steps, binary)
+            pt, pt_frac, torch_version, threads, b = torch_bench(a.python, flags, a.steps)
+            if b:
+                blas.append(b)
+            gos.append(go)
+            pts.append(pt)
+        med = statistics.median
+        ratios = [g["samples/s"] / pt for g, pt in zip(gos, pts)]
+        cores = f"{med(g['cores'] for g in gos):.2f}" if "cores" in go else "-"
         frac = f"{go['real-frac']:.3f} / {pt_frac:.3f}" if "--padded" in flags else "-"
         limit = "-"
         if "limit-frac" in go:
-            limit = f"{go['limit-frac']:.2f} ({go['GFLOP/s']:.0f} / {go['peak-GFLOP/s']:.0f})"
-            peaks.append(go["peak-GFLOP/s"])
-        table.append(f"| {row} | {go['samples/s']:.2f} | {pt:.2f} | {go['samples/s'] / pt:.2f} | {cores} | {limit} "
-                     f"| {frac} |")
-    print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps, "
+            fr = [g["limit-frac"] for g in gos]
+            limit = (f"{med(fr):.2f}{spread(fr)} ({med(g['GFLOP/s'] for g in gos):.0f} / "
+                     f"{med(g['peak-GFLOP/s'] for g in gos):.0f})")
+            peaks += [g["peak-GFLOP/s"] for g in gos]
+        table.append(f"| {row} | {med(g['samples/s'] for g in gos):.2f} | {med(pts):.2f} | "
+                     f"{med(ratios):.2f}{spread(ratios)} | {cores} | {limit} | {frac} |")
+    rounds = f", {a.rounds} rounds" if a.rounds > 1 else ""
+    print(f"\n{date}, {go_version}, torch {torch_version} threads={threads}, {a.steps} steps{rounds}, "
           f"{len(os.sched_getaffinity(0))} of {os.cpu_count()} CPUs, {cpu or 'CPU unknown'}")
     if blas:
         rates = sorted(r for _, r in blas)
