@@ -115,7 +115,7 @@ func addNormBwd[T float](k addNormK, a *kargs) {
 	d := len(w)
 	clearPadding(a.rows, gx)
 	clearPadding(a.rows, gy)
-	normGrads(a, len(x)/d, d, data[T](a.grads[wi]), data[T](a.grads[wi+1]), func(r, n int, hat, pw, pb []float64, work []T) {
+	normGrads(a, len(x)/d, d, data[T](a.grads[wi]), data[T](a.grads[wi+1]), 8*d, func(r, n int, hat, pw, pb []float64, work []T) {
 		s, gs := work[:4*d], work[4*d:]
 		residualRows(x, y, m, s, r, n, d)
 		switch {

@@ -194,7 +194,7 @@ func normBwd[T float](k normK, a *kargs) {
 	}
 	d := len(w)
 	clearPadding(a.rows, gx)
-	normGrads(a, len(x)/d, d, data[T](a.grads[1]), gb, func(r, n int, hat, pw, pb []float64, _ []T) {
+	normGrads(a, len(x)/d, d, data[T](a.grads[1]), gb, 0, func(r, n int, hat, pw, pb []float64, _ []T) {
 		normGradRows(k, x, w, gy, gx, hat, pw, pb, r, n)
 	})
 }
@@ -203,15 +203,15 @@ func normBwd[T float](k normK, a *kargs) {
 // blocks of normBlock rows: rowGrads(r, n, hat, pw, pb, work) adds the
 // terms of real rows r..r+n−1 (n 1 or 4) to their block's parameter sums
 // pw and pb and stores their input gradients, with hat (4·d) and work
-// (8·d) as working rows; then the blocks' sums are added in order into gw
-// and gb (nil: not wanted).
-func normGrads[T float](a *kargs, rows, d int, gw, gb []T, rowGrads func(r, n int, hat, pw, pb []float64, work []T)) {
+// (work elements) as working rows; then the blocks' sums are added in
+// order into gw and gb (nil: not wanted).
+func normGrads[T float](a *kargs, rows, d int, gw, gb []T, work int, rowGrads func(r, n int, hat, pw, pb []float64, work []T)) {
 	blocks := (rows + normBlock - 1) / normBlock
 	// Per block: Σ gy·x̂ (first d) and Σ gy (next d), in float64.
 	part := scratchOf[float64](a, 0, blocks*2*d)
 	parallelFor(blocks, func(lo, hi int) {
 		hat := make([]float64, 4*d)
-		work := make([]T, 8*d)
+		rowsWork := make([]T, work)
 		for blk := lo; blk < hi; blk++ {
 			pw, pb := part[blk*2*d:blk*2*d+d], part[blk*2*d+d:(blk+1)*2*d]
 			clear(pw)
@@ -226,7 +226,7 @@ func normGrads[T float](a *kargs, rows, d int, gw, gb []T, rowGrads func(r, n in
 				if r+4 <= end && a.rows.real(r+1) && a.rows.real(r+2) && a.rows.real(r+3) {
 					n = 4
 				}
-				rowGrads(r, n, hat, pw, pb, work)
+				rowGrads(r, n, hat, pw, pb, rowsWork)
 				r += n
 			}
 		}
