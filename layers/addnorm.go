@@ -85,22 +85,9 @@ func addNormFwd[T float](k addNormK, a *kargs) {
 		m = data[T](a.in[2])
 	}
 	d := len(w)
-	clearPadding(a.rows, out)
-	parallelRows(a.rows, len(x)/d, func(lo, hi int) {
-		s := make([]T, 4*d)
-		r := lo
-		for ; r+4 <= hi; r += 4 {
-			residualRows(x, y, m, s, r, 4, d)
-			mu, rstd := rowStats4(k.norm, s, d)
-			for i := range 4 {
-				normRow(s[i*d:(i+1)*d], w, bias, out[(r+i)*d:(r+i+1)*d], mu[i], rstd[i])
-			}
-		}
-		for ; r < hi; r++ {
-			residualRows(x, y, m, s, r, 1, d)
-			mu, rstd := rowStats(k.norm, s[:d])
-			normRow(s[:d], w, bias, out[r*d:(r+1)*d], mu, rstd)
-		}
+	normRows(k.norm, a, len(x)/d, w, bias, out, 4*d, func(r, n int, s []T) []T {
+		residualRows(x, y, m, s, r, n, d)
+		return s[:n*d]
 	})
 }
 

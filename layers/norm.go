@@ -136,21 +136,30 @@ func normFwd[T float](k normK, a *kargs) {
 		bias = data[T](a.in[2])
 	}
 	d := len(w)
+	normRows(k, a, len(x)/d, w, bias, y, 0, func(r, n int, _ []T) []T { return x[r*d : (r+n)*d] })
+}
+
+// normRows runs a norm's forward pass over rows rows of d = len(w)
+// elements into y: rowsOf(r, n, work) returns the input's real rows
+// r..r+n−1 (n 1 or 4), where they lie or formed in work (work elements
+// per goroutine); four rows at a time share rowStats4's chains.
+func normRows[T float](k normK, a *kargs, rows int, w, bias, y []T, work int, rowsOf func(r, n int, work []T) []T) {
+	d := len(w)
 	clearPadding(a.rows, y)
-	norm := func(r int, mu, rstd float64) {
-		normRow(x[r*d:(r+1)*d], w, bias, y[r*d:(r+1)*d], mu, rstd)
-	}
-	parallelRows(a.rows, len(x)/d, func(lo, hi int) {
+	parallelRows(a.rows, rows, func(lo, hi int) {
+		buf := make([]T, work)
 		r := lo
 		for ; r+4 <= hi; r += 4 {
-			mu, rstd := rowStats4(k, x[r*d:(r+4)*d], d)
+			x := rowsOf(r, 4, buf)
+			mu, rstd := rowStats4(k, x, d)
 			for i := range 4 {
-				norm(r+i, mu[i], rstd[i])
+				normRow(x[i*d:(i+1)*d], w, bias, y[(r+i)*d:(r+i+1)*d], mu[i], rstd[i])
 			}
 		}
 		for ; r < hi; r++ {
-			mu, rstd := rowStats(k, x[r*d:(r+1)*d])
-			norm(r, mu, rstd)
+			x := rowsOf(r, 1, buf)
+			mu, rstd := rowStats(k, x[:d])
+			normRow(x[:d], w, bias, y[r*d:(r+1)*d], mu, rstd)
 		}
 	})
 }
