@@ -19,16 +19,16 @@ func MaxCopy(x, p *float32, n int) float32
 //go:noescape
 func MaxMasked(x, mask, p *float32, n int) float32
 
-// AVX512 reports whether ExpSum runs sixteen lanes at a time (AVX-512F),
-// with the AVX2 loop's results bitwise. GODEBUG=cpu.avx512f=off turns it
-// off; tests clear it to compare the two.
-var AVX512 = cpu.X86.HasAVX512F
+// useAVX512 selects the sixteen-lane ExpSum (AVX-512F), bitwise the AVX2
+// loop; GODEBUG=cpu.avx512f=off turns it off. The tests call both loops
+// directly to compare them.
+var useAVX512 = cpu.X86.HasAVX512F
 
 // ExpSum replaces p[j] by e^(p[j]−mx), bitwise as layers.expNeg computes
 // it, and returns their sum in float64 (eight lanes, added in a fixed
 // order).
 func ExpSum(p *float32, n int, mx float32) float64 {
-	if AVX512 {
+	if useAVX512 {
 		return expSum512(p, n, mx)
 	}
 	return expSum256(p, n, mx)

@@ -10,7 +10,7 @@ import (
 // float64 sum are bitwise the AVX2 loop's, over lengths with and without
 // a last eight, scores far below the cutoff, zero, −inf and NaN.
 func TestExpSum512MatchesAVX2(t *testing.T) {
-	if !AVX2 || !AVX512 {
+	if !AVX2 || !useAVX512 {
 		t.Skip("no AVX-512F on this CPU: nothing to compare")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -45,7 +45,7 @@ func TestExpSum512MatchesAVX2(t *testing.T) {
 // TestExpSum512StopsAtN checks that the last eight of an odd number of
 // eights are written under the mask: the floats after n stay as they are.
 func TestExpSum512StopsAtN(t *testing.T) {
-	if !AVX512 {
+	if !useAVX512 {
 		t.Skip("no AVX-512F on this CPU")
 	}
 	p := make([]float32, 32)
@@ -68,7 +68,7 @@ func BenchmarkExpSum(b *testing.B) {
 		p[j] = -float32(j%97) / 10
 	}
 	loops := map[string]func(p *float32, n int, mx float32) float64{"avx2": expSum256}
-	if AVX512 {
+	if useAVX512 {
 		loops["avx512"] = expSum512
 	}
 	for name, f := range loops {
