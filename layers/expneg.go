@@ -87,7 +87,8 @@ func sigmoid32(x float32) float32 {
 }
 
 // sigmoidRow32 replaces every p[j] by sigmoid32(p[j]), eight at a time
-// with AVX2 (bitwise the same numbers).
+// with AVX2 or sixteen with AVX-512 (vec.Sigmoid: bitwise the same
+// numbers).
 func sigmoidRow32(p []float32) {
 	n8 := 0
 	if useAVX2 {
@@ -101,7 +102,7 @@ func sigmoidRow32(p []float32) {
 }
 
 // tanhRow32 replaces every p[j] by tanh32(p[j]), eight at a time with
-// AVX2 (bitwise the same numbers).
+// AVX2 or sixteen with AVX-512 (vec.Tanh: bitwise the same numbers).
 func tanhRow32(p []float32) {
 	n8 := 0
 	if useAVX2 {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/fdcmdie/fdcmdie/internal/par"
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
 	"github.com/fdcmdie/fdcmdie/layers/sgemm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -283,6 +284,7 @@ func lstmFwd[T float](k lstmK, a *kargs) {
 func (r *lstmRun[T]) forwardGroup(samples []int, gates, hPrev []T) {
 	p, H := r.p, r.H
 	hs, cs, ig, fg, gg, og := lstmBlocks(r.out)
+	zeros := make([]T, H) // c before the first step
 	active := len(samples)
 	for t := 0; t < p.steps[samples[0]]; t++ {
 		for p.steps[samples[active-1]] <= t {
@@ -300,19 +302,11 @@ func (r *lstmRun[T]) forwardGroup(samples []int, gates, hPrev []T) {
 			r.tanh(g[2*H : 3*H])
 			r.sig(g[3*H:])
 			at := (b*p.T + t) * H
-			c, h := cs[at:at+H], hs[at:at+H]
-			for j := range c {
-				var cprev float64
-				if t > 0 {
-					cprev = float64(cs[at-H+j])
-				}
-				c[j] = T(float64(g[H+j])*cprev + float64(g[j])*float64(g[2*H+j]))
+			c, h, cprev := cs[at:at+H], hs[at:at+H], zeros
+			if t > 0 {
+				cprev = cs[at-H : at]
 			}
-			copy(h, c)
-			r.tanh(h) // tanh(c)
-			for j := range h {
-				h[j] = T(float64(g[3*H+j]) * float64(h[j]))
-			}
+			r.cell(g, cprev, c, h)
 			copy(hPrev[i*H:(i+1)*H], h)
 			copy(ig[at:at+H], g[:H])
 			copy(fg[at:at+H], g[H:2*H])
@@ -324,6 +318,28 @@ func (r *lstmRun[T]) forwardGroup(samples []int, gates, hPrev []T) {
 		for _, blk := range [][]T{hs, cs, ig, fg, gg, og} {
 			clear(blk[(b*p.T+p.steps[b])*H : (b+1)*p.T*H])
 		}
+	}
+}
+
+// cell sets one sample's cell c = f·cprev + i·g, summed in float64 (the
+// products exact) and rounded once, and output h = o·tanh(c), from its
+// activated gates g = [i f g o] (H each): eight at a time with AVX2
+// (vec.Cell, bitwise these numbers), the rest in Go.
+func (r *lstmRun[T]) cell(g, cprev, c, h []T) {
+	H, n8 := r.H, 0
+	if g32, ok := any(g).([]float32); ok && useAVX2 {
+		if n8 = H &^ 7; n8 > 0 {
+			cp, c32, h32 := any(cprev).([]float32), any(c).([]float32), any(h).([]float32)
+			vec.Cell(&g32[0], H, &cp[0], &c32[0], &h32[0], n8)
+		}
+	}
+	for j := n8; j < H; j++ {
+		c[j] = T(float64(g[H+j])*float64(cprev[j]) + float64(g[j])*float64(g[2*H+j]))
+	}
+	copy(h[n8:], c[n8:])
+	r.tanh(h[n8:]) // tanh(c)
+	for j := n8; j < H; j++ {
+		h[j] = T(float64(g[3*H+j]) * float64(h[j]))
 	}
 }
 

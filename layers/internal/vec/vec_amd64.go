@@ -19,9 +19,9 @@ func MaxCopy(x, p *float32, n int) float32
 //go:noescape
 func MaxMasked(x, mask, p *float32, n int) float32
 
-// useAVX512 selects the sixteen-lane ExpSum (AVX-512F), bitwise the AVX2
-// loop; GODEBUG=cpu.avx512f=off turns it off. The tests call both loops
-// directly to compare them.
+// useAVX512 selects the sixteen-lane ExpSum, Sigmoid and Tanh (AVX-512F),
+// bitwise the AVX2 loops; GODEBUG=cpu.avx512f=off turns it off. The tests
+// call both loops directly to compare them.
 var useAVX512 = cpu.X86.HasAVX512F
 
 // ExpSum replaces p[j] by e^(p[j]−mx), bitwise as layers.expNeg computes
@@ -55,14 +55,58 @@ func SoftmaxLanes(t *float32, n int)
 
 // Sigmoid replaces p[j] by 1/(1 + e^−p[j]), bitwise as layers.sigmoid32
 // computes it.
-//
-//go:noescape
-func Sigmoid(p *float32, n int)
+func Sigmoid(p *float32, n int) {
+	if useAVX512 {
+		sigmoid512(p, n)
+		return
+	}
+	sigmoid256(p, n)
+}
 
 // Tanh replaces p[j] by tanh(p[j]), bitwise as layers.tanh32 computes it.
+func Tanh(p *float32, n int) {
+	if useAVX512 {
+		tanh512(p, n)
+		return
+	}
+	tanh256(p, n)
+}
+
+// Cell is an LSTM cell's update over n elements (a positive multiple of
+// 8) from its activated gates i, f, g, o at gates[j], gates[stride+j],
+// gates[2·stride+j], gates[3·stride+j]: c[j] = f·cprev[j] + i·g summed in float64
+// (the products exact) and rounded to float32, h[j] = o·tanh(c[j]) with
+// tanh bitwise layers.tanh32.
+func Cell(gates *float32, stride int, cprev, c, h *float32, n int) {
+	if useAVX512 {
+		cell512(gates, stride, cprev, c, h, n)
+		return
+	}
+	cell256(gates, stride, cprev, c, h, n)
+}
+
+// cell256 is Cell with AVX2, cell512 with AVX-512F: bitwise the same.
 //
 //go:noescape
-func Tanh(p *float32, n int)
+func cell256(gates *float32, stride int, cprev, c, h *float32, n int)
+
+//go:noescape
+func cell512(gates *float32, stride int, cprev, c, h *float32, n int)
+
+// sigmoid256 and tanh256 are Sigmoid and Tanh with AVX2; sigmoid512 and
+// tanh512 with AVX-512F, bitwise the same.
+//
+//go:noescape
+func sigmoid256(p *float32, n int)
+
+//go:noescape
+func tanh256(p *float32, n int)
+
+//go:noescape
+func sigmoid512(p *float32, n int)
+
+//go:noescape
+func tanh512(p *float32, n int)
 
 // PiecewiseGrad sets gx[j] = gy[j]·m[j]·s[j], s[j] the slope of ReLU at
 // x[j] (1 where x[j] > 0, else 0) with relu, else 1; gx[j] = 0 where

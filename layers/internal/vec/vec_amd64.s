@@ -94,6 +94,47 @@ DATA expc<>+84(SB)/4, $1.33314422036e-1
 DATA expc<>+88(SB)/4, $-3.33332819422e-1
 GLOBL expc<>(SB), RODATA|NOPTR, $92
 
+// CELL_PD(off, dst) is float32(f·cprev + i·g) in float64 for the four
+// lanes at byte off of SI: i at AX, f at R9, g at R10, cprev at BX, into
+// the low half of dst (Y0..Y3 scratch).
+#define CELL_PD(off, dst) \
+	VCVTPS2PD off(R9)(SI*1), Y0 \
+	VCVTPS2PD off(BX)(SI*1), Y1 \
+	VMULPD Y1, Y0, Y0 \
+	VCVTPS2PD off(AX)(SI*1), Y2 \
+	VCVTPS2PD off(R10)(SI*1), Y3 \
+	VMULPD Y3, Y2, Y2 \
+	VADDPD Y2, Y0, Y0 \
+	VCVTPD2PSY Y0, dst
+
+// CELL_PD8(off, dst) is CELL_PD for the eight lanes at byte off of SI,
+// with AVX-512F (Z0..Z3 scratch).
+#define CELL_PD8(off, dst) \
+	VCVTPS2PD off(R9)(SI*1), Z0 \
+	VCVTPS2PD off(BX)(SI*1), Z1 \
+	VMULPD Z1, Z0, Z0 \
+	VCVTPS2PD off(AX)(SI*1), Z2 \
+	VCVTPS2PD off(R10)(SI*1), Z3 \
+	VMULPD Z3, Z2, Z2 \
+	VADDPD Z2, Z0, Z0 \
+	VCVTPD2PS Z0, dst
+
+// CELL_PTRS loads Cell's arguments: the gates i, f, g, o at AX, R9, R10,
+// R11 (stride floats apart), cprev at BX, c at DX, h at DI, n in CX, and
+// SI, the byte offset of the current lanes, zero.
+#define CELL_PTRS \
+	MOVQ gates+0(FP), AX \
+	MOVQ stride+8(FP), R8 \
+	SHLQ $2, R8 \
+	LEAQ (AX)(R8*1), R9 \
+	LEAQ (R9)(R8*1), R10 \
+	LEAQ (R10)(R8*1), R11 \
+	MOVQ cprev+16(FP), BX \
+	MOVQ c+24(FP), DX \
+	MOVQ h+32(FP), DI \
+	MOVQ n+40(FP), CX \
+	XORQ SI, SI
+
 // func MaxCopy(x, p *float32, n int) float32
 //
 // p[j] = x[j] for j < n (n a positive multiple of 8); returns max p[j].
@@ -226,6 +267,44 @@ loope:
 	VBROADCASTSS expc<>+36(SB), Z20 \
 	VBROADCASTSS expc<>+40(SB), Z21
 
+// SIGMOID_Z6_Z3 is sigmoid256's step on the sixteen floats in Z6, into
+// Z3 (K3 the lanes where x ≥ 0; Z22 zero, Z15 the sign bit, Z9 one).
+#define SIGMOID_Z6_Z3 \
+	VCMPPS $13, Z22, Z6, K3 \
+	VMOVAPS Z6, Z0 \
+	VPXORD Z15, Z6, K3, Z0 \
+	EXPNEG_Z0_Z4 \
+	VADDPS Z9, Z4, Z1 \
+	VMOVAPS Z4, Z2 \
+	VMOVAPS Z9, K3, Z2 \
+	VDIVPS Z1, Z2, Z3
+
+// TANH_Z6_Z1 is tanh256's step on the sixteen floats in Z6, into Z1 (Z15
+// the sign bit, Z9 one, Z22 −2, Z23 0.625, Z24..Z28 the polynomial).
+#define TANH_Z6_Z1 \
+	VPANDND Z6, Z15, Z7 \
+	VMULPS Z7, Z22, Z0 \
+	EXPNEG_Z0_Z4 \
+	VSUBPS Z4, Z9, Z1 \
+	VADDPS Z4, Z9, Z2 \
+	VDIVPS Z2, Z1, Z1 \
+	VPANDD Z15, Z6, Z3 \
+	VPXORD Z3, Z1, Z1 \
+	VMULPS Z6, Z6, Z2 \
+	VMULPS Z2, Z24, Z3 \
+	VADDPS Z25, Z3, Z3 \
+	VMULPS Z2, Z3, Z3 \
+	VADDPS Z26, Z3, Z3 \
+	VMULPS Z2, Z3, Z3 \
+	VADDPS Z27, Z3, Z3 \
+	VMULPS Z2, Z3, Z3 \
+	VADDPS Z28, Z3, Z3 \
+	VMULPS Z2, Z3, Z3 \
+	VMULPS Z6, Z3, Z3 \
+	VADDPS Z6, Z3, Z3 \
+	VCMPPS $10, Z23, Z7, K4 \
+	VMOVAPS Z3, K4, Z1
+
 // func expSum512(p *float32, n int, mx float32) float64
 //
 // expSum256 with AVX-512F, sixteen floats a step and a last eight under
@@ -326,11 +405,12 @@ lscale:
 	VZEROUPPER
 	RET
 
-// func Sigmoid(p *float32, n int)
+// func sigmoid256(p *float32, n int)
 //
 // p[j] = layers.sigmoid32(p[j]): with e = expNeg(−|x|) (−x where x ≥ 0),
-// 1/(1 + e) where x ≥ 0 and e/(1 + e) elsewhere.
-TEXT ·Sigmoid(SB), NOSPLIT, $0-16
+// 1/(1 + e) where x ≥ 0 and e/(1 + e) elsewhere, as one division of the
+// numerator each lane takes.
+TEXT ·sigmoid256(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
 	EXPNEG_CONSTS
@@ -343,9 +423,8 @@ loops:
 	VBLENDVPS Y7, Y0, Y6, Y0 // −x where x ≥ 0, else x
 	EXPNEG_Y0_Y4
 	VADDPS Y9, Y4, Y1        // 1 + e
-	VDIVPS Y1, Y9, Y2        // 1/(1 + e)
-	VDIVPS Y1, Y4, Y3        // e/(1 + e)
-	VBLENDVPS Y7, Y2, Y3, Y3
+	VBLENDVPS Y7, Y9, Y4, Y2 // 1 where x ≥ 0, else e
+	VDIVPS Y1, Y2, Y3
 	VMOVUPS Y3, (DI)
 	ADDQ $32, DI
 	SUBQ $8, CX
@@ -353,47 +432,54 @@ loops:
 	VZEROUPPER
 	RET
 
-// func Tanh(p *float32, n int)
+// TANH_Y6_Y1 is tanh256's step on the eight floats in Y6, into Y1: |x| in
+// Y7, −2|x| into expNeg, ±(1 − e)/(1 + e) with the sign of x, the odd
+// polynomial in z = x², and the polynomial's lanes where !(|x| > 0.625)
+// (NaN included). It needs EXPNEG_CONSTS and the sign bit in Y15.
+#define TANH_Y6_Y1 \
+	VANDNPS Y6, Y15, Y7 \
+	VBROADCASTSS expc<>+64(SB), Y0 \
+	VMULPS Y7, Y0, Y0 \
+	EXPNEG_Y0_Y4 \
+	VSUBPS Y4, Y9, Y1 \
+	VADDPS Y4, Y9, Y2 \
+	VDIVPS Y2, Y1, Y1 \
+	VANDPS Y15, Y6, Y3 \
+	VXORPS Y3, Y1, Y1 \
+	VMULPS Y6, Y6, Y2 \
+	VBROADCASTSS expc<>+72(SB), Y3 \
+	VMULPS Y2, Y3, Y3 \
+	VBROADCASTSS expc<>+76(SB), Y4 \
+	VADDPS Y4, Y3, Y3 \
+	VMULPS Y2, Y3, Y3 \
+	VBROADCASTSS expc<>+80(SB), Y4 \
+	VADDPS Y4, Y3, Y3 \
+	VMULPS Y2, Y3, Y3 \
+	VBROADCASTSS expc<>+84(SB), Y4 \
+	VADDPS Y4, Y3, Y3 \
+	VMULPS Y2, Y3, Y3 \
+	VBROADCASTSS expc<>+88(SB), Y4 \
+	VADDPS Y4, Y3, Y3 \
+	VMULPS Y2, Y3, Y3 \
+	VMULPS Y6, Y3, Y3 \
+	VADDPS Y6, Y3, Y3 \
+	VBROADCASTSS expc<>+68(SB), Y4 \
+	VCMPPS $10, Y4, Y7, Y5 \
+	VBLENDVPS Y5, Y3, Y1, Y1
+
+// func tanh256(p *float32, n int)
 //
 // p[j] = layers.tanh32(p[j]): the odd polynomial where !(|x| > 0.625)
 // (NaN included), else ±(1 − e)/(1 + e) with e = expNeg(−2|x|) and the
 // sign of x.
-TEXT ·Tanh(SB), NOSPLIT, $0-16
+TEXT ·tanh256(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
 	EXPNEG_CONSTS
 	VBROADCASTSS expc<>+60(SB), Y15 // sign bit
 loopt:
 	VMOVUPS (DI), Y6
-	VANDNPS Y6, Y15, Y7             // |x|
-	VBROADCASTSS expc<>+64(SB), Y0
-	VMULPS Y7, Y0, Y0               // −2|x|
-	EXPNEG_Y0_Y4
-	VSUBPS Y4, Y9, Y1               // 1 − e
-	VADDPS Y4, Y9, Y2               // 1 + e
-	VDIVPS Y2, Y1, Y1
-	VANDPS Y15, Y6, Y3
-	VXORPS Y3, Y1, Y1               // the sign of x
-	VMULPS Y6, Y6, Y2               // z = x²
-	VBROADCASTSS expc<>+72(SB), Y3
-	VMULPS Y2, Y3, Y3
-	VBROADCASTSS expc<>+76(SB), Y4
-	VADDPS Y4, Y3, Y3
-	VMULPS Y2, Y3, Y3
-	VBROADCASTSS expc<>+80(SB), Y4
-	VADDPS Y4, Y3, Y3
-	VMULPS Y2, Y3, Y3
-	VBROADCASTSS expc<>+84(SB), Y4
-	VADDPS Y4, Y3, Y3
-	VMULPS Y2, Y3, Y3
-	VBROADCASTSS expc<>+88(SB), Y4
-	VADDPS Y4, Y3, Y3
-	VMULPS Y2, Y3, Y3
-	VMULPS Y6, Y3, Y3
-	VADDPS Y6, Y3, Y3               // poly·z·x + x
-	VBROADCASTSS expc<>+68(SB), Y4
-	VCMPPS $10, Y4, Y7, Y5          // !(|x| > 0.625)
-	VBLENDVPS Y5, Y3, Y1, Y1
+	TANH_Y6_Y1
 	VMOVUPS Y1, (DI)
 	ADDQ $32, DI
 	SUBQ $8, CX
@@ -814,5 +900,151 @@ loopparts:
 	JNZ loopparts
 	VMOVUPD Y14, 64(AX)
 	VMOVUPD Y15, 96(AX)
+	VZEROUPPER
+	RET
+
+// func sigmoid512(p *float32, n int)
+//
+// sigmoid256 with AVX-512F, sixteen floats a step and a last eight under
+// the mask K2: the same operations on each lane, so the same bits.
+TEXT ·sigmoid512(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	EXPNEG_CONSTS_Z
+	VPBROADCASTD expc<>+60(SB), Z15 // sign bit
+	VPXORD Z22, Z22, Z22
+	MOVQ $0xff, AX
+	KMOVW AX, K2
+
+loopsz:
+	CMPQ CX, $16
+	JLT  tailsz
+	VMOVUPS (DI), Z6
+	SIGMOID_Z6_Z3
+	VMOVUPS Z3, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  loopsz
+
+tailsz:
+	TESTQ CX, CX
+	JZ    donesz
+	VMOVUPS.Z (DI), K2, Z6
+	SIGMOID_Z6_Z3
+	VMOVUPS Z3, K2, (DI)
+
+donesz:
+	VZEROUPPER
+	RET
+
+// func tanh512(p *float32, n int)
+//
+// tanh256 with AVX-512F, sixteen floats a step and a last eight under the
+// mask K2: the same operations on each lane, so the same bits.
+TEXT ·tanh512(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), DI
+	MOVQ n+8(FP), CX
+	EXPNEG_CONSTS_Z
+	VPBROADCASTD expc<>+60(SB), Z15 // sign bit
+	VBROADCASTSS expc<>+64(SB), Z22 // −2
+	VBROADCASTSS expc<>+68(SB), Z23 // 0.625
+	VBROADCASTSS expc<>+72(SB), Z24 // tanh32's polynomial
+	VBROADCASTSS expc<>+76(SB), Z25
+	VBROADCASTSS expc<>+80(SB), Z26
+	VBROADCASTSS expc<>+84(SB), Z27
+	VBROADCASTSS expc<>+88(SB), Z28
+	MOVQ $0xff, AX
+	KMOVW AX, K2
+
+looptz:
+	CMPQ CX, $16
+	JLT  tailtz
+	VMOVUPS (DI), Z6
+	TANH_Z6_Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  looptz
+
+tailtz:
+	TESTQ CX, CX
+	JZ    donetz
+	VMOVUPS.Z (DI), K2, Z6
+	TANH_Z6_Z1
+	VMOVUPS Z1, K2, (DI)
+
+donetz:
+	VZEROUPPER
+	RET
+
+// func cell256(gates *float32, stride int, cprev, c, h *float32, n int)
+//
+// For j < n (a positive multiple of 8): c[j] = float32(f·cprev[j] + i·g)
+// in float64 (the products exact, one rounding of their sum), then
+// h[j] = o·tanh32(c[j]) in float32 (the correctly rounded product, as
+// float32(o·t) in float64 rounds it), with the gates i, f, g, o at
+// gates[j], gates[stride+j], gates[2·stride+j], gates[3·stride+j].
+TEXT ·cell256(SB), NOSPLIT, $0-48
+	CELL_PTRS
+	EXPNEG_CONSTS
+	VBROADCASTSS expc<>+60(SB), Y15 // sign bit
+
+loopc:
+	CELL_PD(0, X5)
+	CELL_PD(16, X6)
+	VINSERTF128 $1, X6, Y5, Y6
+	VMOVUPS Y6, (DX)(SI*1)
+	TANH_Y6_Y1
+	VMULPS (R11)(SI*1), Y1, Y1
+	VMOVUPS Y1, (DI)(SI*1)
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ  loopc
+	VZEROUPPER
+	RET
+
+// func cell512(gates *float32, stride int, cprev, c, h *float32, n int)
+//
+// cell256 with AVX-512F, sixteen lanes a step and a last eight under the
+// mask K2: the same operations on each lane, so the same bits.
+TEXT ·cell512(SB), NOSPLIT, $0-48
+	CELL_PTRS
+	EXPNEG_CONSTS_Z
+	VPBROADCASTD expc<>+60(SB), Z15 // sign bit
+	VBROADCASTSS expc<>+64(SB), Z22 // −2
+	VBROADCASTSS expc<>+68(SB), Z23 // 0.625
+	VBROADCASTSS expc<>+72(SB), Z24 // tanh32's polynomial
+	VBROADCASTSS expc<>+76(SB), Z25
+	VBROADCASTSS expc<>+80(SB), Z26
+	VBROADCASTSS expc<>+84(SB), Z27
+	VBROADCASTSS expc<>+88(SB), Z28
+	MOVQ $0xff, R12
+	KMOVW R12, K2
+
+loopcz:
+	CMPQ CX, $16
+	JLT  tailcz
+	CELL_PD8(0, Y5)
+	CELL_PD8(32, Y6)
+	VINSERTF64X4 $1, Y6, Z5, Z6
+	VMOVUPS Z6, (DX)(SI*1)
+	TANH_Z6_Z1
+	VMULPS (R11)(SI*1), Z1, Z1
+	VMOVUPS Z1, (DI)(SI*1)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  loopcz
+
+tailcz:
+	TESTQ CX, CX
+	JZ    donecz
+	CELL_PD8(0, Y6)
+	VMOVUPS Y6, (DX)(SI*1)
+	TANH_Z6_Z1
+	VMOVUPS.Z (R11)(SI*1), K2, Z5
+	VMULPS Z5, Z1, Z1
+	VMOVUPS Z1, K2, (DI)(SI*1)
+
+donecz:
 	VZEROUPPER
 	RET

@@ -18,6 +18,8 @@ func Sigmoid(p *float32, n int) { panic("vec: no AVX2") }
 
 func Tanh(p *float32, n int) { panic("vec: no AVX2") }
 
+func Cell(gates *float32, stride int, cprev, c, h *float32, n int) { panic("vec: no AVX2") }
+
 func PiecewiseGrad(x, m, gy, gx *float32, n int, relu bool) { panic("vec: no AVX2") }
 
 func Scale(p *float32, n int, s float32) { panic("vec: no AVX2") }
