@@ -167,10 +167,14 @@ func blockEnd(r0, nq, rows, n, dh int) int {
 // [r0, r1), over its first n keys into p [r1−r0, Tk] (row stride Tk;
 // columns from n on are left as they are). pk, when not nil, is the head's
 // Kᵀ packed (headPacks).
-func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sgemm.PackedB) {
+func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sgemm.PackedB, st []T) {
 	qo, ko := b*d.Tq*d.D+r0*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
 	scale := T(1 / math.Sqrt(float64(d.dh)))
-	packedOr(pk, true, r1-r0, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, p, d.Tk)
+	if st != nil {
+		transposedProduct(r1-r0, n, d.dh, scale, q[qo:], kk[ko:], d.D, st, p, d.Tk)
+	} else {
+		packedOr(pk, true, r1-r0, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, p, d.Tk)
+	}
 	var m []T
 	if mask != nil {
 		m = mask[b*d.Tk : b*d.Tk+n]
@@ -186,6 +190,38 @@ func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sge
 	for ; i < r1-r0; i++ {
 		row := p[i*d.Tk : i*d.Tk+n]
 		softmaxRow(row, m, row)
+	}
+}
+
+// fewKeys is the most keys (Tk) for which attention computes a head's
+// scores and score gradients as their transposes (transposedProduct);
+// tests set it to 0 to compare with the plain products.
+var fewKeys = 7
+
+// transposedScratch returns, for float32 calls over at most fewKeys keys,
+// scratch slot i of the op running a as each of workers' transposed
+// scores (rows·Tk floats, rows at most Tq), else nil.
+func transposedScratch[T float](a *kargs, i int, d attnDims, workers int) []T {
+	if _, f32 := any(T(0)).(float32); !f32 || d.Tk > fewKeys {
+		return nil
+	}
+	return scratchOf[T](a, i, workers*d.Tq*d.Tk)
+}
+
+// transposedProduct sets c [m, n] (row stride ldc) = alpha·x·yᵀ for x
+// [m, k] and y [n, k] (row stride ld both) as the transpose of the
+// product alpha·y·xᵀ, computed into st [n, m] and copied over. With n a
+// few keys, x the queries, that product is a row of sgemm tiles over
+// rows of x packed as whole panels, where x·yᵀ is a column of partial
+// tiles reading x in place; each element is the same chain of
+// multiply-adds over k (the two factors of each swapped), so the
+// numbers are the same.
+func transposedProduct[T float](m, n, k int, alpha T, x, y []T, ld int, st, c []T, ldc int) {
+	gemmSerial(false, true, n, m, k, alpha, y, ld, x, ld, 0, st, m)
+	for j := range n {
+		for i, v := range st[j*m : (j+1)*m] {
+			c[i*ldc+j] = v
+		}
 	}
 }
 
@@ -245,6 +281,7 @@ func attnFwd[T float](k attentionK, a *kargs) {
 	if _, f32 := any(q).([]float32); f32 && packedProducts {
 		packs = packsOf(a, 1, par.Workers(d.B*k.heads))
 	}
+	st := transposedScratch[T](a, 2, d, par.Workers(d.B*k.heads))
 	clearPadding(a.rows, out)
 	order := byCost(d, mask, a.rows, k.heads)
 	par.Pull(len(order), func(w, i int) {
@@ -265,7 +302,11 @@ func attnFwd[T float](k attentionK, a *kargs) {
 			} else {
 				p = work[w*size : w*size+(r1-r0)*d.Tk]
 			}
-			probs(d, q, kk, mask, p, b, h, n, r0, r1, hp.k)
+			var ws []T
+			if st != nil {
+				ws = st[w*d.Tq*d.Tk : (w+1)*d.Tq*d.Tk]
+			}
+			probs(d, q, kk, mask, p, b, h, n, r0, r1, hp.k, ws)
 			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
 			packedOr(hp.v, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, out[oo:], d.D)
 		}
@@ -325,8 +366,13 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		}
 	})
 	order := byCost(d, mask, a.rows, k.heads)
+	st := transposedScratch[T](a, 1, d, par.Workers(d.B*k.heads))
 	par.Pull(len(order), func(w, i int) {
 		dp, p := work[w*per:w*per+d.Tq*d.Tk], work[w*per+d.Tq*d.Tk:(w+1)*per]
+		var ws []T
+		if st != nil {
+			ws = st[w*d.Tq*d.Tk : (w+1)*d.Tq*d.Tk]
+		}
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads
 		qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
@@ -334,13 +380,17 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		if all != nil {
 			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
 		} else {
-			probs(d, q, kk, mask, p, b, h, n, 0, nq, nil)
+			probs(d, q, kk, mask, p, b, h, n, 0, nq, nil, ws)
 		}
 		if gv != nil { // dV = Pᵀ·dO
 			gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
 		}
 		// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
-		gemmSerial(false, true, nq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+		if ws != nil {
+			transposedProduct(nq, n, d.dh, 1, gout[qo:], v[ko:], d.D, ws, dp, d.Tk)
+		} else {
+			gemmSerial(false, true, nq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+		}
 		for j := 0; j < nq; j++ {
 			r := j * d.Tk
 			softmaxRowBwd(p[r:r+n], dp[r:r+n], dp[r:r+n])

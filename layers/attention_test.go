@@ -284,3 +284,70 @@ func sameBits32(t *testing.T, what string, a, b []float32) {
 		}
 	}
 }
+
+// TestFewKeysTransposedMatchesPlain checks that attention over a few keys
+// (the global tokens), whose scores and score gradients are computed as
+// their transposes, gives bitwise the numbers of the plain products: the
+// output and the three gradients, kept probabilities or not, with padded
+// keys and queries, over query counts whose products take sgemm's
+// blocked kernel and its direct loop, and heads of width 32 and 8.
+func TestFewKeysTransposedMatchesPlain(t *testing.T) {
+	defer func(v int) { fewKeys = v }(fewKeys)
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, c := range []struct{ B, Tq, Tk, D, heads int }{{3, 500, 3, 128, 4}, {4, 37, 3, 128, 4}, {3, 60, 7, 32, 4}, {2, 9, 1, 64, 2}} {
+		vals := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return v
+		}
+		q, k, v, gy := vals(c.B*c.Tq*c.D), vals(c.B*c.Tk*c.D), vals(c.B*c.Tk*c.D), vals(c.B*c.Tq*c.D)
+		qmask, kmask := make([]float32, c.B*c.Tq), make([]float32, c.B*c.Tk)
+		for b := range c.B {
+			for i := range c.Tq - b*c.Tq/(2*c.B) {
+				qmask[b*c.Tq+i] = 1
+			}
+			for i := range max(1, c.Tk-b) {
+				kmask[b*c.Tk+i] = 1
+			}
+		}
+		for i := range gy {
+			if qmask[i/c.D] == 0 {
+				gy[i] = 0
+			}
+		}
+		dense := func(v []float32, s ...int) *tensor.Dense {
+			return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
+		}
+		run := func(few int, keep bool) [4][]float32 {
+			fewKeys = few
+			ak := attentionK{heads: c.heads, keep: keep}
+			a := &kargs{
+				dt:    tensor.Float32,
+				in:    []*tensor.Dense{dense(q, c.B, c.Tq, c.D), dense(k, c.B, c.Tk, c.D), dense(v, c.B, c.Tk, c.D), dense(kmask, c.B, c.Tk)},
+				shape: []tensor.Shape{{c.B, c.Tq, c.D}, {c.B, c.Tk, c.D}, {c.B, c.Tk, c.D}, {c.B, c.Tk}},
+				out:   dense(make([]float32, c.B*c.Tq*c.D), c.B, c.Tq, c.D),
+				gout:  dense(gy, c.B, c.Tq, c.D),
+				grads: []*tensor.Dense{dense(make([]float32, c.B*c.Tq*c.D), c.B, c.Tq, c.D), dense(make([]float32, c.B*c.Tk*c.D), c.B, c.Tk, c.D), dense(make([]float32, c.B*c.Tk*c.D), c.B, c.Tk, c.D), nil},
+				scr:   &scratch{},
+				keep:  &scratch{},
+				tmp:   &scratch{},
+				rows:  rowsIn(qmask, tensor.Shape{c.B, c.Tq}),
+			}
+			attnFwd[float32](ak, a)
+			attnBwd[float32](ak, a)
+			return [4][]float32{data[float32](a.out), data[float32](a.grads[0]), data[float32](a.grads[1]), data[float32](a.grads[2])}
+		}
+		for _, keep := range []bool{true, false} {
+			plain, transposed := run(0, keep), run(7, keep)
+			for i, name := range []string{"output", "gradient of q", "gradient of k", "gradient of v"} {
+				for j := range plain[i] {
+					if math.Float32bits(plain[i][j]) != math.Float32bits(transposed[i][j]) {
+						t.Fatalf("%+v, keep %v: %s[%d] = %v transposed, %v plain", c, keep, name, j, transposed[i][j], plain[i][j])
+					}
+				}
+			}
+		}
+	}
+}
