@@ -367,7 +367,8 @@ func lstmBwd[T float](k lstmK, a *kargs) {
 // full-length run, the steps after it carry zero gradient.
 func (r *lstmRun[T]) backwardGroup(samples []int, dAt, dhNext, dcNext, tanhC []T) {
 	p, H := r.p, r.H
-	_, cs, ig, fg, gg, og := lstmBlocks(r.out)
+	_, cs, _, _, _, _ := lstmBlocks(r.out)
+	zeros := make([]T, H) // c before the first step
 	clear(dhNext)
 	clear(dcNext)
 	active := 0
@@ -381,26 +382,49 @@ func (r *lstmRun[T]) backwardGroup(samples []int, dAt, dhNext, dcNext, tanhC []T
 			tcs := tanhC[i*H : (i+1)*H]
 			copy(tcs, cs[at:at+H])
 			r.tanh(tcs)
-			for j, tc32 := range tcs {
-				dh := float64(r.gh[at+j] + dhNext[i*H+j])
-				iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
-				tc := float64(tc32)
-				dc := float64(dcNext[i*H+j]) + dh*ov*(1-tc*tc)
-				var cprev float64
-				if t > 0 {
-					cprev = float64(cs[at-H+j])
-				}
-				d[j] = T(dc * gv * iv * (1 - iv))
-				d[H+j] = T(dc * cprev * fv * (1 - fv))
-				d[2*H+j] = T(dc * iv * (1 - gv*gv))
-				d[3*H+j] = T(dh * tc * ov * (1 - ov))
-				dcNext[i*H+j] = T(dc * fv)
+			cprev := zeros
+			if t > 0 {
+				cprev = cs[at-H : at]
 			}
+			r.cellGrad(at, d, tcs, cprev, dhNext[i*H:(i+1)*H], dcNext[i*H:(i+1)*H])
 			copy(r.dA[(p.off[b]+t)*4*H:], d)
 		}
 		if t > 0 { // dhNext = dA[:, t]·W_hh
 			r.rec.mul(active, dAt, 4*H, 0, dhNext, H)
 		}
+	}
+}
+
+// cellGrad is one sample's backward step at position at of the packed
+// output: from the output gradient, the gradients dhNext and dcNext
+// reaching h and c from the next step, tc = tanh(c) and the previous cell
+// cprev, it writes the gate pre-activations' gradients d [4H] and
+// replaces dcNext by the gradient reaching the previous cell. Four at a
+// time with AVX2 (vec.CellGrad, bitwise these numbers), the rest in Go.
+func (r *lstmRun[T]) cellGrad(at int, d, tc, cprev, dhNext, dcNext []T) {
+	H, n4 := r.H, 0
+	_, _, ig, fg, gg, og := lstmBlocks(r.out)
+	if d32, ok := any(d).([]float32); ok && useAVX2 {
+		if n4 = H &^ 3; n4 > 0 {
+			// The gate blocks follow one another in the packed output, len(ig)
+			// apart; check the bounds the assembly relies on.
+			_, _, _, _, _ = r.gh[at+n4-1], og[at+n4-1], tc[n4-1], cprev[n4-1], dhNext[n4-1]
+			_, _ = dcNext[n4-1], d32[3*H+n4-1]
+			f := func(s []T) *float32 { return &any(s).([]float32)[0] }
+			vec.CellGrad(f(r.gh[at:]), f(dhNext), f(ig[at:]), len(ig), f(tc), f(dcNext), f(cprev), &d32[0], H, n4)
+		}
+	}
+	for j := n4; j < H; j++ {
+		dh := float64(r.gh[at+j] + dhNext[j])
+		iv, fv, gv, ov := float64(ig[at+j]), float64(fg[at+j]), float64(gg[at+j]), float64(og[at+j])
+		tc := float64(tc[j])
+		dc := float64(dcNext[j]) + dh*ov*(1-tc*tc)
+		cp := float64(cprev[j])
+		d[j] = T(dc * gv * iv * (1 - iv))
+		d[H+j] = T(dc * cp * fv * (1 - fv))
+		d[2*H+j] = T(dc * iv * (1 - gv*gv))
+		d[3*H+j] = T(dh * tc * ov * (1 - ov))
+		dcNext[j] = T(dc * fv)
 	}
 }
 

@@ -85,6 +85,21 @@ func Cell(gates *float32, stride int, cprev, c, h *float32, n int) {
 	cell256(gates, stride, cprev, c, h, n)
 }
 
+// CellGrad is an LSTM cell's backward step over n elements (a positive
+// multiple of 4) in float64, as the Go loop computes it (layers'
+// backwardGroup): from the output gradient gh and the gradients dhNext and
+// dcNext reaching h and c from the next step, the activated gates i, f,
+// g, o at gates[j], gates[stride+j], gates[2·stride+j], gates[3·stride+j],
+// tc = tanh(c) and the previous cell cprev, it writes the gate
+// pre-activations' gradients to d[j], d[dStride+j], d[2·dStride+j],
+// d[3·dStride+j] and replaces dcNext by the gradient reaching the
+// previous cell. It prefetches the rows dStride floats before gh, the
+// gates and cprev: the previous step's, which the backward pass reads
+// next (it halves the loop's time in a paper-size backward pass).
+//
+//go:noescape
+func CellGrad(gh, dhNext, gates *float32, stride int, tc, dcNext, cprev, d *float32, dStride, n int)
+
 // cell256 is Cell with AVX2, cell512 with AVX-512F: bitwise the same.
 //
 //go:noescape

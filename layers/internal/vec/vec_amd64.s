@@ -1048,3 +1048,104 @@ tailcz:
 donecz:
 	VZEROUPPER
 	RET
+
+// func CellGrad(gh, dhNext, gates *float32, stride int, tc, dcNext, cprev, d *float32, dStride, n int)
+//
+// An LSTM cell's backward step over n elements (a positive multiple of
+// 4), in float64 with the Go loop's operations in its order (no fused
+// multiply-add): dh = gh + dhNext (float32), dc = dcNext + dh·o·(1 − tc²);
+// then d (rows dStride floats apart) gets dc·g·i·(1 − i), dc·cprev·f·(1 −
+// f), dc·i·(1 − g²) and dh·tc·o·(1 − o), and dcNext dc·f, each rounded to
+// float32. The gates i, f, g, o are at gates[j], gates[stride+j], ...
+// It prefetches the rows dStride floats before gh, the gates and cprev:
+// the previous step's, which the backward pass reads next, far apart in
+// memory (a prefetch never faults, even before the first row).
+TEXT ·CellGrad(SB), NOSPLIT, $8-80
+	MOVQ n+72(FP), AX
+	SHRQ $2, AX
+	MOVQ AX, left-8(SP)
+	MOVQ gh+0(FP), AX
+	MOVQ dhNext+8(FP), BX
+	MOVQ gates+16(FP), CX
+	MOVQ stride+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (CX)(R8*1), DX  // f
+	LEAQ (DX)(R8*1), SI  // g
+	LEAQ (SI)(R8*1), DI  // o
+	MOVQ tc+32(FP), R8
+	MOVQ dcNext+40(FP), R9
+	MOVQ cprev+48(FP), R10
+	MOVQ d+56(FP), R11
+	MOVQ dStride+64(FP), R12
+	SHLQ $2, R12
+	LEAQ (R11)(R12*2), R13
+	ADDQ R12, R13 // d row o
+	MOVQ R12, R14
+	NEGQ R14      // the previous step's rows: dStride floats back
+	VBROADCASTSS expc<>+44(SB), X15
+	VCVTPS2PD X15, Y15 // 1.0
+
+loopg:
+	PREFETCHT0 (AX)(R14*1)
+	PREFETCHT0 (CX)(R14*1)
+	PREFETCHT0 (DX)(R14*1)
+	PREFETCHT0 (SI)(R14*1)
+	PREFETCHT0 (DI)(R14*1)
+	PREFETCHT0 (R10)(R14*1)
+	VMOVUPS (AX), X0
+	VADDPS (BX), X0, X0
+	VCVTPS2PD X0, Y0   // dh
+	VCVTPS2PD (DI), Y1 // o
+	VCVTPS2PD (R8), Y2 // tc
+	VMULPD Y1, Y0, Y3
+	VMULPD Y2, Y2, Y4
+	VSUBPD Y4, Y15, Y4
+	VMULPD Y4, Y3, Y3
+	VCVTPS2PD (R9), Y4
+	VADDPD Y3, Y4, Y5  // dc
+	VMULPD Y2, Y0, Y6
+	VMULPD Y1, Y6, Y6
+	VSUBPD Y1, Y15, Y7
+	VMULPD Y7, Y6, Y6
+	VCVTPD2PSY Y6, X6
+	VMOVUPS X6, (R13)  // dh·tc·o·(1 − o)
+	VCVTPS2PD (CX), Y1 // i
+	VCVTPS2PD (SI), Y2 // g
+	VMULPD Y2, Y5, Y6
+	VMULPD Y1, Y6, Y6
+	VSUBPD Y1, Y15, Y7
+	VMULPD Y7, Y6, Y6
+	VCVTPD2PSY Y6, X6
+	VMOVUPS X6, (R11)  // dc·g·i·(1 − i)
+	VMULPD Y1, Y5, Y6
+	VMULPD Y2, Y2, Y7
+	VSUBPD Y7, Y15, Y7
+	VMULPD Y7, Y6, Y6
+	VCVTPD2PSY Y6, X6
+	VMOVUPS X6, (R11)(R12*2) // dc·i·(1 − g²)
+	VCVTPS2PD (DX), Y1 // f
+	VCVTPS2PD (R10), Y2 // cprev
+	VMULPD Y2, Y5, Y6
+	VMULPD Y1, Y6, Y6
+	VSUBPD Y1, Y15, Y7
+	VMULPD Y7, Y6, Y6
+	VCVTPD2PSY Y6, X6
+	VMOVUPS X6, (R11)(R12*1) // dc·cprev·f·(1 − f)
+	VMULPD Y1, Y5, Y6
+	VCVTPD2PSY Y6, X6
+	VMOVUPS X6, (R9)   // dcNext = dc·f
+	ADDQ $16, AX
+	ADDQ $16, BX
+	ADDQ $16, CX
+	ADDQ $16, DX
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, R10
+	ADDQ $16, R11
+	ADDQ $16, R13
+	DECQ left-8(SP)
+	JNZ  loopg
+	VZEROUPPER
+	RET

@@ -20,6 +20,10 @@ func Tanh(p *float32, n int) { panic("vec: no AVX2") }
 
 func Cell(gates *float32, stride int, cprev, c, h *float32, n int) { panic("vec: no AVX2") }
 
+func CellGrad(gh, dhNext, gates *float32, stride int, tc, dcNext, cprev, d *float32, dStride, n int) {
+	panic("vec: no AVX2")
+}
+
 func PiecewiseGrad(x, m, gy, gx *float32, n int, relu bool) { panic("vec: no AVX2") }
 
 func Scale(p *float32, n int, s float32) { panic("vec: no AVX2") }
