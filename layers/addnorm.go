@@ -85,7 +85,7 @@ func addNormFwd[T float](k addNormK, a *kargs) {
 		m = data[T](a.in[2])
 	}
 	d := len(w)
-	normRows(k.norm, a, len(x)/d, w, bias, out, 4*d, func(r, n int, s []T) []T {
+	normRows(k.norm, a, len(x)/d, w, bias, out, 8*d, func(r, n int, s []T) []T {
 		residualRows(x, y, m, s, r, n, d)
 		return s[:n*d]
 	})

@@ -129,6 +129,28 @@ func rowStats4[T float](k normK, x []T, d int) (mu, rstd [4]float64) {
 	return mu, rstd
 }
 
+// rowStats8 is rowStats of the eight rows of x, d elements each: float32
+// rows whose d is a multiple of 4 run in the lanes of two AVX2 chains
+// (vec.RowStats8, bitwise the same sums), other rows as two rowStats4.
+func rowStats8[T float](k normK, x []T, d int) (mu, rstd [8]float64) {
+	if x32, ok := any(x).([]float32); ok && useAVX2 && d%4 == 0 {
+		_ = x32[8*d-1] // the bound the assembly relies on
+		var ss [8]float64
+		vec.RowStats8(&x32[0], d, k.rms, &mu, &ss)
+		for i, s := range ss {
+			rstd[i] = 1 / math.Sqrt(s/float64(d)+k.eps)
+		}
+		return mu, rstd
+	}
+	m0, r0 := rowStats4(k, x[:4*d], d)
+	m1, r1 := rowStats4(k, x[4*d:8*d], d)
+	copy(mu[:4], m0[:])
+	copy(mu[4:], m1[:])
+	copy(rstd[:4], r0[:])
+	copy(rstd[4:], r1[:])
+	return mu, rstd
+}
+
 func normFwd[T float](k normK, a *kargs) {
 	x, w, y := data[T](a.in[0]), data[T](a.in[1]), data[T](a.out)
 	var bias []T
@@ -141,14 +163,22 @@ func normFwd[T float](k normK, a *kargs) {
 
 // normRows runs a norm's forward pass over rows rows of d = len(w)
 // elements into y: rowsOf(r, n, work) returns the input's real rows
-// r..r+n−1 (n 1 or 4), where they lie or formed in work (work elements
-// per goroutine); four rows at a time share rowStats4's chains.
+// r..r+n−1 (n 1, 4 or 8), where they lie or formed in work (work elements
+// per goroutine); eight or four rows at a time share rowStats8's or
+// rowStats4's chains.
 func normRows[T float](k normK, a *kargs, rows int, w, bias, y []T, work int, rowsOf func(r, n int, work []T) []T) {
 	d := len(w)
 	clearPadding(a.rows, y)
 	parallelRows(a.rows, rows, func(lo, hi int) {
 		buf := make([]T, work)
 		r := lo
+		for ; r+8 <= hi; r += 8 {
+			x := rowsOf(r, 8, buf)
+			mu, rstd := rowStats8(k, x, d)
+			for i := range 8 {
+				normRow(x[i*d:(i+1)*d], w, bias, y[(r+i)*d:(r+i+1)*d], mu[i], rstd[i])
+			}
+		}
 		for ; r+4 <= hi; r += 4 {
 			x := rowsOf(r, 4, buf)
 			mu, rstd := rowStats4(k, x, d)

@@ -100,6 +100,15 @@ func Cell(gates *float32, stride int, cprev, c, h *float32, n int) {
 //go:noescape
 func CellGrad(gh, dhNext, gates *float32, stride int, tc, dcNext, cprev, d *float32, dStride, n int)
 
+// RowStats8 sets, for the eight rows of x (d floats each, one after
+// another; d a positive multiple of 4), mu[r] to the row's float64 sum in
+// order of j over d (0 with rms) and ss[r] to the float64 sum of the
+// squares (x[r][j] − mu[r])², each rounded before it is added, in order of
+// j: a norm's row statistics, bitwise layers.rowStats4's sums.
+//
+//go:noescape
+func RowStats8(x *float32, d int, rms bool, mu, ss *[8]float64)
+
 // cell256 is Cell with AVX2, cell512 with AVX-512F: bitwise the same.
 //
 //go:noescape

@@ -1149,3 +1149,113 @@ loopg:
 	JNZ  loopg
 	VZEROUPPER
 	RET
+
+// ROWS4T(x0, x1, x2, x3) loads four floats from each of four rows and
+// transposes them: X2..X5 hold steps j, j+1, j+2, j+3 of the rows, row r
+// in lane r (X6..X9 scratch).
+#define ROWS4T(x0, x1, x2, x3) \
+	VMOVUPS x0, X2 \
+	VMOVUPS x1, X3 \
+	VMOVUPS x2, X4 \
+	VMOVUPS x3, X5 \
+	VUNPCKLPS X3, X2, X6 \
+	VUNPCKHPS X3, X2, X7 \
+	VUNPCKLPS X5, X4, X8 \
+	VUNPCKHPS X5, X4, X9 \
+	VMOVLHPS X8, X6, X2 \
+	VMOVHLPS X6, X8, X3 \
+	VMOVLHPS X9, X7, X4 \
+	VMOVHLPS X7, X9, X5
+
+// SUM4(acc) adds the four steps in X2..X5, in order, to the float64 lanes
+// of acc.
+#define SUM4(acc) \
+	VCVTPS2PD X2, Y2 \
+	VADDPD Y2, acc, acc \
+	VCVTPS2PD X3, Y3 \
+	VADDPD Y3, acc, acc \
+	VCVTPS2PD X4, Y4 \
+	VADDPD Y4, acc, acc \
+	VCVTPS2PD X5, Y5 \
+	VADDPD Y5, acc, acc
+
+// SQ4(mu, acc) adds the squares of the four steps in X2..X5 less mu, in
+// order, to the float64 lanes of acc.
+#define SQ4(mu, acc) \
+	VCVTPS2PD X2, Y2 \
+	VSUBPD mu, Y2, Y2 \
+	VMULPD Y2, Y2, Y2 \
+	VADDPD Y2, acc, acc \
+	VCVTPS2PD X3, Y3 \
+	VSUBPD mu, Y3, Y3 \
+	VMULPD Y3, Y3, Y3 \
+	VADDPD Y3, acc, acc \
+	VCVTPS2PD X4, Y4 \
+	VSUBPD mu, Y4, Y4 \
+	VMULPD Y4, Y4, Y4 \
+	VADDPD Y4, acc, acc \
+	VCVTPS2PD X5, Y5 \
+	VSUBPD mu, Y5, Y5 \
+	VMULPD Y5, Y5, Y5 \
+	VADDPD Y5, acc, acc
+
+// func RowStats8(x *float32, d int, rms bool, mu, ss *[8]float64)
+//
+// For the eight rows of x (d floats each, one after another; d a positive
+// multiple of 4): mu[r] = (Σ_j x[r][j]) / d, the sum in float64 in order
+// of j (0 with rms), and ss[r] = Σ_j (x[r][j] − mu[r])², each square
+// rounded before it is added, in order of j. Rows 0..3 run in the lanes
+// of one register, 4..7 in another: two chains of adds where the Go loop
+// has one per row.
+TEXT ·RowStats8(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ d+8(FP), R8
+	MOVQ R8, CX
+	SHRQ $2, CX           // steps of four
+	SHLQ $2, R8           // a row's bytes
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R10  // row 4
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVBLZX rms+16(FP), AX
+	TESTQ AX, AX
+	JNZ   squares
+	MOVQ SI, R11
+	MOVQ R10, R12
+	MOVQ CX, DX
+
+means:
+	ROWS4T((R11), (R11)(R8*1), (R11)(R8*2), (R11)(R9*1))
+	SUM4(Y0)
+	ROWS4T((R12), (R12)(R8*1), (R12)(R8*2), (R12)(R9*1))
+	SUM4(Y1)
+	ADDQ $16, R11
+	ADDQ $16, R12
+	DECQ DX
+	JNZ  means
+	CVTSQ2SD d+8(FP), X10
+	VBROADCASTSD X10, Y10
+	VDIVPD Y10, Y0, Y0
+	VDIVPD Y10, Y1, Y1
+
+squares:
+	MOVQ mu+24(FP), AX
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+
+sq:
+	ROWS4T((SI), (SI)(R8*1), (SI)(R8*2), (SI)(R9*1))
+	SQ4(Y0, Y10)
+	ROWS4T((R10), (R10)(R8*1), (R10)(R8*2), (R10)(R9*1))
+	SQ4(Y1, Y11)
+	ADDQ $16, SI
+	ADDQ $16, R10
+	DECQ CX
+	JNZ  sq
+	MOVQ ss+32(FP), AX
+	VMOVUPD Y10, (AX)
+	VMOVUPD Y11, 32(AX)
+	VZEROUPPER
+	RET

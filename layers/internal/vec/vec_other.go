@@ -20,6 +20,8 @@ func Tanh(p *float32, n int) { panic("vec: no AVX2") }
 
 func Cell(gates *float32, stride int, cprev, c, h *float32, n int) { panic("vec: no AVX2") }
 
+func RowStats8(x *float32, d int, rms bool, mu, ss *[8]float64) { panic("vec: no AVX2") }
+
 func CellGrad(gh, dhNext, gates *float32, stride int, tc, dcNext, cprev, d *float32, dStride, n int) {
 	panic("vec: no AVX2")
 }
