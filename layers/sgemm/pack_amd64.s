@@ -1,5 +1,18 @@
 #include "textflag.h"
 
+// PREFETCH8(r0, r4) prefetches (PREFETCHT0) the line at r0 and at r0 plus
+// one, two and three rows, and the same from r4, four rows on: eight rows
+// R8 bytes apart, R9 = 3·R8.
+#define PREFETCH8(r0, r4) \
+	PREFETCHT0 (r0) \
+	PREFETCHT0 (r0)(R8*1) \
+	PREFETCHT0 (r0)(R8*2) \
+	PREFETCHT0 (r0)(R9*1) \
+	PREFETCHT0 (r4) \
+	PREFETCHT0 (r4)(R8*1) \
+	PREFETCHT0 (r4)(R8*2) \
+	PREFETCHT0 (r4)(R9*1)
+
 // func transpose8(blocks int, src *float32, ld int, dst *float32)
 //
 // For each of blocks steps of 8 along k, loads an 8×8 block (8 rows of src,
@@ -24,14 +37,7 @@ TEXT ·transpose8(SB), NOSPLIT, $0-32
 	JZ done
 
 loop:
-	PREFETCHT0 (R11)
-	PREFETCHT0 (R11)(R8*1)
-	PREFETCHT0 (R11)(R8*2)
-	PREFETCHT0 (R11)(R9*1)
-	PREFETCHT0 (R12)
-	PREFETCHT0 (R12)(R8*1)
-	PREFETCHT0 (R12)(R8*2)
-	PREFETCHT0 (R12)(R9*1)
+	PREFETCH8(R11, R12)
 	VMOVUPS (SI), Y0
 	VMOVUPS (SI)(R8*1), Y1
 	VMOVUPS (SI)(R8*2), Y2
@@ -217,14 +223,7 @@ panel:
 	LEAQ (R12)(R8*4), R13
 	LEAQ (R13)(R8*4), R14 // the next block's rows
 	LEAQ (R14)(R8*4), AX
-	PREFETCHT0 (R14)
-	PREFETCHT0 (R14)(R8*1)
-	PREFETCHT0 (R14)(R8*2)
-	PREFETCHT0 (R14)(R9*1)
-	PREFETCHT0 (AX)
-	PREFETCHT0 (AX)(R8*1)
-	PREFETCHT0 (AX)(R8*2)
-	PREFETCHT0 (AX)(R9*1)
+	PREFETCH8(R14, AX)
 	VMOVUPS (R12), X0
 	VMOVSD 16(R12), X1
 	VMOVUPS (R12)(R8*1), X2
@@ -306,14 +305,7 @@ panel16:
 	LEAQ (R12)(R8*4), R13
 	LEAQ (R13)(R8*4), R14 // the next block's rows
 	LEAQ (R14)(R8*4), AX
-	PREFETCHT0 (R14)
-	PREFETCHT0 (R14)(R8*1)
-	PREFETCHT0 (R14)(R8*2)
-	PREFETCHT0 (R14)(R9*1)
-	PREFETCHT0 (AX)
-	PREFETCHT0 (AX)(R8*1)
-	PREFETCHT0 (AX)(R8*2)
-	PREFETCHT0 (AX)(R9*1)
+	PREFETCH8(R14, AX)
 	VMOVUPS (R12), Y0
 	VMOVUPS 32(R12), Y1
 	VMOVUPS (R12)(R8*1), Y2
