@@ -128,8 +128,25 @@ func keys[T float](d attnDims, mask []T, b int) int {
 // products, each larger.
 const blockScores = 1 << 15
 
+// blockBase is blockScores/tk query rows (at least one), rounded up to
+// whole pairs of sgemm's 6-row panels where there are that many: a block
+// of 65 rows (500 keys) ended in a 5-row panel, packed element by element
+// and run through the kernel's single-tile edge path, eight times a head;
+// blocks of 72 have none, and are a few KB larger.
+func blockBase(tk int) int {
+	base := max(1, blockScores/tk)
+	if base >= pairRows {
+		base += (pairRows - base%pairRows) % pairRows
+	}
+	return base
+}
+
+// pairRows is the rows of two of sgemm's panels, which its AVX-512 kernel
+// computes together.
+const pairRows = 12
+
 // blockRows returns the query rows of a head's blocks, over n of its tk
-// keys, of width dh: blockScores/tk, or a multiple, up to blockCap times,
+// keys, of width dh: blockBase(tk), or a multiple, up to blockCap times,
 // where so few keys make a block of that many rows a product that sgemm
 // computes with its direct loop (sgemm.Direct), which rounds differently
 // from the blocked kernel. Only heads narrower than the presets' (dh 8
@@ -137,7 +154,7 @@ const blockScores = 1 << 15
 // direct loop, the same in training and in evaluation, and a worker's
 // scratch stays within 2·blockCap·blockScores whatever the lengths.
 func blockRows(tk, n, dh int) int {
-	base := max(1, blockScores/tk)
+	base := blockBase(tk)
 	rows := base
 	for sgemm.Direct(rows, n, dh) && rows < blockCap*base {
 		rows += base
@@ -145,7 +162,7 @@ func blockRows(tk, n, dh int) int {
 	return rows
 }
 
-// blockCap bounds blockRows at that many times blockScores/tk rows.
+// blockCap bounds blockRows at that many times blockBase(tk) rows.
 const blockCap = 8
 
 // blockEnd returns the end of the block of query rows [r0, r1) of nq:

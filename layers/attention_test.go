@@ -113,7 +113,7 @@ func readGrads(t *testing.T, out G.Value, wrt []*G.Node) [][]float64 {
 // sgemm's direct loop, which blockEnd joins to the one before).
 func TestAttentionEvalMatchesTraining(t *testing.T) {
 	const B, Tk, D, heads = 2, 90, 8, 2
-	const Tq = 2*(blockScores/Tk) + 7
+	Tq := 2*blockBase(Tk) + 7
 	rng := rand.New(rand.NewPCG(3, 4))
 	vals := func(n int) []float64 {
 		v := make([]float64, n)
@@ -160,7 +160,7 @@ func TestAttentionEvalMatchesTraining(t *testing.T) {
 func TestBlocksRunTheKernel(t *testing.T) {
 	for _, dh := range []int{8, 32} {
 		for _, tk := range []int{3, 34, 50, 375, 500} {
-			if base := max(1, blockScores/tk); blockRows(tk, 1, dh) == blockCap*base && sgemm.Direct(blockCap*base, 1, dh) {
+			if base := blockBase(tk); blockRows(tk, 1, dh) == blockCap*base && sgemm.Direct(blockCap*base, 1, dh) {
 				t.Fatalf("dh %d over %d keys: blocks of one key reach the cap and take the direct loop", dh, tk)
 			}
 		}
@@ -176,7 +176,7 @@ func TestBlocksRunTheKernel(t *testing.T) {
 						if r1 <= r0 || r1-r0 >= most {
 							t.Fatalf("%d keys, dh %d, %d queries, %d real keys: block [%d, %d) (scratch for %d rows)", tk, dh, nq, n, r0, r1, most)
 						}
-						capped := rows == blockCap*max(1, blockScores/tk)
+						capped := rows == blockCap*blockBase(tk)
 						if sgemm.Direct(r1-r0, n, dh) && !sgemm.Direct(nq, n, dh) && !capped {
 							t.Fatalf("%d keys, dh %d, %d queries, %d real keys: block [%d, %d) takes the direct loop, all of them would not", tk, dh, nq, n, r0, r1)
 						}
