@@ -60,19 +60,46 @@ func Attention(b *Builder, q, k, v, mask *G.Node, heads int) *G.Node {
 	return b.apply(ak, q, k, v, mask)
 }
 
+// AttentionQKV is Attention over the queries, keys and values packed in
+// one tensor qkv [B, L, 3D] as NeoBERT's fused projection lays them out:
+// head h's q, k and v are features [h·3dh, +dh), [h·3dh + dh, +dh) and
+// [h·3dh + 2dh, +dh) (SPEC §2). It reads them in place, with the numbers
+// of Attention on the three parts, and its backward pass writes their
+// gradients into one gradient of qkv: no copies of the parts, and no
+// sum of three gradients of qkv, each zero outside its part. mask [B, L]
+// or nil; returns [B, L, D].
+func AttentionQKV(b *Builder, qkv, mask *G.Node, heads int) *G.Node {
+	ak := attentionK{heads: heads, packed: true, keep: b.Train && b.needsGrad(qkv)}
+	if mask == nil {
+		return b.apply(ak, qkv)
+	}
+	return b.apply(ak, qkv, mask)
+}
+
 // attentionK is the fused attention core. With keep (training graphs that
 // differentiate it) the forward pass keeps the probabilities for the
 // backward pass of the same run instead of recomputing them, in the op's
 // kept memory (keptOf): reused from run to run, and shared by the graphs
 // of an Arena.
+// With packed, its one input (besides the mask) is q, k and v in
+// AttentionQKV's layout.
 type attentionK struct {
-	heads int
-	keep  bool
+	heads  int
+	keep   bool
+	packed bool
 }
 
-func (k attentionK) String() string { return fmt.Sprintf("attention(heads=%d)", k.heads) }
+func (k attentionK) String() string {
+	if k.packed {
+		return fmt.Sprintf("attention(heads=%d,qkv)", k.heads)
+	}
+	return fmt.Sprintf("attention(heads=%d)", k.heads)
+}
 
 func (k attentionK) outShape(in []tensor.Shape) (tensor.Shape, error) {
+	if k.packed {
+		return k.packedShape(in)
+	}
 	q, kk, v := in[0], in[1], in[2]
 	if q.Dims() != 3 || kk.Dims() != 3 || !kk.Eq(v) || q[0] != kk[0] || q[2] != kk[2] {
 		return nil, fmt.Errorf("q %v, k %v, v %v: want [B,Tq,D], [B,Tk,D], [B,Tk,D]", q, kk, v)
@@ -86,6 +113,17 @@ func (k attentionK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	return q.Clone(), nil
 }
 
+func (k attentionK) packedShape(in []tensor.Shape) (tensor.Shape, error) {
+	qkv := in[0]
+	if qkv.Dims() != 3 || qkv[2]%(3*k.heads) != 0 {
+		return nil, fmt.Errorf("qkv %v is not [B, L, 3·heads·dh] for %d heads", qkv, k.heads)
+	}
+	if len(in) == 2 && (in[1].Dims() != 2 || in[1][0] != qkv[0] || in[1][1] != qkv[1]) {
+		return nil, fmt.Errorf("mask %v does not match qkv %v", in[1], qkv)
+	}
+	return tensor.Shape{qkv[0], qkv[1], qkv[2] / 3}, nil
+}
+
 func (k attentionK) forward(a *kargs) {
 	byType(a.dt, attnFwd[float32], attnFwd[float64])(k, a)
 }
@@ -96,13 +134,48 @@ func (k attentionK) backward(a *kargs) {
 
 // writesGrad: attnBwd stores the gradients of q, k and v (one product per
 // head and sample each, beta 0) and clears the rows no product reaches.
-func (attentionK) writesGrad(i int) bool { return i < 3 }
+func (k attentionK) writesGrad(i int) bool { return i == 0 || !k.packed && i < 3 }
 
-type attnDims struct{ B, Tq, Tk, D, dh int }
+// attnDims are an attention call's sizes and the layout of its inputs:
+// head h of q, k and v at row r (of its sample's Tq or Tk) starts at
+// element r·ld + h·hs + off[part] (part 0, 1, 2), where the output and its
+// gradient, [B, Tq, D], have head h at r·D + h·dh.
+type attnDims struct {
+	B, Tq, Tk, D, dh int
+	ld, hs           int
+	off              [3]int
+}
 
 func (k attentionK) dims(a *kargs) attnDims {
-	q, kk := a.shape[0], a.shape[1]
-	return attnDims{B: q[0], Tq: q[1], Tk: kk[1], D: q[2], dh: q[2] / k.heads}
+	q := a.shape[0]
+	if k.packed {
+		D := q[2] / 3
+		dh := D / k.heads
+		return attnDims{B: q[0], Tq: q[1], Tk: q[1], D: D, dh: dh, ld: q[2], hs: 3 * dh, off: [3]int{0, dh, 2 * dh}}
+	}
+	dh := q[2] / k.heads
+	return attnDims{B: q[0], Tq: q[1], Tk: a.shape[1][1], D: q[2], dh: dh, ld: q[2], hs: dh}
+}
+
+// in returns where head h of part (0 q, 1 k, 2 v) starts in its input at
+// row r of all the rows (sample b's row t is b·Tq + t or b·Tk + t).
+func (d attnDims) in(part, r, h int) int { return r*d.ld + h*d.hs + d.off[part] }
+
+// parts returns the data of q, k and v, and of the mask (nil without one),
+// among an attention call's inputs ts (or of their gradients, nil where
+// an input gets none): a packed call's first input holds all three.
+func parts[T float](k attentionK, ts []*tensor.Dense) (q, kk, v, mask []T) {
+	n := 1
+	q = data[T](ts[0])
+	kk, v = q, q
+	if !k.packed {
+		n = 3
+		kk, v = data[T](ts[1]), data[T](ts[2])
+	}
+	if len(ts) > n {
+		mask = data[T](ts[n])
+	}
+	return q, kk, v, mask
 }
 
 // keys returns how many leading keys of batch b take part: all Tk without
@@ -185,12 +258,12 @@ func blockEnd(r0, nq, rows, n, dh int) int {
 // columns from n on are left as they are). pk, when not nil, is the head's
 // Kᵀ packed (headPacks).
 func probs[T float](d attnDims, q, kk, mask, p []T, b, h, n, r0, r1 int, pk *sgemm.PackedB, st []T) {
-	qo, ko := b*d.Tq*d.D+r0*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+	qo, ko := d.in(0, b*d.Tq+r0, h), d.in(1, b*d.Tk, h)
 	scale := T(1 / math.Sqrt(float64(d.dh)))
 	if st != nil {
-		transposedProduct(r1-r0, n, d.dh, scale, q[qo:], kk[ko:], d.D, st, p, d.Tk)
+		transposedProduct(r1-r0, n, d.dh, scale, q[qo:], d.ld, kk[ko:], d.ld, st, p, d.Tk)
 	} else {
-		packedOr(pk, true, r1-r0, n, d.dh, scale, q[qo:], d.D, kk[ko:], d.D, p, d.Tk)
+		packedOr(pk, true, r1-r0, n, d.dh, scale, q[qo:], d.ld, kk[ko:], d.ld, p, d.Tk)
 	}
 	var m []T
 	if mask != nil {
@@ -226,15 +299,15 @@ func transposedScratch[T float](a *kargs, i int, d attnDims, workers int) []T {
 }
 
 // transposedProduct sets c [m, n] (row stride ldc) = alpha·x·yᵀ for x
-// [m, k] and y [n, k] (row stride ld both) as the transpose of the
+// [m, k] and y [n, k] (row strides ldx, ldy) as the transpose of the
 // product alpha·y·xᵀ, computed into st [n, m] and copied over. With n a
 // few keys, x the queries, that product is a row of sgemm tiles over
 // rows of x packed as whole panels, where x·yᵀ is a column of partial
 // tiles reading x in place; each element is the same chain of
 // multiply-adds over k (the two factors of each swapped), so the
 // numbers are the same.
-func transposedProduct[T float](m, n, k int, alpha T, x, y []T, ld int, st, c []T, ldc int) {
-	gemmSerial(false, true, n, m, k, alpha, y, ld, x, ld, 0, st, m)
+func transposedProduct[T float](m, n, k int, alpha T, x []T, ldx int, y []T, ldy int, st, c []T, ldc int) {
+	gemmSerial(false, true, n, m, k, alpha, y, ldy, x, ldx, 0, st, m)
 	for j := range n {
 		for i, v := range st[j*m : (j+1)*m] {
 			c[i*ldc+j] = v
@@ -249,9 +322,8 @@ type headPacks struct{ k, v *sgemm.PackedB }
 // pack packs Kᵀ (dh × n) and V (n × dh) of batch b, head h, over its
 // first n keys, reusing the memory of the worker's previous head.
 func (hp *headPacks) pack(d attnDims, kk, v []float32, b, h, n int) {
-	ko := b*d.Tk*d.D + h*d.dh
-	hp.k = sgemm.PackB(hp.k, true, d.dh, n, kk[ko:], d.D)
-	hp.v = sgemm.PackB(hp.v, false, n, d.dh, v[ko:], d.D)
+	hp.k = sgemm.PackB(hp.k, true, d.dh, n, kk[d.in(1, b*d.Tk, h):], d.ld)
+	hp.v = sgemm.PackB(hp.v, false, n, d.dh, v[d.in(2, b*d.Tk, h):], d.ld)
 }
 
 // packsOf returns scratch slot i of the op running a as n headPacks.
@@ -280,11 +352,8 @@ func packedOr[T float](pb *sgemm.PackedB, tB bool, m, n, k int, alpha T, a []T, 
 
 func attnFwd[T float](k attentionK, a *kargs) {
 	d := k.dims(a)
-	q, kk, v, out := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2]), data[T](a.out)
-	var mask []T
-	if len(a.in) == 4 {
-		mask = data[T](a.in[3])
-	}
+	q, kk, v, mask := parts[T](k, a.in)
+	out := data[T](a.out)
 	var all, work []T
 	// A worker's scratch holds its largest block (blockEnd): under twice
 	// the rows of a block over one key.
@@ -324,8 +393,8 @@ func attnFwd[T float](k attentionK, a *kargs) {
 				ws = st[w*d.Tq*d.Tk : (w+1)*d.Tq*d.Tk]
 			}
 			probs(d, q, kk, mask, p, b, h, n, r0, r1, hp.k, ws)
-			vo, oo := b*d.Tk*d.D+h*d.dh, b*d.Tq*d.D+r0*d.D+h*d.dh
-			packedOr(hp.v, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.D, out[oo:], d.D)
+			vo, oo := d.in(2, b*d.Tk, h), (b*d.Tq+r0)*d.D+h*d.dh
+			packedOr(hp.v, false, r1-r0, d.dh, n, 1, p, d.Tk, v[vo:], d.ld, out[oo:], d.D)
 		}
 	})
 }
@@ -348,12 +417,9 @@ func byCost[T float](d attnDims, mask []T, rows *rowSet, heads int) []int {
 
 func attnBwd[T float](k attentionK, a *kargs) {
 	d := k.dims(a)
-	q, kk, v, gout := data[T](a.in[0]), data[T](a.in[1]), data[T](a.in[2]), data[T](a.gout)
-	gq, gk, gv := data[T](a.grads[0]), data[T](a.grads[1]), data[T](a.grads[2])
-	var mask []T
-	if len(a.in) == 4 {
-		mask = data[T](a.in[3])
-	}
+	q, kk, v, mask := parts[T](k, a.in)
+	gq, gk, gv, _ := parts[T](k, a.grads)
+	gout := data[T](a.gout)
 	scale := T(1 / math.Sqrt(float64(d.dh)))
 	var all []T
 	if k.keep {
@@ -372,14 +438,9 @@ func attnBwd[T float](k attentionK, a *kargs) {
 	parallelFor(d.B, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
-			if gq != nil {
-				clear(gq[(b*d.Tq+nq)*d.D : (b+1)*d.Tq*d.D])
-			}
-			for _, g := range [][]T{gk, gv} {
-				if g != nil {
-					clear(g[(b*d.Tk+n)*d.D : (b+1)*d.Tk*d.D])
-				}
-			}
+			clearPart(d, gq, 0, b*d.Tq+nq, (b+1)*d.Tq)
+			clearPart(d, gk, 1, b*d.Tk+n, (b+1)*d.Tk)
+			clearPart(d, gv, 2, b*d.Tk+n, (b+1)*d.Tk)
 		}
 	})
 	order := byCost(d, mask, a.rows, k.heads)
@@ -392,7 +453,7 @@ func attnBwd[T float](k attentionK, a *kargs) {
 		}
 		bh := order[i]
 		b, h := bh/k.heads, bh%k.heads
-		qo, ko := b*d.Tq*d.D+h*d.dh, b*d.Tk*d.D+h*d.dh
+		oo, qo, ko, vo := b*d.Tq*d.D+h*d.dh, d.in(0, b*d.Tq, h), d.in(1, b*d.Tk, h), d.in(2, b*d.Tk, h)
 		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
 		if all != nil {
 			p = all[bh*d.Tq*d.Tk : (bh+1)*d.Tq*d.Tk]
@@ -400,23 +461,40 @@ func attnBwd[T float](k attentionK, a *kargs) {
 			probs(d, q, kk, mask, p, b, h, n, 0, nq, nil, ws)
 		}
 		if gv != nil { // dV = Pᵀ·dO
-			gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[qo:], d.D, 0, gv[ko:], d.D)
+			gemmSerial(true, false, n, d.dh, nq, 1, p, d.Tk, gout[oo:], d.D, 0, gv[vo:], d.ld)
 		}
 		// dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)).
 		if ws != nil {
-			transposedProduct(nq, n, d.dh, 1, gout[qo:], v[ko:], d.D, ws, dp, d.Tk)
+			transposedProduct(nq, n, d.dh, 1, gout[oo:], d.D, v[vo:], d.ld, ws, dp, d.Tk)
 		} else {
-			gemmSerial(false, true, nq, n, d.dh, 1, gout[qo:], d.D, v[ko:], d.D, 0, dp, d.Tk)
+			gemmSerial(false, true, nq, n, d.dh, 1, gout[oo:], d.D, v[vo:], d.ld, 0, dp, d.Tk)
 		}
 		for j := 0; j < nq; j++ {
 			r := j * d.Tk
 			softmaxRowBwd(p[r:r+n], dp[r:r+n], dp[r:r+n])
 		}
 		if gq != nil { // dQ = dS·K·scale
-			gemmSerial(false, false, nq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.D, 0, gq[qo:], d.D)
+			gemmSerial(false, false, nq, d.dh, n, scale, dp, d.Tk, kk[ko:], d.ld, 0, gq[qo:], d.ld)
 		}
 		if gk != nil { // dK = dSᵀ·Q·scale
-			gemmSerial(true, false, n, d.dh, nq, scale, dp, d.Tk, q[qo:], d.D, 0, gk[ko:], d.D)
+			gemmSerial(true, false, n, d.dh, nq, scale, dp, d.Tk, q[qo:], d.ld, 0, gk[ko:], d.ld)
 		}
 	})
+}
+
+// clearPart clears part (0 q, 1 k, 2 v) of g's rows [r0, r1) (nil g:
+// none): whole rows where the part is the whole input.
+func clearPart[T float](d attnDims, g []T, part, r0, r1 int) {
+	if g == nil || r0 >= r1 {
+		return
+	}
+	if d.ld == d.D {
+		clear(g[r0*d.D : r1*d.D])
+		return
+	}
+	for r := r0; r < r1; r++ {
+		for h := 0; h < d.D/d.dh; h++ {
+			clear(g[d.in(part, r, h):][:d.dh])
+		}
+	}
 }

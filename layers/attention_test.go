@@ -351,3 +351,82 @@ func TestFewKeysTransposedMatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionQKVMatchesParts checks that attention reading q, k and v in
+// place from NeoBERT's packed projection (AttentionQKV) gives bitwise the
+// output of attention on the three parts copied out, and a gradient of qkv
+// whose parts are their gradients, bit for bit, every element written
+// (the buffer starts as NaN): at NeoBERT-base's width (12 heads of 64, 50
+// tokens), whose products take sgemm's blocked kernel, and at small ones
+// that take its direct loop, over few keys (transposedProduct) and more;
+// with padded sentences, probabilities kept or not.
+func TestAttentionQKVMatchesParts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, c := range []struct{ B, L, D, heads int }{{8, 50, 768, 12}, {3, 7, 12, 2}, {3, 11, 12, 2}} {
+		dh := c.D / c.heads
+		qkv, gy := make([]float32, c.B*c.L*3*c.D), make([]float32, c.B*c.L*c.D)
+		for i := range qkv {
+			qkv[i] = float32(rng.NormFloat64())
+		}
+		mask := make([]float32, c.B*c.L)
+		for b := range c.B {
+			for i := range max(1, c.L-b*c.L/(2*c.B)) {
+				mask[b*c.L+i] = 1
+			}
+		}
+		for i := range gy {
+			if mask[i/c.D] != 0 {
+				gy[i] = float32(rng.NormFloat64())
+			}
+		}
+		// part p of qkv: head h's features [h·3dh + p·dh, +dh) of each row.
+		part := func(x []float32, p int) []float32 {
+			out := make([]float32, c.B*c.L*c.D)
+			for r := range c.B * c.L {
+				for h := range c.heads {
+					copy(out[r*c.D+h*dh:][:dh], x[r*3*c.D+h*3*dh+p*dh:][:dh])
+				}
+			}
+			return out
+		}
+		dense := func(v []float32, s ...int) *tensor.Dense {
+			return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
+		}
+		nans := func(n int, s ...int) *tensor.Dense {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(math.NaN())
+			}
+			return dense(v, s...)
+		}
+		run := func(ak attentionK, in []*tensor.Dense, grads []*tensor.Dense) *kargs {
+			a := &kargs{dt: tensor.Float32, in: in, out: nans(c.B*c.L*c.D, c.B, c.L, c.D), gout: dense(gy, c.B, c.L, c.D),
+				grads: grads, scr: &scratch{}, keep: &scratch{}, tmp: &scratch{}, rows: rowsIn(mask, tensor.Shape{c.B, c.L})}
+			for _, x := range in {
+				a.shape = append(a.shape, x.Shape())
+			}
+			attnFwd[float32](ak, a)
+			attnBwd[float32](ak, a)
+			return a
+		}
+		for _, keep := range []bool{true, false} {
+			s := []int{c.B, c.L, c.D}
+			plain := run(attentionK{heads: c.heads, keep: keep},
+				[]*tensor.Dense{dense(part(qkv, 0), s...), dense(part(qkv, 1), s...), dense(part(qkv, 2), s...), dense(mask, c.B, c.L)},
+				[]*tensor.Dense{nans(c.B*c.L*c.D, s...), nans(c.B*c.L*c.D, s...), nans(c.B*c.L*c.D, s...), nil})
+			packed := run(attentionK{heads: c.heads, keep: keep, packed: true},
+				[]*tensor.Dense{dense(qkv, c.B, c.L, 3*c.D), dense(mask, c.B, c.L)},
+				[]*tensor.Dense{nans(c.B*c.L*3*c.D, c.B, c.L, 3*c.D), nil})
+			what := fmt.Sprintf("%+v, keep %v", c, keep)
+			sameBits32(t, what+": output", data[float32](plain.out), data[float32](packed.out))
+			for p, name := range []string{"q", "k", "v"} {
+				sameBits32(t, what+": gradient of "+name, data[float32](plain.grads[p]), part(data[float32](packed.grads[0]), p))
+			}
+			for i, v := range data[float32](packed.grads[0]) {
+				if v != v {
+					t.Fatalf("%s: gradient of qkv [%d] not written", what, i)
+				}
+			}
+		}
+	}
+}

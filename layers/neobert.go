@@ -176,10 +176,8 @@ func (m *NeoBERT) Fwd(b *Builder, ids, mask *G.Node) (last *G.Node, hidden []*G.
 func (blk *NeoBERTBlock) Fwd(b *Builder, x, mask *G.Node, cfg NeoBERTConfig) *G.Node {
 	heads := cfg.NumAttentionHeads
 	qkv := blk.QKV.Fwd(b, blk.AttnNorm.Fwd(b, x)) // [B, L, 3H]
-	q := RoPE(b, splitQKV(b, qkv, heads, 0), heads, cfg.RopeTheta)
-	k := RoPE(b, splitQKV(b, qkv, heads, 1), heads, cfg.RopeTheta)
-	v := splitQKV(b, qkv, heads, 2)
-	x = b.Add(x, blk.WO.Fwd(b, Attention(b, q, k, v, mask, heads)))
+	qkv = RoPEQKV(b, qkv, heads, cfg.RopeTheta)
+	x = b.Add(x, blk.WO.Fwd(b, AttentionQKV(b, qkv, mask, heads)))
 	u := blk.W12.Fwd(b, blk.FFNNorm.Fwd(b, x)) // [B, L, 2F]
 	return b.Add(x, blk.W3.Fwd(b, SwiGLU(b, u)))
 }
@@ -196,64 +194,6 @@ func (m *NeoBERT) Load(b *Builder, path string) error {
 	})
 }
 
-// splitQKV picks part 0 (q), 1 (k) or 2 (v) of NeoBERT's fused projection
-// qkv [B, L, 3H], viewed as [B, L, heads, 3·dh]: head h of the result
-// [B, L, H] is features [h·3dh + part·dh, +dh) (SPEC §2).
-func splitQKV(b *Builder, qkv *G.Node, heads, part int) *G.Node {
-	return b.apply(qkvSplitK{heads: heads, part: part}, qkv)
-}
-
-type qkvSplitK struct{ heads, part int }
-
-func (k qkvSplitK) String() string {
-	return fmt.Sprintf("qkv_split(heads=%d,part=%d)", k.heads, k.part)
-}
-
-func (k qkvSplitK) outShape(in []tensor.Shape) (tensor.Shape, error) {
-	x := in[0]
-	if x.Dims() != 3 || x[2]%(3*k.heads) != 0 {
-		return nil, fmt.Errorf("qkv %v is not [B, L, 3·heads·dh] for %d heads", x, k.heads)
-	}
-	return tensor.Shape{x[0], x[1], x[2] / 3}, nil
-}
-
-func (k qkvSplitK) forward(a *kargs) {
-	byType(a.dt, qkvSplitDo[float32], qkvSplitDo[float64])(k, a, false)
-}
-
-func (k qkvSplitK) backward(a *kargs) {
-	byType(a.dt, qkvSplitDo[float32], qkvSplitDo[float64])(k, a, true)
-}
-
-// qkvSplitDo copies the part's slices out of qkv, or in the backward pass
-// the output gradient back into them (the rest of the gradient stays 0).
-func qkvSplitDo[T float](k qkvSplitK, a *kargs, bwd bool) {
-	w := a.shape[0][2]
-	dh := w / (3 * k.heads)
-	src, dst := data[T](a.in[0]), data[T](a.out)
-	if bwd {
-		src, dst = data[T](a.grads[0]), data[T](a.gout)
-	}
-	if !bwd {
-		clearPadding(a.rows, dst)
-	}
-	rows := len(src) / w
-	for r := 0; r < rows; r++ {
-		if !a.rows.real(r) {
-			continue
-		}
-		for h := 0; h < k.heads; h++ {
-			s := src[r*w+h*3*dh+k.part*dh : r*w+h*3*dh+(k.part+1)*dh]
-			d := dst[r*w/3+h*dh : r*w/3+(h+1)*dh]
-			if bwd {
-				copy(s, d)
-			} else {
-				copy(d, s)
-			}
-		}
-	}
-}
-
 // RoPE rotates the interleaved pairs (x[2i], x[2i+1]) of every head of x
 // [B, L, heads·dh] by the angle a = p·theta^(−2i/dh) at position p
 // (0..L−1): (x0·cos a − x1·sin a, x0·sin a + x1·cos a). Angles, cosines
@@ -262,23 +202,50 @@ func RoPE(b *Builder, x *G.Node, heads int, theta float64) *G.Node {
 	return b.apply(ropeK{heads: heads, theta: theta}, x)
 }
 
+// RoPEQKV applies RoPE to the queries and keys of NeoBERT's fused
+// projection qkv [B, L, 3H], laid out as AttentionQKV reads it (head h's
+// q, k, v at features h·3dh + [0, dh), [dh, 2dh), [2dh, 3dh)), and copies
+// the values: the result is AttentionQKV's input.
+func RoPEQKV(b *Builder, qkv *G.Node, heads int, theta float64) *G.Node {
+	return b.apply(ropeK{heads: heads, theta: theta, qkv: true}, qkv)
+}
+
+// ropeK is RoPE, or with qkv RoPEQKV.
 type ropeK struct {
 	heads int
 	theta float64
+	qkv   bool
 }
 
-func (k ropeK) String() string { return fmt.Sprintf("rope(heads=%d,theta=%g)", k.heads, k.theta) }
+func (k ropeK) String() string {
+	if k.qkv {
+		return fmt.Sprintf("rope_qkv(heads=%d,theta=%g)", k.heads, k.theta)
+	}
+	return fmt.Sprintf("rope(heads=%d,theta=%g)", k.heads, k.theta)
+}
+
+// parts is the number of dh-wide parts of a head in the input: q, k, v
+// with qkv, else one.
+func (k ropeK) parts() int {
+	if k.qkv {
+		return 3
+	}
+	return 1
+}
 
 func (k ropeK) outShape(in []tensor.Shape) (tensor.Shape, error) {
 	x := in[0]
-	if x.Dims() != 3 || x[2]%(2*k.heads) != 0 {
-		return nil, fmt.Errorf("x %v is not [B, L, heads·dh] with even dh for %d heads", x, k.heads)
+	if x.Dims() != 3 || x[2]%(2*k.parts()*k.heads) != 0 {
+		return nil, fmt.Errorf("x %v is not [B, L, %d·heads·dh] with even dh for %d heads", x, k.parts(), k.heads)
 	}
 	return x.Clone(), nil
 }
 
 func (k ropeK) forward(a *kargs)  { byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, false) }
 func (k ropeK) backward(a *kargs) { byType(a.dt, ropeDo[float32], ropeDo[float64])(k, a, true) }
+
+// writesGrad: ropeDo stores gx at every step (zeros at padding).
+func (ropeK) writesGrad(i int) bool { return i == 0 }
 
 // ropeTable returns cos and sin [L, dh/2] of the angles p·theta^(−2i/dh).
 func ropeTable[T float](L, dh int, theta float64) (cos, sin []T) {
@@ -294,36 +261,43 @@ func ropeTable[T float](L, dh int, theta float64) (cos, sin []T) {
 }
 
 // ropeDo rotates x forward, or rotates the gradient back (the transpose
-// of a rotation is the rotation by −a).
+// of a rotation is the rotation by −a); a head's third part (v, with qkv)
+// is copied either way.
 func ropeDo[T float](k ropeK, a *kargs, bwd bool) {
 	s := a.shape[0]
 	L, w := s[1], s[2]
-	dh := w / k.heads
+	dh := w / (k.parts() * k.heads)
 	half := dh / 2
 	cos, sin := ropeTable[T](L, dh, k.theta)
 	src, dst := data[T](a.in[0]), data[T](a.out)
 	if bwd {
 		src, dst = data[T](a.gout), data[T](a.grads[0])
-	} else {
-		clearPadding(a.rows, dst)
 	}
-	for r := 0; r < len(src)/w; r++ {
-		if !a.rows.real(r) {
-			continue
-		}
-		p := r % L
-		c, sn := cos[p*half:(p+1)*half], sin[p*half:(p+1)*half]
-		for j := 0; j < w; j += 2 {
-			i := (j % dh) / 2
-			ci, si := c[i], sn[i]
-			if bwd {
-				si = -si
+	clearPadding(a.rows, dst)
+	parallelRows(a.rows, len(src)/w, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			p := r % L
+			c, sn := cos[p*half:(p+1)*half], sin[p*half:(p+1)*half]
+			for h := 0; h < k.heads; h++ {
+				at := r*w + h*k.parts()*dh
+				for part := 0; part < min(k.parts(), 2); part++ {
+					x, y := src[at+part*dh:][:dh], dst[at+part*dh:][:dh]
+					for i, ci := range c {
+						si := sn[i]
+						if bwd {
+							si = -si
+						}
+						x0, x1 := x[2*i], x[2*i+1]
+						y[2*i] = x0*ci - x1*si
+						y[2*i+1] = x0*si + x1*ci
+					}
+				}
+				if k.qkv {
+					copy(dst[at+2*dh:][:dh], src[at+2*dh:][:dh])
+				}
 			}
-			x0, x1 := src[r*w+j], src[r*w+j+1]
-			dst[r*w+j] = x0*ci - x1*si
-			dst[r*w+j+1] = x0*si + x1*ci
 		}
-	}
+	})
 }
 
 // SwiGLU is silu(u[..., :F]) ⊙ u[..., F:] for u [..., 2F], silu(z) =

@@ -42,7 +42,6 @@ func (actK) rowWise()       {}
 func (addK) rowWise()       {}
 func (posK) rowWise()       {}
 func (attentionK) rowWise() {} // queries only: keys follow the key mask
-func (qkvSplitK) rowWise()  {}
 func (ropeK) rowWise()      {}
 func (swigluK) rowWise()    {}
 func (geluK) rowWise()      {}

@@ -49,8 +49,9 @@ var rowCases = []struct {
 		g := randParam(b, "g", 1, 3, 2, 6)
 		return NewMultiHeadAttention(b, "att", 6, 3).Fwd(b, x, g, nil)
 	}},
-	{"qkv_split_rope", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
-		return RoPE(b, splitQKV(b, x, 1, 1), 1, 10000)
+	{"rope_qkv_attention", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
+		// x [.., 6] as one head's q, k, v of width 2, as NeoBERT's block.
+		return AttentionQKV(b, RoPEQKV(b, x, 1, 10000), m, 1)
 	}},
 	{"swiglu", func(t *testing.T, b *Builder, x, m *G.Node) *G.Node {
 		return SwiGLU(b, x)

@@ -35,19 +35,17 @@ var textGradCases = []struct {
 	{"gelu", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		return GELU(b, randParam(b, "x", 2, 3, 7))
 	}, false},
-	{"qkv_split", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
-		qkv := randParam(b, "qkv", 1, 2, 3, 12)
-		// Distinct weights per part, so that a mixed-up layout shows.
-		q, k, v := splitQKV(b, qkv, 2, 0), splitQKV(b, qkv, 2, 1), splitQKV(b, qkv, 2, 2)
-		kk, err := G.Mul(k, G.NewConstant(2.0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		vv, err := G.Mul(v, G.NewConstant(-3.0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b.Add(b.Add(q, kk), vv)
+	{"rope_qkv", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		// 48 elements: all of them are checked (gradcheck's default cap
+		// is 64), so the perturbed backward pass cannot slip through.
+		return RoPEQKV(b, randParam(b, "qkv", 1, 1, 2, 24), 2, 7)
+	}, false},
+	{"attention_qkv", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
+		// Sample 1's last step is padding: a masked key, and a query whose
+		// row is zeros (Builder.Rows). 2 heads of dh 2, 48 elements.
+		qkv, m := randParam(b, "qkv", 1, 2, 2, 12), b.Input("m", 2, 2)
+		setInput(t, m, []float64{1, 1, 1, 0})
+		return AttentionQKV(b, b.Rows(qkv, m), m, 2)
 	}, false},
 	{"embedding_repeated_ids", func(t *testing.T, b *Builder, rng *rand.Rand) *G.Node {
 		ids := b.Input("ids", 2, 4)
@@ -159,16 +157,16 @@ func TestTextKernelsByHand(t *testing.T) {
 	g := b.Input("g", 2)
 	setInput(t, g, []float64{1, -2})
 	wantGELU := []float64{0.8413447460685429, -2 * 0.022750131948179195}
-	// qkv split of 2 heads of dh 1: [q0 k0 v0 q1 k1 v1].
-	qkv := b.Input("qkv", 1, 1, 6)
-	setInput(t, qkv, []float64{10, 11, 12, 20, 21, 22})
-	got := run(t, b, rope, SwiGLU(b, u), GELU(b, g), splitQKV(b, qkv, 2, 0), splitQKV(b, qkv, 2, 1), splitQKV(b, qkv, 2, 2))
+	// RoPEQKV of 1 head of dh 2 at positions 0 and 1: q and k turn by p
+	// rad, v is copied.
+	qkv := b.Input("qkv", 1, 2, 6)
+	setInput(t, qkv, []float64{1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6})
+	wantQKV := []float64{1, 2, 3, 4, 5, 6, c1 - 2*s1, s1 + 2*c1, 3*c1 - 4*s1, 3*s1 + 4*c1, 5, 6}
+	got := run(t, b, rope, SwiGLU(b, u), GELU(b, g), RoPEQKV(b, qkv, 1, 100))
 	assertClose(t, "rope", got[0], wantRope, 1e-15)
 	assertClose(t, "swiglu", got[1], wantSwiGLU, 1e-15)
 	assertClose(t, "gelu", got[2], wantGELU, 1e-15)
-	assertClose(t, "q", got[3], []float64{10, 20}, 0)
-	assertClose(t, "k", got[4], []float64{11, 21}, 0)
-	assertClose(t, "v", got[5], []float64{12, 22}, 0)
+	assertClose(t, "rope_qkv", got[3], wantQKV, 1e-15)
 }
 
 // rawTensor is one tensor of a hand-built safetensors file.
