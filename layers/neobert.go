@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -346,18 +347,42 @@ func swigluDo[T float](a *kargs, bwd bool) {
 	parallelRows(a.rows, len(u)/(2*f), func(lo, hi int) {
 		sigs := make([]T, f)
 		for r := lo; r < hi; r++ {
-			sigRow(sigs, u[r*2*f:r*2*f+f])
-			for j, s := range sigs {
-				g, v := float64(u[r*2*f+j]), float64(u[r*2*f+f+j])
-				sig := float64(s)
-				if !bwd {
-					y[r*f+j] = T(g * sig * v)
-					continue
-				}
-				d := float64(gy[r*f+j])
-				gu[r*2*f+j] = T(d * v * sig * (1 + g*(1-sig)))
-				gu[r*2*f+f+j] = T(d * g * sig)
+			g, v := u[r*2*f:r*2*f+f], u[r*2*f+f:(r+1)*2*f]
+			sigRow(sigs, g)
+			if bwd {
+				swigluGradRow(g, v, sigs, gy[r*f:(r+1)*f], gu[r*2*f:r*2*f+f], gu[r*2*f+f:(r+1)*2*f])
+			} else {
+				swigluRow(g, v, sigs, y[r*f:(r+1)*f])
 			}
 		}
 	})
+}
+
+// swigluRow sets y = g·s·v in float64 (s = σ(g)); float32 rows run four
+// at a time with AVX2 (vec.SwiGLU): the same operations, the same numbers.
+func swigluRow[T float](g, v, s, y []T) {
+	j := 0
+	if y32, ok := any(y).([]float32); ok && useAVX2 && len(y) >= 4 {
+		j = len(y) &^ 3
+		vec.SwiGLU(&any(g).([]float32)[0], &any(v).([]float32)[0], &any(s).([]float32)[0], &y32[0], j)
+	}
+	for ; j < len(y); j++ {
+		y[j] = T(float64(g[j]) * float64(s[j]) * float64(v[j]))
+	}
+}
+
+// swigluGradRow sets dg = dy·v·s·(1 + g·(1 − s)) and dv = dy·g·s in
+// float64; float32 rows run four at a time with AVX2 (vec.SwiGLUGrad).
+func swigluGradRow[T float](g, v, s, dy, dg, dv []T) {
+	j := 0
+	if dy32, ok := any(dy).([]float32); ok && useAVX2 && len(dy) >= 4 {
+		j = len(dy) &^ 3
+		vec.SwiGLUGrad(&any(g).([]float32)[0], &any(v).([]float32)[0], &any(s).([]float32)[0], &dy32[0],
+			&any(dg).([]float32)[0], &any(dv).([]float32)[0], j)
+	}
+	for ; j < len(dy); j++ {
+		d, gj, sj := float64(dy[j]), float64(g[j]), float64(s[j])
+		dg[j] = T(d * float64(v[j]) * sj * (1 + gj*(1-sj)))
+		dv[j] = T(d * gj * sj)
+	}
 }

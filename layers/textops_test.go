@@ -369,3 +369,50 @@ func TestLoadParamsFloat64(t *testing.T) {
 	assertClose(t, "weight", l.W.Value().Data().([]float64), want, 0)
 	assertClose(t, "bias", l.B.Value().Data().([]float64), []float64{7, 8}, 0)
 }
+
+// TestSwiGLUAVX2MatchesGo checks that SwiGLU's assembly rows (vec.SwiGLU,
+// vec.SwiGLUGrad) are bitwise the Go loops', at NeoBERT-base's width
+// (2048) and at widths with a tail past the last group of four, with large
+// gates (σ at 0 and 1), infinities and NaN.
+func TestSwiGLUAVX2MatchesGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 on this CPU")
+	}
+	defer func() { useAVX2 = true }()
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, f := range []int{2048, 13, 4, 7} {
+		vals := func(scale float64) []float32 {
+			v := make([]float32, f)
+			for j := range v {
+				v[j] = float32(rng.NormFloat64() * scale)
+			}
+			return v
+		}
+		g, v, dy := vals(3), vals(2), vals(1)
+		g[0], g[f-1], v[f/2] = 90, -90, float32(math.Inf(1))
+		if f > 4 {
+			g[1], dy[2] = float32(math.NaN()), float32(math.Inf(-1))
+		}
+		s := append([]float32(nil), g...)
+		sigmoidRow32(s)
+		var y, dg, dv [2][]float32
+		for k, avx := range []bool{true, false} {
+			useAVX2 = avx
+			y[k], dg[k], dv[k] = make([]float32, f), make([]float32, f), make([]float32, f)
+			swigluRow(g, v, s, y[k])
+			swigluGradRow(g, v, s, dy, dg[k], dv[k])
+		}
+		useAVX2 = true
+		for _, out := range []struct {
+			name string
+			v    [2][]float32
+		}{{"y", y}, {"dg", dg}, {"dv", dv}} {
+			for j := range f {
+				a, b := out.v[0][j], out.v[1][j]
+				if math.Float32bits(a) != math.Float32bits(b) && !(a != a && b != b) {
+					t.Fatalf("width %d: %s[%d]: AVX2 %v, Go %v", f, out.name, j, a, b)
+				}
+			}
+		}
+	}
+}

@@ -155,6 +155,21 @@ func Dot(a, b *float32, n int) float64
 //go:noescape
 func SoftmaxGrad(p, gp, gx *float32, n int, dot float32)
 
+// SwiGLU sets y[j] = float32(float64(gt[j])·float64(s[j])·float64(v[j])),
+// the products in that order in float64, as Go computes them: silu(gt)·v
+// with s = σ(gt). n is a positive multiple of 4.
+//
+//go:noescape
+func SwiGLU(gt, v, s, y *float32, n int)
+
+// SwiGLUGrad sets, in float64 in Go's order of operations (no fused
+// multiply-add), dg[j] = float32(d·v·s·(1 + g·(1 − s))) and dv[j] =
+// float32(d·g·s) for d = dy[j], g = gt[j], v = v[j], s = s[j]: SwiGLU's
+// gradients. n is a positive multiple of 4.
+//
+//go:noescape
+func SwiGLUGrad(gt, v, s, dy, dg, dv *float32, n int)
+
 // Add sets z[j] = x[j] + y[j].
 //
 //go:noescape

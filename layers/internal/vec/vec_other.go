@@ -34,6 +34,10 @@ func Dot(a, b *float32, n int) float64 { panic("vec: no AVX2") }
 
 func SoftmaxGrad(p, gp, gx *float32, n int, dot float32) { panic("vec: no AVX2") }
 
+func SwiGLU(gt, v, s, y *float32, n int) { panic("vec: no AVX2") }
+
+func SwiGLUGrad(gt, v, s, dy, dg, dv *float32, n int) { panic("vec: no AVX2") }
+
 func Add(x, y, z *float32, n int) { panic("vec: no AVX2") }
 
 func AddMul(x, y, m, z *float32, n int) { panic("vec: no AVX2") }
