@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fdcmdie/fdcmdie/layers/internal/vec"
 	"gorgonia.org/tensor"
 )
 
@@ -141,4 +142,62 @@ func TestSinusoidalPEByHand(t *testing.T) {
 	want := []float64{math.Sin(2), math.Cos(2), math.Sin(0.02), math.Cos(0.02)}
 	assertClose(t, "pe[2]", pe[8:12], want, 1e-15)
 	assertClose(t, "pe[0]", pe[0:4], []float64{0, 1, 0, 1}, 0)
+}
+
+// TestFillMask8MatchesGo checks that float32 masks drawn eight rows at a
+// time (vec.PCGMask8, AVX-512) are bitwise those of the Go loop, row
+// widths with and without a tail past a multiple of 16, with padding
+// rows among the real ones, at drop rates 0.1, 0.5, 0 and 0.999, on one
+// core and two; and that the Go loop's rows are math/rand/v2's PCG
+// streams, drawn here one by one.
+func TestFillMask8MatchesGo(t *testing.T) {
+	if !vec.PCG8 {
+		t.Skip("no AVX-512F and DQ on this CPU")
+	}
+	defer func() { usePCG8 = true }()
+	const samples, steps = 5, 37
+	mask := make([]float32, samples*steps)
+	for b := range samples {
+		for s := range steps - 7*b {
+			mask[b*steps+s] = 1
+		}
+	}
+	for _, width := range []int{128, 16, 17, 31, 40, 768} {
+		for _, p := range []float64{0.1, 0.5, 0, 0.999} {
+			for _, rs := range []*rowSet{nil, rowsIn(mask, tensor.Shape{samples, steps})} {
+				var got [2][]float32
+				for k, on := range []bool{true, false} {
+					usePCG8 = on
+					got[k] = make([]float32, samples*steps*width)
+					for i := range got[k] {
+						got[k][i] = float32(math.NaN())
+					}
+					func() {
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1 + k))
+						fillMask(got[k], samples, steps, 99, p, true, rs)
+					}()
+				}
+				usePCG8 = true
+				for i := range got[0] {
+					if math.Float32bits(got[0][i]) != math.Float32bits(got[1][i]) {
+						t.Fatalf("width %d, p %v, padded %v: [%d] = %v eight at a time, %v in Go", width, p, rs != nil, i, got[0][i], got[1][i])
+					}
+				}
+				r := 2*steps + 3 // a real row of sample 2
+				src := rand.NewPCG(99, 2<<32|3)
+				for j := 0; j < width; j += 2 {
+					u := src.Uint64()
+					for h, half := range []uint32{uint32(u), uint32(u >> 32)} {
+						want := float32(1 / (1 - p))
+						if half < uint32(min(p*(1<<32), math.MaxUint32)) {
+							want = 0
+						}
+						if j+h < width && got[1][r*width+j+h] != want {
+							t.Fatalf("width %d, p %v: row %d [%d] = %v, want %v", width, p, r, j+h, got[1][r*width+j+h], want)
+						}
+					}
+				}
+			}
+		}
+	}
 }

@@ -24,6 +24,19 @@ func MaxMasked(x, mask, p *float32, n int) float32
 // call both loops directly to compare them.
 var useAVX512 = cpu.X86.HasAVX512F
 
+// PCG8 reports whether PCGMask8 runs on this CPU (AVX-512F and DQ).
+var PCG8 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
+// PCGMask8 fills eight dropout-mask rows, each from its own math/rand/v2
+// PCG generator: generator i's state is hi st[i], lo st[8+i] (as
+// PCG.Seed(hi, lo) sets it), and row i gets, for each of n Uint64 draws u
+// (n a positive multiple of 8), two elements: the low 32 bits of u, then
+// the high, each 0 where below drop and scale where not. The states are
+// left after the n draws. Needs PCG8.
+//
+//go:noescape
+func PCGMask8(st *[16]uint64, rows *[8]*float32, n int, drop uint32, scale float32)
+
 // ExpSum replaces p[j] by e^(p[j]−mx), bitwise as layers.expNeg computes
 // it, and returns their sum in float64 (eight lanes, added in a fixed
 // order).

@@ -1322,3 +1322,144 @@ sq:
 	VMOVUPD Y11, 32(AX)
 	VZEROUPPER
 	RET
+
+// math/rand/v2's PCG constants (pcg.go), a 32-bit mask and 1, for PCGMask8.
+DATA pcgc<>+0(SB)/8, $4865540595714422341
+DATA pcgc<>+8(SB)/8, $2549297995355413924
+DATA pcgc<>+16(SB)/8, $1442695040888963407
+DATA pcgc<>+24(SB)/8, $6364136223846793005
+DATA pcgc<>+32(SB)/8, $0xda942042e4dd58b5
+DATA pcgc<>+40(SB)/8, $0xffffffff
+DATA pcgc<>+48(SB)/8, $1
+GLOBL pcgc<>(SB), RODATA|NOPTR, $56
+
+// PCG_Z16_Z17(out) advances the eight generators (hi Z16, lo Z17) one
+// step as PCG.next does, and sets out to the mask elements of the step's
+// Uint64 x (DXSM, as PCG.Uint64): each 32-bit half of x at or above the
+// drop threshold (Z23) gives the keep scale (Z24), one below it 0. The
+// 128-bit product lo·mulLo is put together from 32-bit products: its high
+// half is p11 + p01>>32 + p10>>32 + mid>>32, mid = p00>>32 + (p01 & m) +
+// (p10 & m), and its low half (mid<<32) | (p00 & m). Constants: Z18
+// mulLo, Z19 mulHi, Z20 incLo, Z21 incHi, Z22 cheapMul, Z25 and Z26 the
+// low and high halves of mulLo, Z27 the 32-bit mask m, Z28 1. Temporaries
+// Z8-Z12, Z29, Z30, K1, K2.
+#define PCG_Z16_Z17(out) \
+	VPSRLQ    $32, Z17, Z8 \
+	VPMULUDQ  Z25, Z17, Z9 \
+	VPMULUDQ  Z26, Z17, Z10 \
+	VPMULUDQ  Z25, Z8, Z11 \
+	VPMULUDQ  Z26, Z8, Z8 \
+	VPSRLQ    $32, Z9, Z12 \
+	VPANDQ    Z27, Z10, Z29 \
+	VPADDQ    Z29, Z12, Z12 \
+	VPANDQ    Z27, Z11, Z29 \
+	VPADDQ    Z29, Z12, Z12 \
+	VPSRLQ    $32, Z10, Z10 \
+	VPSRLQ    $32, Z11, Z11 \
+	VPADDQ    Z10, Z8, Z8 \
+	VPADDQ    Z11, Z8, Z8 \
+	VPSRLQ    $32, Z12, Z29 \
+	VPADDQ    Z29, Z8, Z8 \
+	VPSLLQ    $32, Z12, Z12 \
+	VPANDQ    Z27, Z9, Z9 \
+	VPORQ     Z9, Z12, Z12 \
+	VPMULLQ   Z18, Z16, Z29 \
+	VPADDQ    Z29, Z8, Z8 \
+	VPMULLQ   Z19, Z17, Z29 \
+	VPADDQ    Z29, Z8, Z8 \
+	VPADDQ    Z20, Z12, Z17 \
+	VPCMPUQ   $1, Z20, Z17, K1 \
+	VPADDQ    Z21, Z8, Z16 \
+	VPADDQ    Z28, Z16, K1, Z16 \
+	VPSRLQ    $32, Z16, Z29 \
+	VPXORQ    Z16, Z29, Z29 \
+	VPMULLQ   Z22, Z29, Z29 \
+	VPSRLQ    $48, Z29, Z30 \
+	VPXORQ    Z30, Z29, Z29 \
+	VPORQ     Z28, Z17, Z30 \
+	VPMULLQ   Z30, Z29, Z29 \
+	VPCMPUD   $5, Z23, Z29, K2 \
+	VMOVAPS.Z Z24, K2, out
+
+// func PCGMask8(st *[16]uint64, rows *[8]*float32, n int, drop uint32, scale float32)
+//
+// Eight generators side by side (AVX-512F and DQ), one per row: eight
+// steps into Z0-Z7 (a step's lane i is row i's two elements), an 8×8
+// transpose of their 64-bit lanes, and each row's sixteen elements stored
+// at once.
+TEXT ·PCGMask8(SB), NOSPLIT, $0-32
+	MOVQ st+0(FP), AX
+	MOVQ rows+8(FP), BX
+	MOVQ n+16(FP), CX
+	MOVL drop+24(FP), DX
+	VPBROADCASTD DX, Z23
+	VBROADCASTSS scale+28(FP), Z24
+	VMOVDQU64 (AX), Z16
+	VMOVDQU64 64(AX), Z17
+	VPBROADCASTQ pcgc<>+0(SB), Z18
+	VPBROADCASTQ pcgc<>+8(SB), Z19
+	VPBROADCASTQ pcgc<>+16(SB), Z20
+	VPBROADCASTQ pcgc<>+24(SB), Z21
+	VPBROADCASTQ pcgc<>+32(SB), Z22
+	VPBROADCASTQ pcgc<>+40(SB), Z27
+	VPBROADCASTQ pcgc<>+48(SB), Z28
+	VPANDQ Z27, Z18, Z25
+	VPSRLQ $32, Z18, Z26
+	XORQ SI, SI
+
+looppcg:
+	PCG_Z16_Z17(Z0)
+	PCG_Z16_Z17(Z1)
+	PCG_Z16_Z17(Z2)
+	PCG_Z16_Z17(Z3)
+	PCG_Z16_Z17(Z4)
+	PCG_Z16_Z17(Z5)
+	PCG_Z16_Z17(Z6)
+	PCG_Z16_Z17(Z7)
+	VPUNPCKLQDQ Z1, Z0, Z8
+	VPUNPCKHQDQ Z1, Z0, Z9
+	VPUNPCKLQDQ Z3, Z2, Z10
+	VPUNPCKHQDQ Z3, Z2, Z11
+	VPUNPCKLQDQ Z5, Z4, Z12
+	VPUNPCKHQDQ Z5, Z4, Z13
+	VPUNPCKLQDQ Z7, Z6, Z14
+	VPUNPCKHQDQ Z7, Z6, Z15
+	VSHUFI64X2  $0x88, Z10, Z8, Z0
+	VSHUFI64X2  $0xdd, Z10, Z8, Z1
+	VSHUFI64X2  $0x88, Z11, Z9, Z2
+	VSHUFI64X2  $0xdd, Z11, Z9, Z3
+	VSHUFI64X2  $0x88, Z14, Z12, Z4
+	VSHUFI64X2  $0xdd, Z14, Z12, Z5
+	VSHUFI64X2  $0x88, Z15, Z13, Z6
+	VSHUFI64X2  $0xdd, Z15, Z13, Z7
+	VSHUFI64X2  $0x88, Z4, Z0, Z8
+	VSHUFI64X2  $0xdd, Z4, Z0, Z12
+	VSHUFI64X2  $0x88, Z5, Z1, Z10
+	VSHUFI64X2  $0xdd, Z5, Z1, Z14
+	VSHUFI64X2  $0x88, Z6, Z2, Z9
+	VSHUFI64X2  $0xdd, Z6, Z2, Z13
+	VSHUFI64X2  $0x88, Z7, Z3, Z11
+	VSHUFI64X2  $0xdd, Z7, Z3, Z15
+	MOVQ 0(BX), DX
+	VMOVDQU64 Z8, (DX)(SI*1)
+	MOVQ 8(BX), DX
+	VMOVDQU64 Z9, (DX)(SI*1)
+	MOVQ 16(BX), DX
+	VMOVDQU64 Z10, (DX)(SI*1)
+	MOVQ 24(BX), DX
+	VMOVDQU64 Z11, (DX)(SI*1)
+	MOVQ 32(BX), DX
+	VMOVDQU64 Z12, (DX)(SI*1)
+	MOVQ 40(BX), DX
+	VMOVDQU64 Z13, (DX)(SI*1)
+	MOVQ 48(BX), DX
+	VMOVDQU64 Z14, (DX)(SI*1)
+	MOVQ 56(BX), DX
+	VMOVDQU64 Z15, (DX)(SI*1)
+	ADDQ $64, SI
+	SUBQ $8, CX
+	JNZ  looppcg
+	VMOVDQU64 Z16, (AX)
+	VMOVDQU64 Z17, 64(AX)
+	VZEROUPPER
+	RET

@@ -38,6 +38,13 @@ func SwiGLU(gt, v, s, y *float32, n int) { panic("vec: no AVX2") }
 
 func SwiGLUGrad(gt, v, s, dy, dg, dv *float32, n int) { panic("vec: no AVX2") }
 
+// PCG8 is false: PCGMask8 must not be called.
+var PCG8 = false
+
+func PCGMask8(st *[16]uint64, rows *[8]*float32, n int, drop uint32, scale float32) {
+	panic("vec: no AVX-512")
+}
+
 func Add(x, y, z *float32, n int) { panic("vec: no AVX2") }
 
 func AddMul(x, y, m, z *float32, n int) { panic("vec: no AVX2") }
