@@ -1381,6 +1381,12 @@ GLOBL pcgc<>(SB), RODATA|NOPTR, $56
 	VPCMPUD   $5, Z23, Z29, K2 \
 	VMOVAPS.Z Z24, K2, out
 
+// PCG_STORE(off, z) stores z, sixteen elements of a row, at byte SI of the
+// row whose pointer is at off(BX).
+#define PCG_STORE(off, z) \
+	MOVQ      off(BX), DX \
+	VMOVDQU64 z, (DX)(SI*1)
+
 // func PCGMask8(st *[16]uint64, rows *[8]*float32, n int, drop uint32, scale float32)
 //
 // Eight generators side by side (AVX-512F and DQ), one per row: eight
@@ -1440,22 +1446,14 @@ looppcg:
 	VSHUFI64X2  $0xdd, Z6, Z2, Z13
 	VSHUFI64X2  $0x88, Z7, Z3, Z11
 	VSHUFI64X2  $0xdd, Z7, Z3, Z15
-	MOVQ 0(BX), DX
-	VMOVDQU64 Z8, (DX)(SI*1)
-	MOVQ 8(BX), DX
-	VMOVDQU64 Z9, (DX)(SI*1)
-	MOVQ 16(BX), DX
-	VMOVDQU64 Z10, (DX)(SI*1)
-	MOVQ 24(BX), DX
-	VMOVDQU64 Z11, (DX)(SI*1)
-	MOVQ 32(BX), DX
-	VMOVDQU64 Z12, (DX)(SI*1)
-	MOVQ 40(BX), DX
-	VMOVDQU64 Z13, (DX)(SI*1)
-	MOVQ 48(BX), DX
-	VMOVDQU64 Z14, (DX)(SI*1)
-	MOVQ 56(BX), DX
-	VMOVDQU64 Z15, (DX)(SI*1)
+	PCG_STORE(0, Z8)
+	PCG_STORE(8, Z9)
+	PCG_STORE(16, Z10)
+	PCG_STORE(24, Z11)
+	PCG_STORE(32, Z12)
+	PCG_STORE(40, Z13)
+	PCG_STORE(48, Z14)
+	PCG_STORE(56, Z15)
 	ADDQ $64, SI
 	SUBQ $8, CX
 	JNZ  looppcg
