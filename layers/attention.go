@@ -80,9 +80,8 @@ func AttentionQKV(b *Builder, qkv, mask *G.Node, heads int) *G.Node {
 // differentiate it) the forward pass keeps the probabilities for the
 // backward pass of the same run instead of recomputing them, in the op's
 // kept memory (keptOf): reused from run to run, and shared by the graphs
-// of an Arena.
-// With packed, its one input (besides the mask) is q, k and v in
-// AttentionQKV's layout.
+// of an Arena. With packed, its one input besides the mask holds q, k and
+// v in AttentionQKV's layout.
 type attentionK struct {
 	heads  int
 	keep   bool
