@@ -407,11 +407,11 @@ func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train 
 				clear(rowOf(r))
 				continue
 			}
-			src.Seed(seed, uint64(r/steps)<<32|uint64(r%steps))
+			src.Seed(seed, maskKey(r, steps))
 			if r+1 < hi && rs.real(r+1) {
 				// Two rows at once: their generators' dependency chains
 				// overlap, and each row's draws are those of its own.
-				src2.Seed(seed, uint64((r+1)/steps)<<32|uint64((r+1)%steps))
+				src2.Seed(seed, maskKey(r+1, steps))
 				row, row2 := rowOf(r), rowOf(r+1)
 				for i := 0; i < len(row); i += 2 {
 					u, u2 := src.Uint64(), src2.Uint64()
@@ -423,16 +423,25 @@ func fillMask[T float](m []T, samples, steps int, seed uint64, p float64, train 
 				r++
 				continue
 			}
-			row := rowOf(r)
-			for i := 0; i < len(row); i += 2 {
-				u := src.Uint64()
-				row[i] = keepDrop[below(uint32(u), drop)]
-				if i+1 < len(row) {
-					row[i+1] = keepDrop[below(uint32(u>>32), drop)]
-				}
-			}
+			drawRow(&src, rowOf(r), keepDrop, drop)
 		}
 	})
+}
+
+// maskKey is the stream key of mask row r: sample r/steps, step r%steps.
+func maskKey(r, steps int) uint64 { return uint64(r/steps)<<32 | uint64(r%steps) }
+
+// drawRow fills row from src's next draws, two elements per 64-bit draw
+// (its low 32 bits first): keepDrop[1] where a 32-bit draw is below drop,
+// else keepDrop[0].
+func drawRow[T float](src *rand.PCG, row []T, keepDrop [2]T, drop uint32) {
+	for i := 0; i < len(row); i += 2 {
+		u := src.Uint64()
+		row[i] = keepDrop[below(uint32(u), drop)]
+		if i+1 < len(row) {
+			row[i+1] = keepDrop[below(uint32(u>>32), drop)]
+		}
+	}
 }
 
 // usePCG8 selects fillMask8 where the CPU runs vec.PCGMask8; tests turn
@@ -462,7 +471,7 @@ func fillMask8(m []float32, lo, hi, width, steps int, seed uint64, drop uint32, 
 			continue
 		}
 		for i, r := range idx {
-			st[i], st[8+i] = seed, uint64(r/steps)<<32|uint64(r%steps)
+			st[i], st[8+i] = seed, maskKey(r, steps)
 			rows[i] = &m[r*width]
 		}
 		vec.PCGMask8(&st, &rows, w16/2, drop, keep)
@@ -470,14 +479,7 @@ func fillMask8(m []float32, lo, hi, width, steps int, seed uint64, drop uint32, 
 			var src rand.PCG
 			for i, r := range idx {
 				src.Seed(st[i], st[8+i])
-				row := m[r*width+w16 : (r+1)*width]
-				for j := 0; j < len(row); j += 2 {
-					u := src.Uint64()
-					row[j] = keepDrop[below(uint32(u), drop)]
-					if j+1 < len(row) {
-						row[j+1] = keepDrop[below(uint32(u>>32), drop)]
-					}
-				}
+				drawRow(&src, m[r*width+w16:(r+1)*width], keepDrop, drop)
 			}
 		}
 		n, next = 0, r+1
