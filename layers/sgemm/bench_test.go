@@ -170,3 +170,79 @@ func BenchmarkKernels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInPlace times Serial, one goroutine, on the products of
+// benchShapes with a transposed A narrow enough to be read in place (the
+// weight gradients of width 128, attention's Pᵀ·dO), with op(A) packed
+// and read in place, and reports GFLOP/s.
+func BenchmarkInPlace(b *testing.B) {
+	saved, savedT := inPlaceTiles, inPlaceTransposed
+	defer func() { inPlaceTiles, inPlaceTransposed = saved, savedT }()
+	for _, s := range benchShapes {
+		if !s.tc.tA || (s.tc.n+nr-1)/nr > savedT {
+			continue
+		}
+		a, lda, bm, ldb, c, ldc := s.tc.operands(rand.New(rand.NewPCG(7, 8)))
+		flops := 2 * float64(s.tc.m) * float64(s.tc.n) * float64(s.tc.k)
+		for _, tiles := range []int{0, 1 << 20} {
+			name := map[bool]string{true: "packed", false: "inplace"}[tiles == 0]
+			b.Run(s.name+"/"+name, func(b *testing.B) {
+				inPlaceTiles, inPlaceTransposed = tiles, tiles
+				for b.Loop() {
+					Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, a, lda, bm, ldb, s.tc.beta, c, ldc)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkCold times attention's products, one goroutine, with the
+// operand that a training step finds in memory rather than in cache,
+// each call taking the next of a pool of them larger than the caches,
+// and reports GFLOP/s:
+//   - att_*: a head's 500×500 probabilities (kept in the forward pass,
+//     read back in the backward) times a narrow operand, 96 MB of them;
+//   - scores: a block of 72 queries times a head's packed keys, stored
+//     into the kept probabilities, 256 blocks of 144 KB.
+func BenchmarkCold(b *testing.B) {
+	for _, s := range benchShapes {
+		if s.tc.m != 500 || s.tc.k != 500 {
+			continue
+		}
+		rng := rand.New(rand.NewPCG(7, 8))
+		as := make([][]float32, 96)
+		var lda, ldb, ldc int
+		var bm, c []float32
+		for i := range as {
+			as[i], lda, bm, ldb, c, ldc = s.tc.operands(rng)
+		}
+		coldBench(b, s.name, s.tc, func(i int) {
+			Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, as[i%len(as)], lda, bm, ldb, s.tc.beta, c, ldc)
+		})
+	}
+	tc := gemmCase{m: 72, n: 500, k: 32, tB: true, alpha: 0.17}
+	a, lda, bm, ldb, _, ldc := tc.operands(rand.New(rand.NewPCG(7, 8)))
+	pb := PackB(nil, true, tc.k, tc.n, bm, ldb)
+	cs := make([][]float32, 256)
+	for i := range cs {
+		cs[i] = make([]float32, tc.m*ldc)
+	}
+	coldBench(b, "scores_72x500x32", tc, func(i int) {
+		SerialPacked(false, tc.m, tc.alpha, a, lda, pb, 0, cs[i%len(cs)], ldc)
+	})
+}
+
+// coldBench runs call(i) for i = 0, 1, ... as sub-benchmark name and
+// reports the GFLOP/s of tc's product.
+func coldBench(b *testing.B, name string, tc gemmCase, call func(i int)) {
+	flops := 2 * float64(tc.m) * float64(tc.n) * float64(tc.k)
+	b.Run(name, func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			call(i)
+			i++
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}

@@ -51,6 +51,16 @@
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11
 
+// Prefetches the two cache lines of a 16-float row of C at AX (rows need
+// not be aligned) and moves AX to the next row: a tile's rows of C are
+// requested before its k loop, which then hides their load from memory
+// (attention's scores go to a large array of probabilities, a layer's
+// output to memory not yet in cache) instead of stalling the stores.
+#define FETCHROW \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 60(AX); \
+	ADDQ R8, AX
+
 // A row of the result in Y12/Y13: C's row at DX plus alpha (Y14) times
 // the accumulators a0/a1, or alpha times them alone; plus the bias at R13;
 // stored, and DX moved to the next row.
@@ -86,7 +96,9 @@
 // rows 3..5, R9 apart; R11 is the k step. The k loop is unrolled by two,
 // with fixed offsets for a packed panel.
 // A transposed A read in place (rows adjacent, steps far apart: every
-// step on new cache lines) is prefetched 16 steps ahead.
+// step on new cache lines) is prefetched 128 steps ahead (R12): far
+// enough to cover a load from memory (attention's probabilities, read
+// back in the backward pass), where 16 steps covered one from L2 only.
 TEXT ·kern6x16(SB), NOSPLIT, $24-96
 	MOVQ rs+16(FP), R9
 	MOVQ ps+24(FP), R11
@@ -95,7 +107,7 @@ TEXT ·kern6x16(SB), NOSPLIT, $24-96
 	SHLQ $2, R9
 	SHLQ $2, R11
 	MOVQ R11, R12
-	SHLQ $4, R12
+	SHLQ $7, R12
 	MOVQ ap+8(FP), AX
 	MOVQ AX, abase-16(SP)
 	MOVQ c+40(FP), AX
@@ -109,6 +121,13 @@ panel:
 	MOVQ bp+32(FP), DI
 	LEAQ (R9)(R9*2), R10
 	ADDQ SI, R10
+	MOVQ DX, AX
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2

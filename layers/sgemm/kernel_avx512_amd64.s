@@ -40,6 +40,16 @@
 	VFMADD231PS.BCST aoff+16(R13), Z12, Z10; \
 	VFMADD231PS.BCST aoff+20(R13), Z12, Z11
 
+// Prefetches the two cache lines of a 16-float row of C at AX (rows need
+// not be aligned) and moves AX to the next row: a tile's rows of C are
+// requested before its k loop, which then hides their load from memory
+// (attention's scores go to a large array of probabilities, a layer's
+// output to memory not yet in cache) instead of stalling the stores.
+#define FETCHROW \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 60(AX); \
+	ADDQ R8, AX
+
 // A row of the result in Z14, stored at DX, which moves to the next row:
 // C's row plus alpha (Z13) times the accumulator acc (ZADD), or alpha
 // times acc alone (ZMUL); the B forms add the bias at BX. These are
@@ -79,7 +89,7 @@
 // same final FMA (or multiplication) and bias addition, so the results are
 // bitwise kern6x16's. Z0..Z11 hold the 12x16 accumulator, Z12 the current
 // row of Bp, Z13 alpha. A packed panel (rs 1, ps 6) is read with fixed
-// offsets; a transposed A read in place (rs 1) is prefetched 16 steps
+// offsets; a transposed A read in place (rs 1) is prefetched 128 steps
 // ahead, as in kern6x16.
 TEXT ·kern12x16(SB), NOSPLIT, $24-96
 	MOVQ rs+16(FP), R9
@@ -89,7 +99,7 @@ TEXT ·kern12x16(SB), NOSPLIT, $24-96
 	SHLQ $2, R9
 	SHLQ $2, R11
 	MOVQ R11, R12
-	SHLQ $4, R12
+	SHLQ $7, R12
 	MOVQ ap+8(FP), AX
 	MOVQ AX, abase-16(SP)
 	MOVQ c+40(FP), AX
@@ -109,6 +119,19 @@ pair:
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R10)(R13*1), R14
 	ADDQ SI, R10
+	MOVQ DX, AX
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
+	FETCHROW
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
