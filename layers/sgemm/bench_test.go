@@ -28,6 +28,8 @@ var benchShapes = []struct {
 	{"att_FF_500x32x500", gemmCase{m: 500, n: 32, k: 500, alpha: 1}},
 	{"att_TF_500x32x500", gemmCase{m: 500, n: 32, k: 500, tA: true, alpha: 1}},
 	{"att_FT_3x500x32", gemmCase{m: 3, n: 500, k: 32, tB: true, alpha: 1}},
+	{"att_TF_3x32x500", gemmCase{m: 3, n: 32, k: 500, tA: true, alpha: 1}},
+	{"att_FF_3x32x500", gemmCase{m: 3, n: 32, k: 500, alpha: 1}},
 	{"lstm_FT_32x512x128", gemmCase{m: 32, n: 512, k: 128, tB: true, extraA: 384, alpha: 1, beta: 1}},
 }
 
@@ -173,13 +175,15 @@ func BenchmarkKernels(b *testing.B) {
 
 // BenchmarkInPlace times Serial, one goroutine, on the products of
 // benchShapes with a transposed A narrow enough to be read in place (the
-// weight gradients of width 128, attention's Pᵀ·dO), with op(A) packed
-// and read in place, and reports GFLOP/s.
+// weight gradients of width 128, attention's Pᵀ·dO) or an untransposed B
+// over few enough rows (those weight gradients, the products of
+// attention's three global tokens), with both operands packed and read in
+// place where they may be, and reports GFLOP/s.
 func BenchmarkInPlace(b *testing.B) {
-	saved, savedT := inPlaceTiles, inPlaceTransposed
-	defer func() { inPlaceTiles, inPlaceTransposed = saved, savedT }()
+	saved, savedT, savedR := inPlaceTiles, inPlaceTransposed, inPlaceRows
+	defer func() { inPlaceTiles, inPlaceTransposed, inPlaceRows = saved, savedT, savedR }()
 	for _, s := range benchShapes {
-		if !s.tc.tA || (s.tc.n+nr-1)/nr > savedT {
+		if !(s.tc.tA && (s.tc.n+nr-1)/nr <= savedT) && (s.tc.tB || s.tc.m > savedR) {
 			continue
 		}
 		a, lda, bm, ldb, c, ldc := s.tc.operands(rand.New(rand.NewPCG(7, 8)))
@@ -187,7 +191,7 @@ func BenchmarkInPlace(b *testing.B) {
 		for _, tiles := range []int{0, 1 << 20} {
 			name := map[bool]string{true: "packed", false: "inplace"}[tiles == 0]
 			b.Run(s.name+"/"+name, func(b *testing.B) {
-				inPlaceTiles, inPlaceTransposed = tiles, tiles
+				inPlaceTiles, inPlaceTransposed, inPlaceRows = tiles, tiles, tiles
 				for b.Loop() {
 					Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, a, lda, bm, ldb, s.tc.beta, c, ldc)
 				}

@@ -12,18 +12,18 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // tests clear it to compare the two.
 var useAVX512 = cpu.X86.HasAVX512F
 
-// microKernel computes C[0:mr, 0:nr] += alpha · A · Bp for an mr×kb A
+// microKernel computes C[0:mr, 0:nr] += alpha · A · B for an mr×kb A
 // whose element (r, p) is ap[r·rs+p·ps] (a packed panel: rs 1, ps mr) and
-// a packed kb×nr panel Bp, or with store C = alpha · A · Bp without
-// reading C; then, unless bias is nil, adds bias[0:nr] to each row of C.
+// a kb×nr B whose k step p is the nr floats at bp[p·bs] (a packed panel:
+// bs nr), or with store C = alpha · A · B without reading C; then, unless bias is nil, adds bias[0:nr] to each row of C.
 // C rows are ldc floats apart and kb is positive. It does the same for
 // panels tiles one under the other: the next tile's A starts aStep floats
 // on, its C mr rows down.
-func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp []float32, bs int, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	if useAsm {
 		// Check the bounds the assembly relies on.
 		_ = ap[(panels-1)*aStep+(mr-1)*rs+(kb-1)*ps]
-		_ = bp[kb*nr-1]
+		_ = bp[(kb-1)*bs+nr-1]
 		_ = c[((panels-1)*mr+mr-1)*ldc+nr-1]
 		var b0 *float32
 		if bias != nil {
@@ -31,32 +31,32 @@ func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float3
 		}
 		if useAVX512 && panels >= 2 {
 			pairs := panels / 2
-			kern12x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, pairs, aStep, mr*ldc)
+			kern12x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, pairs, aStep, mr*ldc, bs)
 			if panels%2 == 0 {
 				return
 			}
 			done := 2 * pairs
-			kern6x16(kb, &ap[done*aStep], rs, ps, &bp[0], &c[done*mr*ldc], ldc, alpha, store, b0, 1, aStep, mr*ldc)
+			kern6x16(kb, &ap[done*aStep], rs, ps, &bp[0], &c[done*mr*ldc], ldc, alpha, store, b0, 1, aStep, mr*ldc, bs)
 			return
 		}
-		kern6x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, panels, aStep, mr*ldc)
+		kern6x16(kb, &ap[0], rs, ps, &bp[0], &c[0], ldc, alpha, store, b0, panels, aStep, mr*ldc, bs)
 		return
 	}
-	kernGo(panels, kb, ap, rs, ps, aStep, bp, c, ldc, alpha, store, bias)
+	kernGo(panels, kb, ap, rs, ps, aStep, bp, bs, c, ldc, alpha, store, bias)
 }
 
 // kern6x16 is the AVX2+FMA form of kernGo for mr = 6, nr = 16, over
 // panels tiles.
 //
 //go:noescape
-func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep int)
+func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep, bs int)
 
 // kern12x16 is kern6x16 over pairs of tiles with AVX-512, bitwise
 // kern6x16's results: the tiles of pair q start 2·q·aStep floats into A
 // and 2·q·cStep into C.
 //
 //go:noescape
-func kern12x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, pairs, aStep, cStep int)
+func kern12x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, pairs, aStep, cStep, bs int)
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into
 // dst so that dst[p·nr+r] = src[r·ld+p]: eight columns of a packed B panel.

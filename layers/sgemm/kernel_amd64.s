@@ -1,11 +1,11 @@
 #include "textflag.h"
 
-// One k step: rows 0..5 of A's current step times the 16 floats of Bp at
-// off(DI), added into the accumulators; then SI and R10 move to the next
-// step.
-#define KSTEP(off) \
-	VMOVUPS off(DI), Y12; \
-	VMOVUPS off+32(DI), Y13; \
+// One k step: rows 0..5 of A's current step times the 16 floats of B at
+// b0 (eight) and b1 (the next eight), added into the accumulators; then SI
+// and R10 move to the next step.
+#define KSTEP(b0, b1) \
+	VMOVUPS b0, Y12; \
+	VMOVUPS b1, Y13; \
 	VBROADCASTSS (SI), Y14; \
 	VFMADD231PS Y12, Y14, Y0; \
 	VFMADD231PS Y13, Y14, Y1; \
@@ -28,10 +28,10 @@
 	ADDQ R11, R10
 
 // One k step of a packed panel: its six floats at aoff(SI) times the 16
-// floats of Bp at boff(DI).
-#define PSTEP(aoff, boff) \
-	VMOVUPS boff(DI), Y12; \
-	VMOVUPS boff+32(DI), Y13; \
+// floats of B at b0 and b1.
+#define PSTEP(aoff, b0, b1) \
+	VMOVUPS b0, Y12; \
+	VMOVUPS b1, Y13; \
 	VBROADCASTSS aoff(SI), Y14; \
 	VFMADD231PS Y12, Y14, Y0; \
 	VFMADD231PS Y13, Y14, Y1; \
@@ -83,23 +83,24 @@
 	VMOVUPS Y13, 32(DX); \
 	ADDQ R8, DX
 
-// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep int)
+// func kern6x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, panels, aStep, cStep, bs int)
 //
 // For each of panels tiles, the first at ap and c, each next one's A
 // aStep floats on and its C cStep floats on: C[0:6, 0:16] += alpha * A *
-// Bp, or with store C[0:6, 0:16] = alpha * A * Bp without reading C, and
+// B, or with store C[0:6, 0:16] = alpha * A * B without reading C, and
 // then bias[0:16] added to each row unless bias is nil, where element
-// (r, p) of A is ap[r*rs + p*ps] (a packed panel: rs 1, ps 6). The tile
+// (r, p) of A is ap[r*rs + p*ps] (a packed panel: rs 1, ps 6) and k step
+// p of B the 16 floats at bp[p*bs] (a packed panel: bs 16). The tile
 // loop keeps its bases in the frame. Y0..Y11 hold the 6x16 accumulator (two
-// registers per row), Y12/Y13 the current row of Bp, Y14/Y15 broadcast
+// registers per row), Y12/Y13 the current row of B, Y14/Y15 broadcast
 // elements of A. SI addresses rows 0..2 of A's current k step and R10
-// rows 3..5, R9 apart; R11 is the k step. The k loop is unrolled by two,
-// with fixed offsets for a packed panel.
+// rows 3..5, R9 apart; R11 is the k step, AX B's. The k loop is unrolled
+// by two, with fixed offsets for a packed panel of A.
 // A transposed A read in place (rows adjacent, steps far apart: every
 // step on new cache lines) is prefetched 128 steps ahead (R12): far
 // enough to cover a load from memory (attention's probabilities, read
 // back in the backward pass), where 16 steps covered one from L2 only.
-TEXT ·kern6x16(SB), NOSPLIT, $24-96
+TEXT ·kern6x16(SB), NOSPLIT, $24-104
 	MOVQ rs+16(FP), R9
 	MOVQ ps+24(FP), R11
 	MOVQ ldc+48(FP), R8
@@ -128,6 +129,8 @@ panel:
 	FETCHROW
 	FETCHROW
 	FETCHROW
+	MOVQ bs+96(FP), AX
+	SHLQ $2, AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -148,28 +151,28 @@ panel:
 	CMPQ R11, $24
 	JNE fetch2
 packed2:
-	PSTEP(0, 0)
-	PSTEP(24, 64)
+	PSTEP(0, (DI), 32(DI))
+	PSTEP(24, (DI)(AX*1), 32(DI)(AX*1))
 	ADDQ $48, SI
-	ADDQ $128, DI
+	LEAQ (DI)(AX*2), DI
 	DECQ BX
 	JNZ packed2
 	JMP tail
 fetch2:
 	PREFETCHT0 (SI)(R12*1)
 	PREFETCHT0 8(R10)(R12*1)
-	KSTEP(0)
+	KSTEP((DI), 32(DI))
 	PREFETCHT0 (SI)(R12*1)
 	PREFETCHT0 8(R10)(R12*1)
-	KSTEP(64)
-	ADDQ $128, DI
+	KSTEP((DI)(AX*1), 32(DI)(AX*1))
+	LEAQ (DI)(AX*2), DI
 	DECQ BX
 	JNZ fetch2
 	JMP tail
 loop2:
-	KSTEP(0)
-	KSTEP(64)
-	ADDQ $128, DI
+	KSTEP((DI), 32(DI))
+	KSTEP((DI)(AX*1), 32(DI)(AX*1))
+	LEAQ (DI)(AX*2), DI
 	DECQ BX
 	JNZ loop2
 tail:
@@ -177,7 +180,7 @@ tail:
 	JZ store
 	LEAQ (R9)(R9*2), R10
 	ADDQ SI, R10
-	KSTEP(0)
+	KSTEP((DI), 32(DI))
 store:
 	VBROADCASTSS alpha+56(FP), Y14
 	MOVQ bias+64(FP), R13

@@ -19,67 +19,88 @@ func needAVX512(t *testing.T) {
 // TestAVX512KernelMatchesAVX2 runs microKernel on runs of 1 to 5 tiles
 // with the AVX-512 kernel and with the AVX2 one and requires the same bits
 // in all of C: A packed, read in place untransposed (rows lda apart) and
-// transposed (steps lda apart), odd and even k (the unrolled loop's tail),
-// adding to C or storing, with and without a bias. A ends at the last
-// element the kernel may read, before an unreadable page on Linux, and C
-// has a NaN in its padding and, when stored, in every element, so a read
-// past A, a stray write or an element left unwritten shows.
+// transposed (steps lda apart), B packed and read in place (steps 37
+// floats apart), odd and even k (the unrolled loop's tail), adding to C or
+// storing, with and without a bias. With B in place, both must also give
+// the bits of the packed copy of that B. A and B end at the last element
+// the kernel may read, before an unreadable page on Linux, and C has a NaN
+// in its padding and, when stored, in every element, so a read past A or
+// B, a stray write or an element left unwritten shows.
 func TestAVX512KernelMatchesAVX2(t *testing.T) {
 	needAVX512(t)
 	defer func() { useAVX512 = true }()
 	rng := rand.New(rand.NewPCG(14, 15))
-	nan := float32(math.NaN())
 	for _, layout := range []string{"packed", "rows", "transposed"} {
-		for panels := 1; panels <= 5; panels++ {
-			for _, kb := range []int{1, 2, 3, 8, 37, kc} {
-				for _, store := range []bool{false, true} {
-					for _, withBias := range []bool{false, true} {
-						const lda, ldc = 300, nr + 3
-						var rs, ps, aStep, size int
-						switch layout {
-						case "packed":
-							rs, ps, aStep, size = 1, mr, mr*kb, panels*mr*kb
-						case "rows":
-							rs, ps, aStep, size = lda, 1, mr*lda, (panels*mr-1)*lda+kb
-						default:
-							rs, ps, aStep, size = 1, lda, mr, (kb-1)*lda+panels*mr
+		for _, bs := range []int{nr, 37} {
+			kernelCase(t, rng, layout, bs)
+		}
+	}
+}
+
+// kernelCase is TestAVX512KernelMatchesAVX2 on one layout of A, with B's
+// k steps bs floats apart.
+func kernelCase(t *testing.T, rng *rand.Rand, layout string, bs int) {
+	nan := float32(math.NaN())
+	for panels := 1; panels <= 5; panels++ {
+		for _, kb := range []int{1, 2, 3, 8, 37, kc} {
+			for _, store := range []bool{false, true} {
+				for _, withBias := range []bool{false, true} {
+					const lda, ldc = 300, nr + 3
+					var rs, ps, aStep, size int
+					switch layout {
+					case "packed":
+						rs, ps, aStep, size = 1, mr, mr*kb, panels*mr*kb
+					case "rows":
+						rs, ps, aStep, size = lda, 1, mr*lda, (panels*mr-1)*lda+kb
+					default:
+						rs, ps, aStep, size = 1, lda, mr, (kb-1)*lda+panels*mr
+					}
+					a := guarded(t, size)
+					for i := range a {
+						a[i] = float32(rng.NormFloat64())
+					}
+					bp := guarded(t, (kb-1)*bs+nr)
+					packed := make([]float32, kb*nr) // bp's panel, packed
+					for i := range bp {
+						bp[i] = float32(rng.NormFloat64())
+						if p, j := i/bs, i%bs; j < nr {
+							packed[p*nr+j] = bp[i]
 						}
-						a := guarded(t, size)
-						for i := range a {
-							a[i] = float32(rng.NormFloat64())
+					}
+					var bias []float32
+					if withBias {
+						bias = make([]float32, nr)
+						for i := range bias {
+							bias[i] = float32(rng.NormFloat64())
 						}
-						bp := make([]float32, kb*nr)
-						for i := range bp {
-							bp[i] = float32(rng.NormFloat64())
+					}
+					c0 := make([]float32, panels*mr*ldc)
+					for i := range c0 {
+						c0[i] = float32(rng.NormFloat64())
+						if store || i%ldc >= nr {
+							c0[i] = nan
 						}
-						var bias []float32
-						if withBias {
-							bias = make([]float32, nr)
-							for i := range bias {
-								bias[i] = float32(rng.NormFloat64())
-							}
+					}
+					var got [3][]float32 // AVX2, AVX-512, AVX2 on the packed B
+					for i, on := range []bool{false, true, false} {
+						useAVX512 = on
+						got[i] = append([]float32(nil), c0...)
+						b, s := bp, bs
+						if i == 2 {
+							b, s = packed, nr
 						}
-						c0 := make([]float32, panels*mr*ldc)
-						for i := range c0 {
-							c0[i] = float32(rng.NormFloat64())
-							if store || i%ldc >= nr {
-								c0[i] = nan
-							}
+						microKernel(panels, kb, a, rs, ps, aStep, b, s, got[i], ldc, -1.25, store, bias)
+					}
+					name := fmt.Sprintf("%s bs=%d panels=%d kb=%d store=%v bias=%v", layout, bs, panels, kb, store, withBias)
+					for i, v := range got[1] {
+						if math.Float32bits(v) != math.Float32bits(got[0][i]) {
+							t.Fatalf("%s: C[%d]: AVX-512 %v, AVX2 %v", name, i, v, got[0][i])
 						}
-						var got [2][]float32 // AVX2, AVX-512
-						for i, on := range []bool{false, true} {
-							useAVX512 = on
-							got[i] = append([]float32(nil), c0...)
-							microKernel(panels, kb, a, rs, ps, aStep, bp, got[i], ldc, -1.25, store, bias)
+						if math.Float32bits(v) != math.Float32bits(got[2][i]) {
+							t.Fatalf("%s: C[%d]: %v, %v with B packed", name, i, v, got[2][i])
 						}
-						name := fmt.Sprintf("%s panels=%d kb=%d store=%v bias=%v", layout, panels, kb, store, withBias)
-						for i, v := range got[1] {
-							if math.Float32bits(v) != math.Float32bits(got[0][i]) {
-								t.Fatalf("%s: C[%d]: AVX-512 %v, AVX2 %v", name, i, v, got[0][i])
-							}
-							if padding := i%ldc >= nr; padding != math.IsNaN(float64(v)) {
-								t.Fatalf("%s: C[%d] = %v (padding %v)", name, i, v, padding)
-							}
+						if padding := i%ldc >= nr; padding != math.IsNaN(float64(v)) {
+							t.Fatalf("%s: C[%d] = %v (padding %v)", name, i, v, padding)
 						}
 					}
 				}

@@ -1,11 +1,11 @@
 #include "textflag.h"
 
-// One k step of twelve rows: the 16 floats of Bp at off(DI) times rows
+// One k step of twelve rows: the 16 floats of B at b times rows
 // 0..2 of A at SI, 3..5 at R10, 6..8 at R13 and 9..11 at R14 (each R9
 // apart), each element broadcast from memory into its FMA, added into the
 // accumulators Z0..Z11; then the four row pointers move to the next step.
-#define ZSTEP(off) \
-	VMOVUPS off(DI), Z12; \
+#define ZSTEP(b) \
+	VMOVUPS b, Z12; \
 	VFMADD231PS.BCST (SI), Z12, Z0; \
 	VFMADD231PS.BCST (SI)(R9*1), Z12, Z1; \
 	VFMADD231PS.BCST (SI)(R9*2), Z12, Z2; \
@@ -24,9 +24,9 @@
 	ADDQ R11, R14
 
 // One k step of two packed panels: the six floats at aoff(SI) (rows 0..5)
-// and at aoff(R13) (rows 6..11) times the 16 floats of Bp at boff(DI).
-#define ZPSTEP(aoff, boff) \
-	VMOVUPS boff(DI), Z12; \
+// and at aoff(R13) (rows 6..11) times the 16 floats of B at b.
+#define ZPSTEP(aoff, b) \
+	VMOVUPS b, Z12; \
 	VFMADD231PS.BCST aoff(SI), Z12, Z0; \
 	VFMADD231PS.BCST aoff+4(SI), Z12, Z1; \
 	VFMADD231PS.BCST aoff+8(SI), Z12, Z2; \
@@ -78,7 +78,7 @@
 	VMOVUPS Z14, (DX); \
 	ADDQ R8, DX
 
-// func kern12x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, pairs, aStep, cStep int)
+// func kern12x16(kb int, ap *float32, rs, ps int, bp, c *float32, ldc int, alpha float32, store bool, bias *float32, pairs, aStep, cStep, bs int)
 //
 // kern6x16 two tiles at a time, with AVX-512: for each of pairs pairs of
 // tiles, the first tile's A at ap and C at c, the second's A aStep floats
@@ -88,10 +88,10 @@
 // element of C gets the same FMA chain over k, in the same order, and the
 // same final FMA (or multiplication) and bias addition, so the results are
 // bitwise kern6x16's. Z0..Z11 hold the 12x16 accumulator, Z12 the current
-// row of Bp, Z13 alpha. A packed panel (rs 1, ps 6) is read with fixed
-// offsets; a transposed A read in place (rs 1) is prefetched 128 steps
+// row of B (bs floats apart, in AX as bytes), Z13 alpha. A packed panel
+// (rs 1, ps 6) is read with fixed offsets; a transposed A read in place (rs 1) is prefetched 128 steps
 // ahead, as in kern6x16.
-TEXT ·kern12x16(SB), NOSPLIT, $24-96
+TEXT ·kern12x16(SB), NOSPLIT, $24-104
 	MOVQ rs+16(FP), R9
 	MOVQ ps+24(FP), R11
 	MOVQ ldc+48(FP), R8
@@ -132,6 +132,8 @@ pair:
 	FETCHROW
 	FETCHROW
 	FETCHROW
+	MOVQ bs+96(FP), AX
+	SHLQ $2, AX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -153,11 +155,11 @@ pair:
 	JNE fetch2
 
 packed2:
-	ZPSTEP(0, 0)
-	ZPSTEP(24, 64)
+	ZPSTEP(0, (DI))
+	ZPSTEP(24, (DI)(AX*1))
 	ADDQ $48, SI
 	ADDQ $48, R13
-	ADDQ $128, DI
+	LEAQ (DI)(AX*2), DI
 	DECQ BX
 	JNZ packed2
 	JMP tail
@@ -165,19 +167,19 @@ packed2:
 fetch2:
 	PREFETCHT0 (SI)(R12*1)
 	PREFETCHT0 8(R14)(R12*1)
-	ZSTEP(0)
+	ZSTEP((DI))
 	PREFETCHT0 (SI)(R12*1)
 	PREFETCHT0 8(R14)(R12*1)
-	ZSTEP(64)
-	ADDQ $128, DI
+	ZSTEP((DI)(AX*1))
+	LEAQ (DI)(AX*2), DI
 	DECQ BX
 	JNZ fetch2
 	JMP tail
 
 loop2:
-	ZSTEP(0)
-	ZSTEP(64)
-	ADDQ $128, DI
+	ZSTEP((DI))
+	ZSTEP((DI)(AX*1))
+	LEAQ (DI)(AX*2), DI
 	DECQ BX
 	JNZ loop2
 
@@ -187,7 +189,7 @@ tail:
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R10)(R13*1), R14
 	ADDQ SI, R10
-	ZSTEP(0)
+	ZSTEP((DI))
 
 store:
 	MOVQ bias+64(FP), BX

@@ -9,12 +9,13 @@ var useAsm = false
 // useAVX512 is always false, as useAsm.
 var useAVX512 = false
 
-// microKernel computes C[0:mr, 0:nr] += alpha · A · Bp, or with store
-// C = alpha · A · Bp, then adds bias unless it is nil, with the pure-Go
-// kernel (A's element (r, p) is ap[r·rs+p·ps]), for panels tiles one
-// under the other (the next A aStep floats on).
-func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
-	kernGo(panels, kb, ap, rs, ps, aStep, bp, c, ldc, alpha, store, bias)
+// microKernel computes C[0:mr, 0:nr] += alpha · A · B, or with store
+// C = alpha · A · B, then adds bias unless it is nil, with the pure-Go
+// kernel (A's element (r, p) is ap[r·rs+p·ps], B's k step p the nr floats
+// at bp[p·bs]), for panels tiles one under the other (the next A aStep
+// floats on).
+func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp []float32, bs int, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+	kernGo(panels, kb, ap, rs, ps, aStep, bp, bs, c, ldc, alpha, store, bias)
 }
 
 // packRows8 copies src rows 0..7 (ld floats apart), columns 0..kb-1, into

@@ -73,9 +73,9 @@ func onRows(workers int, tB bool, rows []int, n, k int, alpha float32, a []float
 		defer bufPool.Put(buf)
 		blocked(len(rows), n, k, alpha, beta, cMatrix{c, ldc, rows}, &buf.a, inPlace{}, bias, func(dst []float32, ic, mb, pc, kb int) {
 			packARows(dst, a, lda, rows[ic:ic+mb], pc, kb)
-		}, func(pc, kb, jc, nb int) []float32 {
+		}, func(pc, kb, jc, nb int) bBlock {
 			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
-			return buf.b[:]
+			return bBlock{packed: buf.b[:], kb: kb}
 		})
 	}
 	if workers <= 1 {
@@ -116,9 +116,9 @@ func overRows(workers int, rows []int, m, n int, alpha float32, a []float32, lda
 		defer bufPool.Put(buf)
 		blocked(mm, nn, k, alpha, beta, cMatrix{c[i0*ldc+j0:], ldc, nil}, &buf.a, inPlace{}, nil, func(dst []float32, ic, mb, pc, kb int) {
 			packAOver(dst, a, lda, rows[pc:pc+kb], i0+ic, mb)
-		}, func(pc, kb, jc, nb int) []float32 {
+		}, func(pc, kb, jc, nb int) bBlock {
 			packBOver(buf.b[:], b, ldb, rows[pc:pc+kb], j0+jc, nb)
-			return buf.b[:]
+			return bBlock{packed: buf.b[:], kb: kb}
 		})
 	}
 	if workers <= 1 {

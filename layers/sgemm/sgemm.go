@@ -273,12 +273,49 @@ var bufPool = sync.Pool{New: func() any { return new(buffers) }}
 func serial(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	buf := bufPool.Get().(*buffers)
 	defer bufPool.Put(buf)
+	inPlaceB := !tB && m <= inPlaceRows
 	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), bias, func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
-	}, func(pc, kb, jc, nb int) []float32 {
-		packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
-		return buf.b[:]
+	}, func(pc, kb, jc, nb int) bBlock {
+		if !inPlaceB {
+			packB(buf.b[:], tB, b, ldb, pc, kb, jc, nb)
+			return bBlock{packed: buf.b[:], kb: kb}
+		}
+		full := nb / nr * nr
+		if full < nb {
+			packB(buf.b[full*kb:], false, b, ldb, pc, kb, jc+full, nb-full)
+		}
+		return bBlock{packed: buf.b[:], kb: kb, at: b[pc*ldb+jc:], ld: ldb, full: full}
 	})
+}
+
+// inPlaceRows is the most rows of C for which the micro-kernel reads an
+// untransposed B's full column tiles where they lie instead of from
+// packed panels: packing B pays for itself only over many rows, each
+// packed float taking part in two flops per row (BenchmarkInPlace: a
+// weight gradient of width 128 over 16000 rows, attention's products of
+// three global tokens).
+var inPlaceRows = 144
+
+// bBlock is a k block of op(B), kb steps, as the micro-kernel reads it:
+// its column tile from column jr of the block on is read in place, at
+// at[jr:] with k steps ld floats apart, for jr below full (whole tiles
+// of an untransposed B), else packed, at packed[jr·kb:] as packB lays it
+// out.
+type bBlock struct {
+	packed   []float32
+	kb       int
+	at       []float32
+	ld, full int
+}
+
+// panel returns the column tile of b from column jr on and its k step
+// stride, as microKernel takes them.
+func (b bBlock) panel(jr int) ([]float32, int) {
+	if jr < b.full {
+		return b.at[jr:], b.ld
+	}
+	return b.packed[jr*b.kb:], nr
 }
 
 // inPlaceTiles is the most column tiles of C for which the micro-kernel
@@ -355,13 +392,13 @@ func (r cMatrix) run(i, tiles int) int {
 // blocked is the blocked product given the packing of op(A) and op(B):
 // packA(dst, ic, mb, pc, kb) packs op(A)[ic:ic+mb, pc:pc+kb] into dst as
 // packA lays it out, and packedB(pc, kb, jc, nb) returns op(B)[pc:pc+kb,
-// jc:jc+nb] as packB lays it out. Where at holds op(A), the full mr-row
+// jc:jc+nb] as the kernel reads it. Where at holds op(A), the full mr-row
 // panels are read in place and only a last partial one is packed. bias,
 // unless nil, is added to each row of C as the last k block stores it. With
 // beta zero the first k block stores its products instead of adding them
 // to C: the same numbers (alpha·acc + 0 rounds like alpha·acc) without a
 // pass that clears C.
-func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, at inPlace, bias []float32, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) []float32) {
+func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32, at inPlace, bias []float32, packA func(dst []float32, ic, mb, pc, kb int), packedB func(pc, kb, jc, nb int) bBlock) {
 	if beta != 0 {
 		for i := 0; i < m; i++ {
 			scale(1, n, beta, c.s[c.row(i):], c.ld)
@@ -375,7 +412,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 			kb := min(kc, k-pc)
 			store := beta == 0 && pc == 0
 			withBias := bias != nil && pc+kb == k
-			bBlock := packedB(pc, kb, jc, nb)
+			blk := packedB(pc, kb, jc, nb)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				inPlace := 0 // rows of the block read in place
@@ -386,7 +423,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 					packA(abuf[:], ic+inPlace, mb-inPlace, pc, kb)
 				}
 				for jr := 0; jr < nb; jr += nr {
-					bp := bBlock[jr*kb : (jr+nr)*kb]
+					bp, bs := blk.panel(jr)
 					cols := min(nr, nb-jr)
 					var tb []float32 // the tile's bias
 					if withBias && cols == nr {
@@ -411,7 +448,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 							// A run of full tiles whose rows follow one
 							// another in C, in one call.
 							n := c.run(i, (mb-ir)/mr)
-							microKernel(n, kb, ap, rs, ps, step, bp, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
+							microKernel(n, kb, ap, rs, ps, step, bp, bs, c.s[c.row(i)+jc+jr:], c.ld, alpha, store, tb)
 							ir += n * mr
 							continue
 						}
@@ -424,7 +461,7 @@ func blocked(m, n, k int, alpha, beta float32, c cMatrix, abuf *[mc * kc]float32
 								copy(edge[r*nr:r*nr+cols], c.s[off:off+cols])
 							}
 						}
-						microKernel(1, kb, ap, rs, ps, 0, bp, edge[:], nr, alpha, store, tb)
+						microKernel(1, kb, ap, rs, ps, 0, bp, bs, edge[:], nr, alpha, store, tb)
 						for r := 0; r < rows; r++ {
 							off := c.row(i+r) + jc + jr
 							copy(c.s[off:off+cols], edge[r*nr:r*nr+cols])
@@ -497,27 +534,28 @@ func SerialPacked(tA bool, m int, alpha float32, a []float32, lda int, pb *Packe
 	defer bufPool.Put(buf)
 	blocked(m, n, k, alpha, beta, cMatrix{c, ldc, nil}, &buf.a, inPlaceFor(n, a, lda, tA), nil, func(dst []float32, ic, mb, pc, kb int) {
 		packA(dst, tA, a, lda, ic, mb, pc, kb)
-	}, func(pc, _, jc, _ int) []float32 {
-		return pb.data[pb.off[[2]int{pc, jc}]:]
+	}, func(pc, kb, jc, _ int) bBlock {
+		return bBlock{packed: pb.data[pb.off[[2]int{pc, jc}]:], kb: kb}
 	})
 }
 
 // kernGo is the portable micro-kernel: microKernel's arithmetic, one tile
 // after the other.
-func kernGo(panels, kb int, ap []float32, rs, ps, aStep int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+func kernGo(panels, kb int, ap []float32, rs, ps, aStep int, bp []float32, bs int, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	for p := 0; p < panels; p++ {
-		kernTileGo(kb, ap[p*aStep:], rs, ps, bp, c[p*mr*ldc:], ldc, alpha, store, bias)
+		kernTileGo(kb, ap[p*aStep:], rs, ps, bp, bs, c[p*mr*ldc:], ldc, alpha, store, bias)
 	}
 }
 
-// kernTileGo computes one tile: C[0:mr, 0:nr] += alpha · A · Bp, or with
-// store C = alpha · A · Bp, with A's element (r, p) at ap[r·rs+p·ps]
-// (packA's panels: rs 1, ps mr) and Bp packed as by packB; then, unless
-// bias is nil, C's rows += bias[0:nr].
-func kernTileGo(kb int, ap []float32, rs, ps int, bp, c []float32, ldc int, alpha float32, store bool, bias []float32) {
+// kernTileGo computes one tile: C[0:mr, 0:nr] += alpha · A · B, or with
+// store C = alpha · A · B, with A's element (r, p) at ap[r·rs+p·ps]
+// (packA's panels: rs 1, ps mr) and B's k step p the nr floats at
+// bp[p·bs] (packB's panels: bs nr); then, unless bias is nil, C's rows +=
+// bias[0:nr].
+func kernTileGo(kb int, ap []float32, rs, ps int, bp []float32, bs int, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	var acc [mr * nr]float32
 	for p := 0; p < kb; p++ {
-		bRow := bp[p*nr : p*nr+nr : p*nr+nr]
+		bRow := bp[p*bs : p*bs+nr : p*bs+nr]
 		for r := 0; r < mr; r++ {
 			av := ap[r*rs+p*ps]
 			row := acc[r*nr : r*nr+nr : r*nr+nr]

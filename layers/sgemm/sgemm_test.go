@@ -237,23 +237,24 @@ func TestSgemmDeterministic(t *testing.T) {
 	})
 }
 
-// TestInPlaceMatchesPacked checks that reading op(A) where it lies gives
-// bitwise the packed panels' results, for A plain and transposed, with a
-// partial last panel or none, across the mc and kc blocks, with beta zero
-// and not; the head-sized products of attention among them. And that
+// TestInPlaceMatchesPacked checks that reading op(A), and an untransposed
+// B, where they lie gives bitwise the packed panels' results, for A plain
+// and transposed, with a partial last panel or tile or none, across the
+// mc and kc blocks, with beta zero and not; the head-sized products of
+// attention among them, and those of its three global tokens. And that
 // Serial reads in place the products that narrow.
 func TestInPlaceMatchesPacked(t *testing.T) {
 	var shapes []gemmCase
-	for _, s := range [][3]int{{6, 16, 1}, {7, 32, 5}, {150, 32, 600}, {500, 32, 500}, {13, 20, 257}, {298, 100, 40}, {128, 128, 700}} {
+	for _, s := range [][3]int{{6, 16, 1}, {7, 32, 5}, {150, 32, 600}, {500, 32, 500}, {13, 20, 257}, {298, 100, 40}, {128, 128, 700}, {3, 32, 500}, {3, 40, 300}} {
 		for tr := 0; tr < 4; tr++ {
 			shapes = append(shapes, gemmCase{tA: tr&1 != 0, tB: tr&2 != 0, m: s[0], n: s[1], k: s[2], extraA: 3, extraC: 1, alpha: 1})
 			shapes = append(shapes, gemmCase{tA: tr&1 != 0, tB: tr&2 != 0, m: s[0], n: s[1], k: s[2], extraB: 2, alpha: -0.75, beta: 1})
 		}
 	}
-	saved, savedT := inPlaceTiles, inPlaceTransposed
-	defer func() { inPlaceTiles, inPlaceTransposed = saved, savedT }()
-	if saved < 2 || savedT < 8 {
-		t.Fatalf("inPlaceTiles = %d, inPlaceTransposed = %d: the attention's products (two tiles wide) or the weight gradients of width 128 are packed", saved, savedT)
+	saved, savedT, savedR := inPlaceTiles, inPlaceTransposed, inPlaceRows
+	defer func() { inPlaceTiles, inPlaceTransposed, inPlaceRows = saved, savedT, savedR }()
+	if saved < 2 || savedT < 8 || savedR < 128 {
+		t.Fatalf("inPlaceTiles = %d, inPlaceTransposed = %d, inPlaceRows = %d: the attention's products (two tiles wide) or the weight gradients of width 128 are packed", saved, savedT, savedR)
 	}
 	withKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(10, 11))
@@ -261,7 +262,7 @@ func TestInPlaceMatchesPacked(t *testing.T) {
 			a, lda, b, ldb, c0, ldc := tc.operands(rng)
 			var results [][]float32
 			for _, tiles := range []int{0, 1 << 20} {
-				inPlaceTiles, inPlaceTransposed = tiles, tiles
+				inPlaceTiles, inPlaceTransposed, inPlaceRows = tiles, tiles, tiles
 				c := append([]float32(nil), c0...)
 				Serial(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
 				results = append(results, c)
