@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // One k step: rows 0..5 of A's current step times the 16 floats of B at
 // b0 (eight) and b1 (the next eight), added into the accumulators; then SI
@@ -50,16 +51,6 @@
 	VBROADCASTSS aoff+20(SI), Y15; \
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11
-
-// Prefetches the two cache lines of a 16-float row of C at AX (rows need
-// not be aligned) and moves AX to the next row: a tile's rows of C are
-// requested before its k loop, which then hides their load from memory
-// (attention's scores go to a large array of probabilities, a layer's
-// output to memory not yet in cache) instead of stalling the stores.
-#define FETCHROW \
-	PREFETCHT0 (AX); \
-	PREFETCHT0 60(AX); \
-	ADDQ R8, AX
 
 // A row of the result in Y12/Y13: C's row at DX plus alpha (Y14) times
 // the accumulators a0/a1, or alpha times them alone; plus the bias at R13;
@@ -123,12 +114,7 @@ panel:
 	LEAQ (R9)(R9*2), R10
 	ADDQ SI, R10
 	MOVQ DX, AX
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
+	FETCH6
 	MOVQ bs+96(FP), AX
 	SHLQ $2, AX
 	VXORPS Y0, Y0, Y0

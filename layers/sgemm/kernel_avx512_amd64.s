@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // One k step of twelve rows: the 16 floats of B at b times rows
 // 0..2 of A at SI, 3..5 at R10, 6..8 at R13 and 9..11 at R14 (each R9
@@ -39,16 +40,6 @@
 	VFMADD231PS.BCST aoff+12(R13), Z12, Z9; \
 	VFMADD231PS.BCST aoff+16(R13), Z12, Z10; \
 	VFMADD231PS.BCST aoff+20(R13), Z12, Z11
-
-// Prefetches the two cache lines of a 16-float row of C at AX (rows need
-// not be aligned) and moves AX to the next row: a tile's rows of C are
-// requested before its k loop, which then hides their load from memory
-// (attention's scores go to a large array of probabilities, a layer's
-// output to memory not yet in cache) instead of stalling the stores.
-#define FETCHROW \
-	PREFETCHT0 (AX); \
-	PREFETCHT0 60(AX); \
-	ADDQ R8, AX
 
 // A row of the result in Z14, stored at DX, which moves to the next row:
 // C's row plus alpha (Z13) times the accumulator acc (ZADD), or alpha
@@ -120,18 +111,8 @@ pair:
 	LEAQ (R10)(R13*1), R14
 	ADDQ SI, R10
 	MOVQ DX, AX
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
-	FETCHROW
+	FETCH6
+	FETCH6
 	MOVQ bs+96(FP), AX
 	SHLQ $2, AX
 	VPXORD Z0, Z0, Z0
