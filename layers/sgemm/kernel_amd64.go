@@ -15,10 +15,10 @@ var useAVX512 = cpu.X86.HasAVX512F
 // microKernel computes C[0:mr, 0:nr] += alpha · A · B for an mr×kb A
 // whose element (r, p) is ap[r·rs+p·ps] (a packed panel: rs 1, ps mr) and
 // a kb×nr B whose k step p is the nr floats at bp[p·bs] (a packed panel:
-// bs nr), or with store C = alpha · A · B without reading C; then, unless bias is nil, adds bias[0:nr] to each row of C.
-// C rows are ldc floats apart and kb is positive. It does the same for
-// panels tiles one under the other: the next tile's A starts aStep floats
-// on, its C mr rows down.
+// bs nr), or with store C = alpha · A · B without reading C; then, unless
+// bias is nil, adds bias[0:nr] to each row of C. C rows are ldc floats
+// apart and kb is positive. It does the same for panels tiles one under
+// the other: the next tile's A starts aStep floats on, its C mr rows down.
 func microKernel(panels, kb int, ap []float32, rs, ps, aStep int, bp []float32, bs int, c []float32, ldc int, alpha float32, store bool, bias []float32) {
 	if useAsm {
 		// Check the bounds the assembly relies on.
