@@ -187,15 +187,11 @@ func BenchmarkInPlace(b *testing.B) {
 			continue
 		}
 		a, lda, bm, ldb, c, ldc := s.tc.operands(rand.New(rand.NewPCG(7, 8)))
-		flops := 2 * float64(s.tc.m) * float64(s.tc.n) * float64(s.tc.k)
 		for _, tiles := range []int{0, 1 << 20} {
+			inPlaceTiles, inPlaceTransposed, inPlaceRows = tiles, tiles, tiles
 			name := map[bool]string{true: "packed", false: "inplace"}[tiles == 0]
-			b.Run(s.name+"/"+name, func(b *testing.B) {
-				inPlaceTiles, inPlaceTransposed, inPlaceRows = tiles, tiles, tiles
-				for b.Loop() {
-					Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, a, lda, bm, ldb, s.tc.beta, c, ldc)
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			rateBench(b, s.name+"/"+name, s.tc, func(int) {
+				Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, a, lda, bm, ldb, s.tc.beta, c, ldc)
 			})
 		}
 	}
@@ -221,7 +217,7 @@ func BenchmarkCold(b *testing.B) {
 		for i := range as {
 			as[i], lda, bm, ldb, c, ldc = s.tc.operands(rng)
 		}
-		coldBench(b, s.name, s.tc, func(i int) {
+		rateBench(b, s.name, s.tc, func(i int) {
 			Serial(s.tc.tA, s.tc.tB, s.tc.m, s.tc.n, s.tc.k, s.tc.alpha, as[i%len(as)], lda, bm, ldb, s.tc.beta, c, ldc)
 		})
 	}
@@ -232,14 +228,15 @@ func BenchmarkCold(b *testing.B) {
 	for i := range cs {
 		cs[i] = make([]float32, tc.m*ldc)
 	}
-	coldBench(b, "scores_72x500x32", tc, func(i int) {
+	rateBench(b, "scores_72x500x32", tc, func(i int) {
 		SerialPacked(false, tc.m, tc.alpha, a, lda, pb, 0, cs[i%len(cs)], ldc)
 	})
 }
 
-// coldBench runs call(i) for i = 0, 1, ... as sub-benchmark name and
-// reports the GFLOP/s of tc's product.
-func coldBench(b *testing.B, name string, tc gemmCase, call func(i int)) {
+// rateBench runs call(i) for i = 0, 1, ... as sub-benchmark name (on the
+// calling goroutine, so the caller's settings hold for it) and reports the
+// GFLOP/s of tc's product.
+func rateBench(b *testing.B, name string, tc gemmCase, call func(i int)) {
 	flops := 2 * float64(tc.m) * float64(tc.n) * float64(tc.k)
 	b.Run(name, func(b *testing.B) {
 		i := 0
