@@ -31,7 +31,17 @@ import (
 )
 
 // spinFor is how long a worker polls for its next part before it sleeps.
-const spinFor = 200 * time.Microsecond
+// A Fork that wakes a sleeping worker waits 64 µs to 4 ms for it on this
+// project's virtual machines, often longer than its own part, which the
+// caller then runs too, one after the other. Idle stretches of more than
+// 200 µs are common inside a step: the last tasks of a Pull leave one
+// core alone for up to a task (an attention head, an LSTM group). With
+// 200 µs a paper-preset training step woke a sleeping worker about 90
+// times and ran 81 parts on the caller after its own; with 2 ms, 13 and
+// 45 (BenchmarkForkAfterTail: a 2×50 µs section after a 1 ms tail took
+// 65 µs longer than one part with 200 µs, 2 µs with 2 ms). Tests change
+// it.
+var spinFor = 2 * time.Millisecond
 
 // pollsPerYield is how many times a poll loop reads its flag before it
 // lets other goroutines, and other threads of the machine, run (yield).

@@ -2,6 +2,7 @@ package par
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
@@ -246,4 +247,33 @@ func BenchmarkFork(b *testing.B) {
 			wg.Wait()
 		}
 	})
+}
+
+// BenchmarkForkAfterTail runs a section whose first part works tail
+// longer than its second, as the last tasks of a Pull leave one core
+// alone, and then a section of two 50 µs parts; it reports the extra time
+// of the second section over one part ("extra-us"), for workers polling
+// 200 µs and 2 ms before they sleep.
+func BenchmarkForkAfterTail(b *testing.B) {
+	old := spinFor
+	defer func() { spinFor = old }()
+	const part = 50000 // about 50 µs of work
+	start := time.Now()
+	work(part)
+	unit := time.Since(start)
+	for _, spin := range []time.Duration{200 * time.Microsecond, 2 * time.Millisecond} {
+		for _, tail := range []int{0, 4, 20} {
+			b.Run(fmt.Sprintf("spin=%v/tail=%dx", spin, tail), func(b *testing.B) {
+				spinFor = spin
+				var extra time.Duration
+				for range b.N {
+					Fork(2, func(w int) { work(part * (1 + tail*(1-w))) })
+					t0 := time.Now()
+					Fork(2, func(int) { work(part) })
+					extra += time.Since(t0) - unit
+				}
+				b.ReportMetric(float64(extra.Microseconds())/float64(b.N), "extra-us")
+			})
+		}
+	}
 }
