@@ -287,14 +287,16 @@ func sameBits32(t *testing.T, what string, a, b []float32) {
 
 // TestFewKeysTransposedMatchesPlain checks that attention over a few keys
 // (the global tokens), whose scores and score gradients are computed as
-// their transposes, gives bitwise the numbers of the plain products: the
-// output and the three gradients, kept probabilities or not, with padded
-// keys and queries, over query counts whose products take sgemm's
-// blocked kernel and its direct loop, and heads of width 32 and 8.
+// their transposes, gives bitwise the numbers of the plain products, and
+// so does attention with few queries or keys whose cores take a sample's
+// heads in turn after reading its rows (fewRows): the output and the
+// three gradients, kept probabilities or not, with padded keys and
+// queries, over query counts whose products take sgemm's blocked kernel
+// and its direct loop, and heads of width 32 and 8.
 func TestFewKeysTransposedMatchesPlain(t *testing.T) {
-	defer func(v int) { fewKeys = v }(fewKeys)
+	defer func(v, r int) { fewKeys, fewRows = v, r }(fewKeys, fewRows)
 	rng := rand.New(rand.NewPCG(25, 26))
-	for _, c := range []struct{ B, Tq, Tk, D, heads int }{{3, 500, 3, 128, 4}, {4, 37, 3, 128, 4}, {3, 60, 7, 32, 4}, {2, 9, 1, 64, 2}} {
+	for _, c := range []struct{ B, Tq, Tk, D, heads int }{{3, 500, 3, 128, 4}, {4, 37, 3, 128, 4}, {3, 60, 7, 32, 4}, {2, 9, 1, 64, 2}, {3, 3, 500, 128, 4}} {
 		vals := func(n int) []float32 {
 			v := make([]float32, n)
 			for i := range v {
@@ -320,8 +322,8 @@ func TestFewKeysTransposedMatchesPlain(t *testing.T) {
 		dense := func(v []float32, s ...int) *tensor.Dense {
 			return tensor.New(tensor.WithShape(s...), tensor.WithBacking(append([]float32(nil), v...)))
 		}
-		run := func(few int, keep bool) [4][]float32 {
-			fewKeys = few
+		run := func(few, rows int, keep bool) [4][]float32 {
+			fewKeys, fewRows = few, rows
 			ak := attentionK{heads: c.heads, keep: keep}
 			a := &kargs{
 				dt:    tensor.Float32,
@@ -340,11 +342,14 @@ func TestFewKeysTransposedMatchesPlain(t *testing.T) {
 			return [4][]float32{data[float32](a.out), data[float32](a.grads[0]), data[float32](a.grads[1]), data[float32](a.grads[2])}
 		}
 		for _, keep := range []bool{true, false} {
-			plain, transposed := run(0, keep), run(7, keep)
-			for i, name := range []string{"output", "gradient of q", "gradient of k", "gradient of v"} {
-				for j := range plain[i] {
-					if math.Float32bits(plain[i][j]) != math.Float32bits(transposed[i][j]) {
-						t.Fatalf("%+v, keep %v: %s[%d] = %v transposed, %v plain", c, keep, name, j, transposed[i][j], plain[i][j])
+			plain := run(0, 0, keep)
+			for _, few := range [][2]int{{7, 0}, {0, 7}, {7, 7}} {
+				got := run(few[0], few[1], keep)
+				for i, name := range []string{"output", "gradient of q", "gradient of k", "gradient of v"} {
+					for j := range plain[i] {
+						if math.Float32bits(plain[i][j]) != math.Float32bits(got[i][j]) {
+							t.Fatalf("%+v, keep %v, fewKeys %d, fewRows %d: %s[%d] = %v, %v plain", c, keep, few[0], few[1], name, j, got[i][j], plain[i][j])
+						}
 					}
 				}
 			}

@@ -146,3 +146,62 @@ func BenchmarkResidualNorm(bm *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGlobalTokens times the paper preset's attentions between a
+// sequence of 500 steps and the three global tokens (batch 32, d 128, 4
+// heads; queries: the tokens attend over the sequence, keys: the sequence
+// over the tokens), forward with kept probabilities and backward (train)
+// or forward alone (eval), on operands that are not in cache, as in a
+// training step or an evaluation pass: each run takes
+// the next of four sets of inputs, outputs and gradients (55 MB), with
+// each core taking a sample's heads in turn after reading its rows
+// ("bySample", fewRows) and heads one at a time ("byHead").
+func BenchmarkGlobalTokens(bm *testing.B) {
+	defer func(n int) { fewRows = n }(fewRows)
+	const B, D, T, G = 32, 128, 500, 3
+	rng := rand.New(rand.NewPCG(5, 6))
+	dense := func(shape ...int) *tensor.Dense {
+		t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+		for i, d := 0, t.Data().([]float32); i < len(d); i++ {
+			d[i] = float32(rng.NormFloat64())
+		}
+		return t
+	}
+	for _, c := range []struct {
+		name   string
+		tq, tk int
+	}{{"queries", G, T}, {"keys", T, G}} {
+		var sets [4]struct {
+			fwd, bwd kargs
+			scr      [2]scratch
+		}
+		var keep, tmp scratch
+		for i := range sets {
+			s := &sets[i]
+			in := []*tensor.Dense{dense(B, c.tq, D), dense(B, c.tk, D), dense(B, c.tk, D)}
+			shape := []tensor.Shape{in[0].Shape(), in[1].Shape(), in[2].Shape()}
+			out := dense(B, c.tq, D)
+			s.fwd = kargs{dt: tensor.Float32, in: in, shape: shape, out: out, scr: &s.scr[0], keep: &keep, tmp: &tmp}
+			s.bwd = s.fwd
+			s.bwd.scr, s.bwd.gout = &s.scr[1], dense(B, c.tq, D)
+			s.bwd.grads = []*tensor.Dense{dense(B, c.tq, D), dense(B, c.tk, D), dense(B, c.tk, D)}
+		}
+		for _, train := range []bool{true, false} {
+			for _, few := range []int{7, 0} {
+				name := map[int]string{7: "bySample", 0: "byHead"}[few]
+				mode := map[bool]string{true: "train", false: "eval"}[train]
+				bm.Run(c.name+"/"+mode+"/"+name, func(bm *testing.B) {
+					fewRows = few
+					k := attentionK{heads: 4, keep: train}
+					for i := 0; i < bm.N; i++ {
+						s := &sets[i%len(sets)]
+						k.forward(&s.fwd)
+						if train {
+							k.backward(&s.bwd)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -19,6 +19,13 @@ func MaxCopy(x, p *float32, n int) float32
 //go:noescape
 func MaxMasked(x, mask, p *float32, n int) float32
 
+// Touch reads one float of every 64 bytes of p[0:n] (n positive), in
+// order: the cache lines of a span come into the core's caches as one
+// sequential stream, which the hardware prefetchers follow.
+//
+//go:noescape
+func Touch(p *float32, n int)
+
 // useAVX512 selects the sixteen-lane ExpSum, Sigmoid and Tanh (AVX-512F),
 // bitwise the AVX2 loops; GODEBUG=cpu.avx512f=off turns it off. The tests
 // call both loops directly to compare them.

@@ -135,6 +135,21 @@ GLOBL expc<>(SB), RODATA|NOPTR, $92
 	MOVQ n+40(FP), CX \
 	XORQ SI, SI
 
+// func Touch(p *float32, n int)
+//
+// Loads the float at p, p+64 bytes, ... below p+4n: loads without a
+// dependency between them, as many in flight as the core allows.
+TEXT ·Touch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ (SI)(CX*4), DX
+loopt:
+	MOVL (SI), AX
+	ADDQ $64, SI
+	CMPQ SI, DX
+	JB loopt
+	RET
+
 // func MaxCopy(x, p *float32, n int) float32
 //
 // p[j] = x[j] for j < n (n a positive multiple of 8); returns max p[j].

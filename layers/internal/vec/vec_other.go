@@ -8,6 +8,8 @@ var AVX2 = false
 
 func MaxCopy(x, p *float32, n int) float32 { panic("vec: no AVX2") }
 
+func Touch(p *float32, n int) { panic("vec: no AVX2") }
+
 func MaxMasked(x, mask, p *float32, n int) float32 { panic("vec: no AVX2") }
 
 func ExpSum(p *float32, n int, mx float32) float64 { panic("vec: no AVX2") }
