@@ -415,8 +415,9 @@ func attnFwd[T float](k attentionK, a *kargs) {
 // within a page, so such products waited on memory more than they
 // computed (a head's 500 rows took 9 µs to read that way, its sample's
 // 256 KB 17 µs in order). BenchmarkGlobalTokens, operands not in cache,
-// by sample against by head: training 5.2–6.3 ms against 6.7–8.6,
-// evaluation 1.7–2.4 against 2.7–3.4. Tests set it to 0.
+// medians of five runs by sample against by head (queries, keys):
+// training 4.5 and 6.1 ms against 6.0 and 8.4, evaluation 1.6 and 2.1
+// against 2.6 and 3.4. Tests set it to 0.
 var fewRows = 7
 
 // eachHead runs f(w, bh) for the heads bh = b·heads + h in order (byCost),
