@@ -19,9 +19,9 @@ func MaxCopy(x, p *float32, n int) float32
 //go:noescape
 func MaxMasked(x, mask, p *float32, n int) float32
 
-// Touch reads one float of every 64 bytes of p[0:n] (n positive), in
-// order: the cache lines of a span come into the core's caches as one
-// sequential stream, which the hardware prefetchers follow.
+// Touch reads one float of every 64 bytes of p[0:n], in order, for any
+// positive n: the cache lines of a span come into the core's caches as
+// one sequential stream, which the hardware prefetchers follow.
 //
 //go:noescape
 func Touch(p *float32, n int)
