@@ -370,13 +370,7 @@ func attnFwd[T float](k attentionK, a *kargs) {
 	st := transposedScratch[T](a, 2, d, par.Workers(d.B*k.heads))
 	clearPadding(a.rows, out)
 	touch := func(b int) {
-		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
-		touchRows(q, b*d.Tq, nq, d.ld)
-		touchRows(out, b*d.Tq, nq, d.D)
-		if !k.packed {
-			touchRows(kk, b*d.Tk, n, d.ld)
-			touchRows(v, b*d.Tk, n, d.ld)
-		}
+		touchSample(d, k.packed, b, a.rows.steps(b, d.Tq), keys(d, mask, b), out, [][]T{q}, [][]T{kk, v})
 	}
 	eachHead(d, byCost(d, mask, a.rows, k.heads), k.heads, touch, func(w, bh int) {
 		b, h := bh/k.heads, bh%k.heads
@@ -439,6 +433,24 @@ func eachHead(d attnDims, order []int, heads int, touch func(b int), f func(w, b
 	})
 }
 
+// touchSample reads, before sample b's heads (eachHead), its rows of the
+// operands they use (touchRows): nq rows of each of qs, the query side (ld
+// floats apart), and of g, the output or its gradient (D apart); and
+// unless packed, where qs hold all three parts, n rows of each of ks, the
+// key side.
+func touchSample[T float](d attnDims, packed bool, b, nq, n int, g []T, qs, ks [][]T) {
+	for _, x := range qs {
+		touchRows(x, b*d.Tq, nq, d.ld)
+	}
+	touchRows(g, b*d.Tq, nq, d.D)
+	if packed {
+		return
+	}
+	for _, x := range ks {
+		touchRows(x, b*d.Tk, n, d.ld)
+	}
+}
+
 // touchRows reads rows [r0, r0+n) of x (row stride ld; nil: none) in
 // order, one float per cache line, so that they lie in the calling core's
 // caches (float32 with AVX2; else it does nothing).
@@ -494,17 +506,7 @@ func attnBwd[T float](k attentionK, a *kargs) {
 	})
 	st := transposedScratch[T](a, 1, d, par.Workers(d.B*k.heads))
 	touch := func(b int) {
-		n, nq := keys(d, mask, b), a.rows.steps(b, d.Tq)
-		for _, x := range [][]T{q, gq} {
-			touchRows(x, b*d.Tq, nq, d.ld)
-		}
-		touchRows(gout, b*d.Tq, nq, d.D)
-		if k.packed {
-			return
-		}
-		for _, x := range [][]T{kk, v, gk, gv} {
-			touchRows(x, b*d.Tk, n, d.ld)
-		}
+		touchSample(d, k.packed, b, a.rows.steps(b, d.Tq), keys(d, mask, b), gout, [][]T{q, gq}, [][]T{kk, v, gk, gv})
 	}
 	eachHead(d, byCost(d, mask, a.rows, k.heads), k.heads, touch, func(w, bh int) {
 		dp, p := work[w*per:w*per+d.Tq*d.Tk], work[w*per+d.Tq*d.Tk:(w+1)*per]

@@ -152,10 +152,10 @@ func BenchmarkResidualNorm(bm *testing.B) {
 // heads; queries: the tokens attend over the sequence, keys: the sequence
 // over the tokens), forward with kept probabilities and backward (train)
 // or forward alone (eval), on operands that are not in cache, as in a
-// training step or an evaluation pass: each run takes
-// the next of four sets of inputs, outputs and gradients (55 MB), with
-// each core taking a sample's heads in turn after reading its rows
-// ("bySample", fewRows) and heads one at a time ("byHead").
+// training step or an evaluation pass: each run takes the next of four
+// sets of inputs, outputs and gradients (33 MB each), with each core
+// taking a sample's heads in turn after reading its rows ("bySample",
+// fewRows) and heads one at a time ("byHead").
 func BenchmarkGlobalTokens(bm *testing.B) {
 	defer func(n int) { fewRows = n }(fewRows)
 	const B, D, T, G = 32, 128, 500, 3
