@@ -456,10 +456,17 @@ func (r *lstmRun[T]) weightGrads(a *kargs, x, wih []T, I int) {
 			}
 		}
 	}
-	for _, gb := range [][]T{data[T](a.grads[3]), data[T](a.grads[4])} {
-		if gb != nil {
-			addColumnSums(gb, dA, nil, p.rows, rowwise)
-		}
+	// Both biases' gradients are dA's column sums, and bwdOp zeroed both:
+	// one pass over dA, and a copy, give each the same numbers.
+	gb, gb2 := data[T](a.grads[3]), data[T](a.grads[4])
+	if gb == nil {
+		gb, gb2 = gb2, nil
+	}
+	if gb != nil {
+		addColumnSums(gb, dA, nil, p.rows, rowwise)
+	}
+	if gb2 != nil {
+		copy(gb2, gb)
 	}
 }
 
